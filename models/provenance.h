@@ -1,0 +1,17 @@
+#pragma once
+// Provenance of every result (ARCHITECTURE.md contract 7): the git commit baked in at build time, a content
+// hash of the inputs, and atomic writes so a crash never leaves a half-written file behind.
+#include <cstdint>
+#include <string>
+
+namespace sushi {
+
+const char* git_commit();
+// 64-bit FNV-1a, printed as 16 hex digits: the content hash used for configs and cache keys.
+std::string content_hash(const std::string& data);
+std::string file_hash(const std::string& path);  // throws InputError when unreadable
+std::string read_file(const std::string& path);  // throws InputError naming the file
+// Writes to path.tmp.PID, then renames over path.
+void write_file_atomic(const std::string& path, const std::string& data);
+
+}  // namespace sushi

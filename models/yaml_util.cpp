@@ -1,0 +1,92 @@
+#include "models/yaml_util.h"
+
+#include <cstdint>
+#include <fstream>
+#include <sstream>
+
+namespace sushi {
+
+template <>
+const char* yaml_type_name<int>() {
+  return "integer";
+}
+template <>
+const char* yaml_type_name<int64_t>() {
+  return "integer";
+}
+template <>
+const char* yaml_type_name<uint64_t>() {
+  return "non-negative integer";
+}
+template <>
+const char* yaml_type_name<double>() {
+  return "number";
+}
+template <>
+const char* yaml_type_name<bool>() {
+  return "boolean";
+}
+template <>
+const char* yaml_type_name<std::string>() {
+  return "string";
+}
+
+YamlView YamlView::load_file(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) throw InputError(file + ": cannot open file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), file);
+}
+
+YamlView YamlView::parse(const std::string& text, const std::string& origin) {
+  try {
+    return YamlView(YAML::Load(text), origin);
+  } catch (const YAML::ParserException& e) {
+    throw InputError(origin + ": line " + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
+  }
+}
+
+std::string YamlView::where() const {
+  std::string line;
+  if (node_.Mark().line >= 0 && node_.IsDefined()) line = " (line " + std::to_string(node_.Mark().line + 1) + ")";
+  return file_ + ": " + (path_.empty() ? std::string("top level") : "key '" + path_ + "'") + line;
+}
+
+void YamlView::fail(const std::string& what) const { throw InputError(where() + ": " + what); }
+
+bool YamlView::has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
+
+YamlView YamlView::at(const std::string& key) const {
+  if (!node_.IsMap()) fail("expected a mapping containing '" + key + "'");
+  YAML::Node child = node_[key];
+  if (!child.IsDefined()) fail("missing required key '" + key + "'");
+  return YamlView(child, file_, child_path(key));
+}
+
+YamlView YamlView::at(size_t index) const {
+  if (!node_.IsSequence() || index >= node_.size())
+    fail("expected a list with at least " + std::to_string(index + 1) + " entries");
+  return YamlView(node_[index], file_, path_ + "[" + std::to_string(index) + "]");
+}
+
+std::vector<YamlView> YamlView::items() const {
+  if (!node_.IsSequence()) fail("expected a list");
+  std::vector<YamlView> out;
+  for (size_t i = 0; i < node_.size(); ++i) out.push_back(at(i));
+  return out;
+}
+
+void YamlView::expect_keys(const std::set<std::string>& allowed) const {
+  if (!node_.IsMap()) fail("expected a mapping");
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.as<std::string>();
+    if (!allowed.count(key)) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      throw InputError(file_ + ": key '" + child_path(key) + "': unknown key (expected one of: " + list + ")");
+    }
+  }
+}
+
+}  // namespace sushi

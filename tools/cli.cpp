@@ -1,0 +1,79 @@
+#include "tools/cli.h"
+
+#include <iostream>
+#include <map>
+
+#include "models/errors.h"
+#include "models/provenance.h"
+
+namespace sushi::cli {
+
+namespace {
+std::map<std::string, Command>& registry() {
+  static std::map<std::string, Command> r;
+  return r;
+}
+
+void print_usage(std::ostream& os) {
+  os << "usage: sushi <command> [options]   (sushi <command> --help for a command's options)\n\ncommands:\n";
+  for (const auto& [name, cmd] : registry()) os << "  " << name << std::string(10 - std::min<size_t>(9, name.size()), ' ') << cmd.summary << "\n";
+  os << "\nbuild " << git_commit() << "\n";
+}
+}  // namespace
+
+bool register_command(Command cmd) {
+  registry()[cmd.name] = std::move(cmd);
+  return true;
+}
+
+std::ostream& out() { return std::cout; }
+
+bool parse(const std::string& command, const std::string& usage, const po::options_description& options,
+           const std::vector<std::string>& args, po::variables_map& vm, const po::positional_options_description* positional) {
+  po::options_description all;
+  all.add_options()("help,h", "print this help");
+  all.add(options);
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all);
+    if (positional) parser.positional(*positional);
+    po::store(parser.run(), vm);
+    if (vm.count("help")) {
+      std::cout << "usage: sushi " << command << " " << usage << "\n\n" << all << "\n";
+      return false;
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw InputError(std::string(e.what()) + " (see sushi " + command + " --help)");
+  }
+  return true;
+}
+
+int run(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage(std::cout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "sushi " << git_commit() << "\n";
+    return 0;
+  }
+  auto it = registry().find(args[0]);
+  if (it == registry().end()) {
+    std::cerr << "sushi: unknown command '" << args[0] << "' (run sushi --help for the list)\n";
+    return 2;
+  }
+  try {
+    return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
+  } catch (const InputError& e) {
+    std::cerr << "sushi " << args[0] << ": error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "sushi " << args[0] << ": internal error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int run(int argc, char** argv) { return run(std::vector<std::string>(argv + 1, argv + argc)); }
+
+}  // namespace sushi::cli

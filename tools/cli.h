@@ -1,0 +1,34 @@
+#pragma once
+// The `sushi` command line: git-style subcommands that register themselves by name. Each subcommand is a
+// thin layer over the libraries; errors in user input exit with status 2 and one line naming the problem.
+#include <boost/program_options.hpp>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace sushi::cli {
+
+namespace po = boost::program_options;
+
+struct Command {
+  std::string name;
+  std::string summary;
+  std::function<int(const std::vector<std::string>& args)> run;
+};
+bool register_command(Command cmd);
+
+// Runs `sushi ARGS...`; returns the process exit status (0 ok, 1 internal failure, 2 bad input).
+int run(int argc, char** argv);
+int run(const std::vector<std::string>& args);
+
+// Parses a subcommand's options; returns false when --help was printed (the caller returns 0).
+// Throws InputError for unknown flags, missing required options and bad values.
+bool parse(const std::string& command, const std::string& usage, const po::options_description& options,
+           const std::vector<std::string>& args, po::variables_map& vm,
+           const po::positional_options_description* positional = nullptr);
+
+// The --json object or the human table goes to stdout; notes go to stderr.
+std::ostream& out();
+
+}  // namespace sushi::cli
