@@ -1,0 +1,79 @@
+#pragma once
+// The int8 numerics contract (ARCHITECTURE.md contract 4). This header is the definition that the SystemC
+// cycle model and the RTL must reproduce bit for bit; its implementation is the Eigen int8 reference.
+//
+// Conventions:
+// - Activations are int8 with a per-tensor scale and zero point, layout CHW (one image, no batch).
+// - Weights are int8, symmetric per output channel (zero point 0), layout [out][in/groups][k][k].
+// - A conv-like layer (Conv, Depthwise, Pointwise, FC, SEReduce, SEExpand) accumulates in int32:
+//     acc[o] = bias[o] + sum over (i, ky, kx) of w[o][i][ky][kx] * (x[i][oy*s+ky-p][ox*s+kx-p] - in_zp)
+//   where padded positions contribute 0 (they hold in_zp). Any summation order gives the same integer.
+// - The accumulator becomes an int8 output by QOp::finish(o, acc): fixed-point requantization
+//   (Requant, rounding half away from zero, saturating), then the activation: ReLU as a clamp at the
+//   output zero point, h-swish / h-sigmoid as a 256-entry lookup table on the requantized value.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/supernet.h"
+
+namespace sushi {
+
+struct QTensor {
+  int c = 0, h = 0, w = 0;
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  std::vector<int8_t> data;  // CHW
+  int8_t at(int ci, int y, int x) const { return data[(size_t(ci) * h + y) * w + x]; }
+  int8_t& at(int ci, int y, int x) { return data[(size_t(ci) * h + y) * w + x]; }
+  bool operator==(const QTensor& o) const {
+    return c == o.c && h == o.h && w == o.w && zero_point == o.zero_point && data == o.data;
+  }
+};
+
+// real_multiplier = multiplier * 2^-(31 + shift); multiplier in [2^30, 2^31), shift in [-30, 62].
+struct Requant {
+  int32_t multiplier = 1 << 30;
+  int32_t shift = 0;
+};
+Requant make_requant(double real_multiplier);
+// round(acc * multiplier / 2^(31+shift)) with ties away from zero, saturated to int32.
+int32_t apply_requant(int64_t acc, Requant r);
+
+// One layer of a quantized subnet, mirroring a Layer of SupernetSpace::layers().
+struct QOp {
+  Layer layer;
+  // Conv-like layers.
+  std::vector<int8_t> weights;   // [out][in/groups][k][k], the subnet's slice (copied from the supernet)
+  std::vector<int32_t> bias;     // [out], in accumulator units (folded batch norm)
+  std::vector<Requant> requant;  // [out]
+  // Quantization of operands and result.
+  float in_scale = 1, in2_scale = 1, out_scale = 1;
+  int32_t in_zp = 0, in2_zp = 0, out_zp = 0;
+  // Non-linear activations: requantize to the pre-activation (pre_scale, pre_zp), then out = lut[q + 128].
+  float pre_scale = 1;
+  int32_t pre_zp = 0;
+  std::vector<int8_t> lut;  // 256 entries, or empty for None / ReLU
+  // Elementwise (Add, SEScale) and pooling requantization, defined by the implementation.
+  std::vector<Requant> aux;
+
+  bool conv_like() const;
+  // int32 accumulator of output channel o -> int8 output (requantization + activation).
+  int8_t finish(int o, int32_t acc) const;
+};
+
+struct QNetwork {
+  std::vector<QOp> ops;  // same order and indices as SupernetSpace::layers()
+  float in_scale = 1;
+  int32_t in_zp = 0;
+};
+
+// The reference of one layer (b is the second operand of Add / SEScale, else nullptr).
+QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b);
+// Every layer's output of a quantized network; the last entry is the logits.
+std::vector<QTensor> run_qnetwork(const QNetwork& net, const QTensor& input);
+// A conv-like layer with random int8 weights, bias and requantization, for property tests.
+QOp make_random_qop(const Layer& layer, uint64_t seed);
+QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale = 0.05f, int32_t zero_point = 3);
+
+}  // namespace sushi
