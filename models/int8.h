@@ -75,5 +75,8 @@ std::vector<QTensor> run_qnetwork(const QNetwork& net, const QTensor& input);
 // A conv-like layer with random int8 weights, bias and requantization, for property tests.
 QOp make_random_qop(const Layer& layer, uint64_t seed);
 QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale = 0.05f, int32_t zero_point = 3);
+// A whole subnet quantized from random fp32 supernet weights (seeded), with activation ranges calibrated on
+// seeded random inputs: what functional tests of the accelerator models run end to end.
+QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, uint64_t seed);
 
 }  // namespace sushi
