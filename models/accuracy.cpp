@@ -23,8 +23,8 @@ AccuracyTable AccuracyTable::load_jsonl(const std::string& path, const SupernetS
     const Subnet s = space.from_json(row);
     auto [it, inserted] = t.table_.emplace(s, top1);
     if (!inserted && it->second != top1)
-      throw InputError(origin + ": subnet listed twice with different top1 (" + std::to_string(it->second) + " and " +
-                       std::to_string(top1) + ")");
+      throw InputError(origin + ": subnet listed twice with different top1 (" + std::to_string(it->second) +
+                       " and " + std::to_string(top1) + ")");
   }
   if (t.table_.empty()) throw InputError(path + ": accuracy table has no rows");
   return t;
@@ -33,7 +33,8 @@ AccuracyTable AccuracyTable::load_jsonl(const std::string& path, const SupernetS
 double AccuracyTable::top1(const Subnet& s) const {
   auto it = table_.find(s);
   if (it == table_.end())
-    throw InputError((source_.empty() ? std::string("accuracy table") : source_) + ": no measured accuracy for subnet " +
+    throw InputError((source_.empty() ? std::string("accuracy table") : source_) +
+                     ": no measured accuracy for subnet " +
                      (space_ ? space_->to_json(s) : std::string("(unknown space)")));
   return it->second;
 }

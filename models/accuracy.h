@@ -11,7 +11,8 @@ namespace sushi {
 
 class AccuracyTable {
  public:
-  // One JSON object per line with the subnet form and a "top1" field (../shared/data/ofa_mbv3_224_top1.jsonl).
+  // One JSON object per line with the subnet form and a "top1" field
+  // (../shared/data/ofa_mbv3_224_top1.jsonl).
   static AccuracyTable load_jsonl(const std::string& path, const SupernetSpace& space);
 
   double top1(const Subnet& s) const;  // throws InputError naming the subnet and the table

@@ -47,8 +47,9 @@ std::vector<T> positive_choices(const YamlView& v, const std::string& key) {
 class MobileNetV3Family : public SpaceFamily {
  public:
   explicit MobileNetV3Family(const YamlView& root) {
-    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution", "stem",
-                      "first_block", "stages", "elastic", "final_expand", "feature_mix", "se_reduction", "dropout"});
+    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
+                      "stem", "first_block", "stages", "elastic", "final_expand", "feature_mix",
+                      "se_reduction", "dropout"});
     in_channels_ = root.get<int>("input_channels");
     classes_ = root.get<int>("classes");
     if (in_channels_ <= 0) root.at("input_channels").fail("expected a positive integer");
@@ -70,7 +71,8 @@ class MobileNetV3Family : public SpaceFamily {
     const YamlView el = root.at("elastic");
     el.expect_keys({"depth", "kernel", "expand", "expand_from_depth"});
     const std::vector<int> depth = positive_choices<int>(el, "depth");
-    const std::vector<int> kernel = el.has("kernel") ? positive_choices<int>(el, "kernel") : std::vector<int>{};
+    const std::vector<int> kernel =
+        el.has("kernel") ? positive_choices<int>(el, "kernel") : std::vector<int>{};
     const std::vector<double> expand = positive_choices<double>(el, "expand");
     for (int k : kernel)
       if (k % 2 == 0) el.at("kernel").fail("expected odd kernel sizes");
@@ -89,7 +91,8 @@ class MobileNetV3Family : public SpaceFamily {
     if (!stages.is_sequence() || stages.size() == 0) stages.fail("expected a non-empty list of stages");
     for (const YamlView& st : stages.items()) {
       st.expect_keys({"out", "stride", "act", "se", "kernel"});
-      StageDef d{st.get<int>("out"), st.get<int>("stride"), parse_activation(st.at("act")), st.get<bool>("se")};
+      StageDef d{st.get<int>("out"), st.get<int>("stride"), parse_activation(st.at("act")),
+                 st.get<bool>("se")};
       if (d.out <= 0) st.at("out").fail("expected a positive channel count");
       if (d.stride != 1 && d.stride != 2) st.at("stride").fail("expected 1 or 2");
       stages_.push_back(d);
@@ -122,7 +125,8 @@ class MobileNetV3Family : public SpaceFamily {
     {
       const int in = b.last();
       const int in_c = b.channels();
-      b.weighted("first.dw", LayerKind::Depthwise, in_c, first_kernel_, first_.stride, first_.act, true, false);
+      b.weighted("first.dw", LayerKind::Depthwise, in_c, first_kernel_, first_.stride, first_.act, true,
+                 false);
       if (first_.se) squeeze_excite(b, "first", in_c);
       b.weighted("first.pw", LayerKind::Pointwise, first_.out, 1, 1, Activation::None, true, false);
       if (first_.stride == 1 && in_c == first_.out) b.add("first.add", b.last(), in, Activation::None);
@@ -170,7 +174,9 @@ class MobileNetV3Family : public SpaceFamily {
 
 }  // namespace
 
-std::vector<int> parse_resolution_list(const YamlView& v) { return resolution_list(v); }
+std::vector<int> parse_resolution_list(const YamlView& v) {
+  return resolution_list(v);
+}
 
 void register_mobilenetv3_family() {
   static const bool once = register_space_family(

@@ -21,8 +21,8 @@ struct ResStage {
 class ResNetFamily : public SpaceFamily {
  public:
   explicit ResNetFamily(const YamlView& root) {
-    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution", "stem",
-                      "stages", "elastic", "kernel", "dropout"});
+    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
+                      "stem", "stages", "elastic", "kernel", "dropout"});
     in_channels_ = root.get<int>("input_channels");
     classes_ = root.get<int>("classes");
     if (in_channels_ <= 0) root.at("input_channels").fail("expected a positive integer");
@@ -40,7 +40,8 @@ class ResNetFamily : public SpaceFamily {
     std::vector<int> extra = el.get_list<int>("extra_depth");
     std::vector<double> expand = el.get_list<double>("expand");
     std::vector<double> width = el.get_list<double>("width_mult");
-    if (extra.empty() || expand.empty() || width.empty()) el.fail("expected non-empty extra_depth, expand, width_mult");
+    if (extra.empty() || expand.empty() || width.empty())
+      el.fail("expected non-empty extra_depth, expand, width_mult");
     for (int d : extra)
       if (d < 0) el.at("extra_depth").fail("expected non-negative extra block counts");
     for (double e : expand)
@@ -113,12 +114,14 @@ class ResNetFamily : public SpaceFamily {
         const int mid = make_divisible(std::round(out * s.expand[slot]));
         b.weighted(name + ".conv1", LayerKind::Pointwise, mid, 1, 1, Activation::ReLU, true, false);
         b.weighted(name + ".conv2", LayerKind::Conv, mid, kernel_, stride, Activation::ReLU, true, false);
-        const int main = b.weighted(name + ".conv3", LayerKind::Pointwise, out, 1, 1, Activation::None, true, false);
+        const int main =
+            b.weighted(name + ".conv3", LayerKind::Pointwise, out, 1, 1, Activation::None, true, false);
         int shortcut = in;
         if (stride != 1 || in_c != out) {
           b.set_current(in);
           if (stride != 1) b.pool(name + ".down.pool", LayerKind::AvgPool, stride, stride, 0, true);
-          shortcut = b.weighted(name + ".down.conv", LayerKind::Pointwise, out, 1, 1, Activation::None, true, false);
+          shortcut =
+              b.weighted(name + ".down.conv", LayerKind::Pointwise, out, 1, 1, Activation::None, true, false);
         }
         b.add(name + ".add", main, shortcut, Activation::ReLU);
       }

@@ -5,7 +5,9 @@
 namespace sushi {
 
 namespace {
-int conv_out(int in, int k, int s, int pad) { return (in + 2 * pad - k) / s + 1; }
+int conv_out(int in, int k, int s, int pad) {
+  return (in + 2 * pad - k) / s + 1;
+}
 }  // namespace
 
 int LayerBuilder::push(Layer l) {
@@ -39,7 +41,8 @@ int LayerBuilder::weighted(const std::string& name, LayerKind kind, int out_c, i
   l.pad = kernel / 2;
   l.act = act;
   l.batch_norm = batch_norm;
-  const bool spatial = kind == LayerKind::Conv || kind == LayerKind::Depthwise || kind == LayerKind::Pointwise;
+  const bool spatial =
+      kind == LayerKind::Conv || kind == LayerKind::Depthwise || kind == LayerKind::Pointwise;
   if (kind == LayerKind::Depthwise) {
     if (out_c != c_) throw std::logic_error(name + ": depthwise layer must keep its channel count");
     l.groups = c_;
@@ -62,7 +65,8 @@ int LayerBuilder::weighted(const std::string& name, LayerKind kind, int out_c, i
   return push(std::move(l));
 }
 
-int LayerBuilder::pool(const std::string& name, LayerKind kind, int kernel, int stride, int pad, bool ceil_mode) {
+int LayerBuilder::pool(const std::string& name, LayerKind kind, int kernel, int stride, int pad,
+                       bool ceil_mode) {
   Layer l;
   l.name = name;
   l.kind = kind;

@@ -11,7 +11,9 @@
 
 namespace sushi {
 
-const char* git_commit() { return SUSHI_GIT_COMMIT; }
+const char* git_commit() {
+  return SUSHI_GIT_COMMIT;
+}
 
 std::string content_hash(const std::string& data) {
   uint64_t h = 1469598103934665603ull;
@@ -32,7 +34,9 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string file_hash(const std::string& path) { return content_hash(read_file(path)); }
+std::string file_hash(const std::string& path) {
+  return content_hash(read_file(path));
+}
 
 void write_file_atomic(const std::string& path, const std::string& data) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());

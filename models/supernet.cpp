@@ -9,27 +9,42 @@ namespace sushi {
 
 const char* to_string(LayerKind kind) {
   switch (kind) {
-    case LayerKind::Conv: return "conv";
-    case LayerKind::Depthwise: return "depthwise";
-    case LayerKind::Pointwise: return "pointwise";
-    case LayerKind::FC: return "fc";
-    case LayerKind::SEReduce: return "se_reduce";
-    case LayerKind::SEExpand: return "se_expand";
-    case LayerKind::SEScale: return "se_scale";
-    case LayerKind::GlobalPool: return "global_pool";
-    case LayerKind::MaxPool: return "max_pool";
-    case LayerKind::AvgPool: return "avg_pool";
-    case LayerKind::Add: return "add";
+    case LayerKind::Conv:
+      return "conv";
+    case LayerKind::Depthwise:
+      return "depthwise";
+    case LayerKind::Pointwise:
+      return "pointwise";
+    case LayerKind::FC:
+      return "fc";
+    case LayerKind::SEReduce:
+      return "se_reduce";
+    case LayerKind::SEExpand:
+      return "se_expand";
+    case LayerKind::SEScale:
+      return "se_scale";
+    case LayerKind::GlobalPool:
+      return "global_pool";
+    case LayerKind::MaxPool:
+      return "max_pool";
+    case LayerKind::AvgPool:
+      return "avg_pool";
+    case LayerKind::Add:
+      return "add";
   }
   return "?";
 }
 
 const char* to_string(Activation act) {
   switch (act) {
-    case Activation::None: return "none";
-    case Activation::ReLU: return "relu";
-    case Activation::HSwish: return "h_swish";
-    case Activation::HSigmoid: return "h_sigmoid";
+    case Activation::None:
+      return "none";
+    case Activation::ReLU:
+      return "relu";
+    case Activation::HSwish:
+      return "h_swish";
+    case Activation::HSigmoid:
+      return "h_sigmoid";
   }
   return "?";
 }
@@ -156,7 +171,9 @@ bool register_space_family(const std::string& name, SpaceFamilyFactory factory) 
 // ---------------------------------------------------------------------------------------------------------
 // SupernetSpace
 
-SupernetSpace SupernetSpace::load(const std::string& path) { return from_yaml(YamlView::load_file(path)); }
+SupernetSpace SupernetSpace::load(const std::string& path) {
+  return from_yaml(YamlView::load_file(path));
+}
 
 SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
   force_link_builtin_families();
@@ -169,7 +186,8 @@ SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
   if (it == family_registry().end()) {
     std::string known;
     for (const auto& kv : family_registry()) known += (known.empty() ? "" : ", ") + kv.first;
-    root.at("family").fail("unknown supernet family '" + space.family_name_ + "' (expected one of: " + known + ")");
+    root.at("family").fail("unknown supernet family '" + space.family_name_ + "' (expected one of: " + known +
+                           ")");
   }
   space.family_ = it->second(root);
   // The max subnet reads every tensor whole, so its layers define the supernet's tensors.
@@ -196,7 +214,8 @@ Subnet SupernetSpace::max_subnet() const {
   const ElasticSpec& e = elastic();
   Subnet s;
   s.resolution = e.resolutions.back();
-  for (int st = 0; st < e.stages; ++st) s.depth.push_back(*std::max_element(e.depth_choices[st].begin(), e.depth_choices[st].end()));
+  for (int st = 0; st < e.stages; ++st)
+    s.depth.push_back(*std::max_element(e.depth_choices[st].begin(), e.depth_choices[st].end()));
   for (int slot = 0; slot < e.block_slots(); ++slot) {
     int st = e.stage_of_slot(slot);
     s.kernel.push_back(*std::max_element(e.kernel_choices[st].begin(), e.kernel_choices[st].end()));
@@ -210,7 +229,8 @@ Subnet SupernetSpace::min_subnet() const {
   const ElasticSpec& e = elastic();
   Subnet s;
   s.resolution = e.resolutions.front();
-  for (int st = 0; st < e.stages; ++st) s.depth.push_back(*std::min_element(e.depth_choices[st].begin(), e.depth_choices[st].end()));
+  for (int st = 0; st < e.stages; ++st)
+    s.depth.push_back(*std::min_element(e.depth_choices[st].begin(), e.depth_choices[st].end()));
   for (int slot = 0; slot < e.block_slots(); ++slot) {
     int st = e.stage_of_slot(slot);
     s.kernel.push_back(*std::min_element(e.kernel_choices[st].begin(), e.kernel_choices[st].end()));
@@ -222,7 +242,9 @@ Subnet SupernetSpace::min_subnet() const {
 
 Subnet SupernetSpace::random_subnet(std::mt19937_64& rng) const {
   const ElasticSpec& e = elastic();
-  auto pick = [&rng](const auto& choices) { return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)]; };
+  auto pick = [&rng](const auto& choices) {
+    return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+  };
   Subnet s;
   s.resolution = pick(e.resolutions);
   for (int st = 0; st < e.stages; ++st) s.depth.push_back(pick(e.depth_choices[st]));
@@ -237,7 +259,9 @@ Subnet SupernetSpace::random_subnet(std::mt19937_64& rng) const {
 
 void SupernetSpace::validate(const Subnet& s, const std::string& origin) const {
   const ElasticSpec& e = elastic();
-  auto bad = [&](const std::string& what) { throw InputError(origin + ": " + what + " (space '" + name_ + "')"); };
+  auto bad = [&](const std::string& what) {
+    throw InputError(origin + ": " + what + " (space '" + name_ + "')");
+  };
   if (!in_choices(e.resolutions, s.resolution))
     bad("resolution " + std::to_string(s.resolution) + " is not one of: " + join_ints(e.resolutions));
   if (int(s.depth.size()) != e.stages)
@@ -246,28 +270,34 @@ void SupernetSpace::validate(const Subnet& s, const std::string& origin) const {
     bad("'ks' and 'e' must have " + std::to_string(e.block_slots()) + " entries, got " +
         std::to_string(s.kernel.size()) + " and " + std::to_string(s.expand.size()));
   if (s.width.size() != e.width_choices.size())
-    bad("'w' must have " + std::to_string(e.width_choices.size()) + " entries, got " + std::to_string(s.width.size()));
+    bad("'w' must have " + std::to_string(e.width_choices.size()) + " entries, got " +
+        std::to_string(s.width.size()));
   for (int st = 0; st < e.stages; ++st) {
     if (!in_choices(e.depth_choices[st], s.depth[st]))
-      bad("d[" + std::to_string(st) + "] = " + std::to_string(s.depth[st]) + " is not one of: " + join_ints(e.depth_choices[st]));
+      bad("d[" + std::to_string(st) + "] = " + std::to_string(s.depth[st]) +
+          " is not one of: " + join_ints(e.depth_choices[st]));
     const int active = e.blocks_for_depth(st, s.depth[st]) - e.base_blocks[st];
     for (int b = 0; b < std::min(active, e.max_blocks[st]); ++b) {
       const int slot = e.first_slot(st) + b;
       if (!in_choices(e.kernel_choices[st], s.kernel[slot]))
-        bad("ks[" + std::to_string(slot) + "] = " + std::to_string(s.kernel[slot]) + " is not one of: " + join_ints(e.kernel_choices[st]));
+        bad("ks[" + std::to_string(slot) + "] = " + std::to_string(s.kernel[slot]) +
+            " is not one of: " + join_ints(e.kernel_choices[st]));
       if (!in_choices(e.expand_choices[st], s.expand[slot]))
-        bad("e[" + std::to_string(slot) + "] = " + fmt_number(s.expand[slot]) + " is not one of: " + join_doubles(e.expand_choices[st]));
+        bad("e[" + std::to_string(slot) + "] = " + fmt_number(s.expand[slot]) +
+            " is not one of: " + join_doubles(e.expand_choices[st]));
       if (!e.expand_from_depth.empty()) {
         auto it = e.expand_from_depth.find(s.depth[st]);
         if (it != e.expand_from_depth.end() && std::fabs(it->second - s.expand[slot]) > 1e-9)
-          bad("e[" + std::to_string(slot) + "] = " + fmt_number(s.expand[slot]) + " but the compound space ties depth " +
-              std::to_string(s.depth[st]) + " to expand " + fmt_number(it->second));
+          bad("e[" + std::to_string(slot) + "] = " + fmt_number(s.expand[slot]) +
+              " but the compound space ties depth " + std::to_string(s.depth[st]) + " to expand " +
+              fmt_number(it->second));
       }
     }
   }
   for (size_t w = 0; w < s.width.size(); ++w)
     if (!in_choices(e.width_choices[w], s.width[w]))
-      bad("w[" + std::to_string(w) + "] = " + fmt_number(s.width[w]) + " is not one of: " + join_doubles(e.width_choices[w]));
+      bad("w[" + std::to_string(w) + "] = " + fmt_number(s.width[w]) +
+          " is not one of: " + join_doubles(e.width_choices[w]));
 }
 
 Subnet SupernetSpace::canonical(const Subnet& in, const std::string& origin) const {
@@ -307,13 +337,15 @@ Subnet SupernetSpace::from_json(const YamlView& v) const {
   s.resolution = v.has("image_size") ? v.get<int>("image_size") : v.get<int>("r", default_resolution());
   s.depth = v.get_list<int>("d");
   if (int(s.depth.size()) != e.stages)
-    v.at("d").fail("expected " + std::to_string(e.stages) + " stage depths, got " + std::to_string(s.depth.size()));
+    v.at("d").fail("expected " + std::to_string(e.stages) + " stage depths, got " +
+                   std::to_string(s.depth.size()));
   auto fill_slots = [&](const char* key, auto& out, auto pick_single) {
     using T = typename std::decay_t<decltype(out)>::value_type;
     if (v.has(key)) {
       out = v.get_list<T>(key);
       if (int(out.size()) != e.block_slots())
-        v.at(key).fail("expected " + std::to_string(e.block_slots()) + " per-block entries, got " + std::to_string(out.size()));
+        v.at(key).fail("expected " + std::to_string(e.block_slots()) + " per-block entries, got " +
+                       std::to_string(out.size()));
     } else {
       out.clear();
       for (int slot = 0; slot < e.block_slots(); ++slot) {
@@ -336,7 +368,8 @@ Subnet SupernetSpace::from_json(const YamlView& v) const {
   if (!e.width_choices.empty()) {
     s.width = v.get_list<double>("w");
     if (s.width.size() != e.width_choices.size())
-      v.at("w").fail("expected " + std::to_string(e.width_choices.size()) + " width multipliers, got " + std::to_string(s.width.size()));
+      v.at("w").fail("expected " + std::to_string(e.width_choices.size()) + " width multipliers, got " +
+                     std::to_string(s.width.size()));
   } else if (v.has("w")) {
     v.at("w").fail("space '" + name_ + "' has no elastic width");
   }
@@ -361,7 +394,9 @@ Subnet SupernetSpace::parse_subnet(const std::string& spec) const {
     return random_subnet(rng);
   }
   if (!spec.empty() && spec.front() == '{') return from_json(YamlView::parse(spec, "subnet JSON"));
-  throw InputError("subnet '" + spec + "': expected max, min, random:SEED or a JSON object {\"ks\":[...],\"e\":[...],\"d\":[...]}");
+  throw InputError(
+      "subnet '" + spec +
+      "': expected max, min, random:SEED or a JSON object {\"ks\":[...],\"e\":[...],\"d\":[...]}");
 }
 
 std::string SupernetSpace::to_json(const Subnet& s) const {
@@ -420,7 +455,8 @@ std::vector<Subnet> SupernetSpace::enumerate(uint64_t limit) const {
     }
   };
   per_block = [&](int st, int b, Subnet& s) {
-    const int active = std::max(0, std::min(e.blocks_for_depth(st, s.depth[st]) - e.base_blocks[st], e.max_blocks[st]));
+    const int active =
+        std::max(0, std::min(e.blocks_for_depth(st, s.depth[st]) - e.base_blocks[st], e.max_blocks[st]));
     if (b == active) {
       if (st + 1 == e.stages)
         per_width(0, s);
@@ -477,7 +513,8 @@ Subnet SupernetSpace::intersect(const Subnet& a, const Subnet& b) const {
   s.resolution = std::min(a.resolution, b.resolution);
   const ElasticSpec& e = elastic();
   for (int st = 0; st < e.stages; ++st) {
-    s.depth[st] = e.blocks_for_depth(st, a.depth[st]) <= e.blocks_for_depth(st, b.depth[st]) ? a.depth[st] : b.depth[st];
+    s.depth[st] = e.blocks_for_depth(st, a.depth[st]) <= e.blocks_for_depth(st, b.depth[st]) ? a.depth[st]
+                                                                                             : b.depth[st];
   }
   for (size_t i = 0; i < s.kernel.size(); ++i) {
     // A slot unused by either side is unused in the intersection (canonical() zeroes it below).
@@ -538,7 +575,9 @@ SubGraph SupernetSpace::partial_subgraph(const Subnet& s, int64_t budget) const 
   return g;
 }
 
-int64_t SupernetSpace::bytes(const Subnet& s) const { return subgraph(s).bytes(); }
+int64_t SupernetSpace::bytes(const Subnet& s) const {
+  return subgraph(s).bytes();
+}
 
 int64_t SupernetSpace::shared_bytes(const Subnet& s, const SubGraph& g) const {
   return sushi::intersect(subgraph(s), g).bytes();

@@ -17,7 +17,19 @@
 
 namespace sushi {
 
-enum class LayerKind { Conv, Depthwise, Pointwise, FC, SEReduce, SEExpand, SEScale, GlobalPool, MaxPool, AvgPool, Add };
+enum class LayerKind {
+  Conv,
+  Depthwise,
+  Pointwise,
+  FC,
+  SEReduce,
+  SEExpand,
+  SEScale,
+  GlobalPool,
+  MaxPool,
+  AvgPool,
+  Add
+};
 enum class Activation { None, ReLU, HSwish, HSigmoid };
 
 const char* to_string(LayerKind kind);
@@ -54,7 +66,7 @@ struct Layer {
   bool batch_norm = false;  // followed by batch norm (folded into the int8 weights and bias)
   Activation act = Activation::None;
   int64_t macs = 0;
-  int64_t params = 0;        // fp32 trainable parameters as PyTorch counts them (weights, bias, BN gamma/beta)
+  int64_t params = 0;  // fp32 trainable parameters as PyTorch counts them (weights, bias, BN gamma/beta)
   int64_t weight_bytes = 0;  // int8 weights + int32 bias; 0 for layers without weights
   WeightSlice slice;         // slice.tensor == -1 for layers without weights
   bool has_weights() const { return slice.tensor >= 0; }
@@ -70,10 +82,10 @@ struct TensorInfo {
 // One value per elastic dimension. Entries of blocks past a stage's depth are 0 in canonical form.
 struct Subnet {
   int resolution = 0;
-  std::vector<int> depth;        // per elastic stage (ResNet: entry 0 is the input stem's skippable block)
-  std::vector<int> kernel;       // per block slot
-  std::vector<double> expand;    // per block slot
-  std::vector<double> width;     // per width slot (empty when width is not elastic)
+  std::vector<int> depth;      // per elastic stage (ResNet: entry 0 is the input stem's skippable block)
+  std::vector<int> kernel;     // per block slot
+  std::vector<double> expand;  // per block slot
+  std::vector<double> width;   // per width slot (empty when width is not elastic)
   bool operator==(const Subnet& o) const {
     return resolution == o.resolution && depth == o.depth && kernel == o.kernel && expand == o.expand &&
            width == o.width;
@@ -95,13 +107,13 @@ SubGraph intersect(const SubGraph& a, const SubGraph& b);
 struct ElasticSpec {
   std::vector<int> resolutions;
   int stages = 0;
-  std::vector<int> base_blocks;                 // blocks always present per stage (before depth choice)
-  std::vector<int> max_blocks;                  // block slots per stage
-  std::vector<std::vector<int>> depth_choices;  // per stage: the depth value chosen by a subnet
-  std::vector<std::vector<int>> kernel_choices; // per stage
+  std::vector<int> base_blocks;                     // blocks always present per stage (before depth choice)
+  std::vector<int> max_blocks;                      // block slots per stage
+  std::vector<std::vector<int>> depth_choices;      // per stage: the depth value chosen by a subnet
+  std::vector<std::vector<int>> kernel_choices;     // per stage
   std::vector<std::vector<double>> expand_choices;  // per stage
-  std::map<int, double> expand_from_depth;      // CompOFA compound coupling (empty when not coupled)
-  std::vector<std::vector<double>> width_choices;  // per width slot
+  std::map<int, double> expand_from_depth;          // CompOFA compound coupling (empty when not coupled)
+  std::vector<std::vector<double>> width_choices;   // per width slot
   int block_slots() const;
   int stage_of_slot(int slot) const;
   int first_slot(int stage) const;
@@ -144,7 +156,8 @@ class SupernetSpace {
   Subnet parse_subnet(const std::string& spec) const;
   Subnet from_json(const YamlView& v) const;
   std::string to_json(const Subnet& s) const;  // canonical, one line
-  Subnet canonical(const Subnet& s, const std::string& origin = "subnet") const;  // zeroes unused slots; validates
+  Subnet canonical(const Subnet& s,
+                   const std::string& origin = "subnet") const;  // zeroes unused slots; validates
   void validate(const Subnet& s, const std::string& origin = "subnet") const;
 
   // Number of subnets at one resolution; nullopt when it does not fit in 64 bits.

@@ -8,27 +8,27 @@ namespace sushi {
 
 template <>
 const char* yaml_type_name<int>() {
-  return "integer";
+  return "an integer";
 }
 template <>
 const char* yaml_type_name<int64_t>() {
-  return "integer";
+  return "an integer";
 }
 template <>
 const char* yaml_type_name<uint64_t>() {
-  return "non-negative integer";
+  return "a non-negative integer";
 }
 template <>
 const char* yaml_type_name<double>() {
-  return "number";
+  return "a number";
 }
 template <>
 const char* yaml_type_name<bool>() {
-  return "boolean";
+  return "a boolean";
 }
 template <>
 const char* yaml_type_name<std::string>() {
-  return "string";
+  return "a string";
 }
 
 YamlView YamlView::load_file(const std::string& file) {
@@ -49,13 +49,18 @@ YamlView YamlView::parse(const std::string& text, const std::string& origin) {
 
 std::string YamlView::where() const {
   std::string line;
-  if (node_.Mark().line >= 0 && node_.IsDefined()) line = " (line " + std::to_string(node_.Mark().line + 1) + ")";
+  if (node_.Mark().line >= 0 && node_.IsDefined())
+    line = " (line " + std::to_string(node_.Mark().line + 1) + ")";
   return file_ + ": " + (path_.empty() ? std::string("top level") : "key '" + path_ + "'") + line;
 }
 
-void YamlView::fail(const std::string& what) const { throw InputError(where() + ": " + what); }
+void YamlView::fail(const std::string& what) const {
+  throw InputError(where() + ": " + what);
+}
 
-bool YamlView::has(const std::string& key) const { return node_.IsMap() && node_[key].IsDefined(); }
+bool YamlView::has(const std::string& key) const {
+  return node_.IsMap() && node_[key].IsDefined();
+}
 
 YamlView YamlView::at(const std::string& key) const {
   if (!node_.IsMap()) fail("expected a mapping containing '" + key + "'");
@@ -84,7 +89,8 @@ void YamlView::expect_keys(const std::set<std::string>& allowed) const {
     if (!allowed.count(key)) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      throw InputError(file_ + ": key '" + child_path(key) + "': unknown key (expected one of: " + list + ")");
+      throw InputError(file_ + ": key '" + child_path(key) + "': unknown key (expected one of: " + list +
+                       ")");
     }
   }
 }

@@ -58,11 +58,11 @@ const char* yaml_type_name();
 
 template <typename T>
 T YamlView::as() const {
-  if (!node_.IsScalar()) fail(std::string("expected a ") + yaml_type_name<T>() + " scalar");
+  if (!node_.IsScalar()) fail(std::string("expected ") + yaml_type_name<T>());
   try {
     return node_.as<T>();
   } catch (const YAML::Exception&) {
-    fail(std::string("expected a ") + yaml_type_name<T>() + ", got '" + node_.Scalar() + "'");
+    fail(std::string("expected ") + yaml_type_name<T>() + ", got '" + node_.Scalar() + "'");
   }
 }
 
@@ -79,7 +79,7 @@ T YamlView::get(const std::string& key, const T& fallback) const {
 template <typename T>
 std::vector<T> YamlView::get_list(const std::string& key) const {
   YamlView list = at(key);
-  if (!list.is_sequence()) list.fail(std::string("expected a list of ") + yaml_type_name<T>());
+  if (!list.is_sequence()) list.fail(std::string("expected a list, each entry ") + yaml_type_name<T>());
   std::vector<T> out;
   for (const YamlView& item : list.items()) out.push_back(item.as<T>());
   return out;

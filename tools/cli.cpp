@@ -16,7 +16,8 @@ std::map<std::string, Command>& registry() {
 
 void print_usage(std::ostream& os) {
   os << "usage: sushi <command> [options]   (sushi <command> --help for a command's options)\n\ncommands:\n";
-  for (const auto& [name, cmd] : registry()) os << "  " << name << std::string(10 - std::min<size_t>(9, name.size()), ' ') << cmd.summary << "\n";
+  for (const auto& [name, cmd] : registry())
+    os << "  " << name << std::string(10 - std::min<size_t>(9, name.size()), ' ') << cmd.summary << "\n";
   os << "\nbuild " << git_commit() << "\n";
 }
 }  // namespace
@@ -26,10 +27,13 @@ bool register_command(Command cmd) {
   return true;
 }
 
-std::ostream& out() { return std::cout; }
+std::ostream& out() {
+  return std::cout;
+}
 
 bool parse(const std::string& command, const std::string& usage, const po::options_description& options,
-           const std::vector<std::string>& args, po::variables_map& vm, const po::positional_options_description* positional) {
+           const std::vector<std::string>& args, po::variables_map& vm,
+           const po::positional_options_description* positional) {
   po::options_description all;
   all.add_options()("help,h", "print this help");
   all.add(options);
@@ -74,6 +78,8 @@ int run(const std::vector<std::string>& args) {
   }
 }
 
-int run(int argc, char** argv) { return run(std::vector<std::string>(argv + 1, argv + argc)); }
+int run(int argc, char** argv) {
+  return run(std::vector<std::string>(argv + 1, argv + argc));
+}
 
 }  // namespace sushi::cli

@@ -11,13 +11,16 @@
 namespace sushi::cli {
 namespace {
 
-std::string shape(int c, int h, int w) { return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w); }
+std::string shape(int c, int h, int w) {
+  return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+}
 
 int info(const std::vector<std::string>& args) {
   po::options_description o("info options");
   std::string supernet, subnet_spec;
   int resolution = 0;
-  o.add_options()("supernet", po::value(&supernet)->required(), "supernet space YAML (workloads/supernets/*.yaml)")(
+  o.add_options()("supernet", po::value(&supernet)->required(),
+                  "supernet space YAML (workloads/supernets/*.yaml)")(
       "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
       "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
       "json", "print one JSON object");
@@ -26,7 +29,8 @@ int info(const std::vector<std::string>& args) {
   const SupernetSpace space = SupernetSpace::load(supernet);
   Subnet s = space.parse_subnet(subnet_spec);
   if (resolution != 0) {
-    if (resolution < 8 || resolution > 4096) throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
+    if (resolution < 8 || resolution > 4096)
+      throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
     s.resolution = resolution;
   }
   const auto layers = space.layers(s, s.resolution);
@@ -88,23 +92,26 @@ int info(const std::vector<std::string>& args) {
   }
   out() << "supernet " << space.name() << "  subnet " << space.to_json(s) << "\n";
   char buf[256];
-  std::snprintf(buf, sizeof buf, "%-4s %-28s %-12s %-14s %-14s %3s %2s %12s %10s %10s  %s\n", "#", "layer", "kind", "in",
-                "out", "k", "s", "MACs", "params", "w.bytes", "slice (out,in,k)");
+  std::snprintf(buf, sizeof buf, "%-4s %-28s %-12s %-14s %-14s %3s %2s %12s %10s %10s  %s\n", "#", "layer",
+                "kind", "in", "out", "k", "s", "MACs", "params", "w.bytes", "slice (out,in,k)");
   out() << buf;
   for (size_t i = 0; i < layers.size(); ++i) {
     const Layer& l = layers[i];
-    std::string slice = l.has_weights() ? "(" + std::to_string(l.slice.out) + "," + std::to_string(l.slice.in) + "," +
-                                              std::to_string(l.slice.k) + ") of (" +
-                                              std::to_string(space.tensors()[l.slice.tensor].full.out) + "," +
-                                              std::to_string(space.tensors()[l.slice.tensor].full.in) + "," +
-                                              std::to_string(space.tensors()[l.slice.tensor].full.k) + ")"
-                                        : "-";
-    std::snprintf(buf, sizeof buf, "%-4zu %-28s %-12s %-14s %-14s %3d %2d %12lld %10lld %10lld  %s\n", i, l.name.c_str(),
-                  to_string(l.kind), shape(l.in_c, l.in_h, l.in_w).c_str(), shape(l.out_c, l.out_h, l.out_w).c_str(),
-                  l.kernel, l.stride, (long long)l.macs, (long long)l.params, (long long)l.weight_bytes, slice.c_str());
+    std::string slice = l.has_weights()
+                            ? "(" + std::to_string(l.slice.out) + "," + std::to_string(l.slice.in) + "," +
+                                  std::to_string(l.slice.k) + ") of (" +
+                                  std::to_string(space.tensors()[l.slice.tensor].full.out) + "," +
+                                  std::to_string(space.tensors()[l.slice.tensor].full.in) + "," +
+                                  std::to_string(space.tensors()[l.slice.tensor].full.k) + ")"
+                            : "-";
+    std::snprintf(buf, sizeof buf, "%-4zu %-28s %-12s %-14s %-14s %3d %2d %12lld %10lld %10lld  %s\n", i,
+                  l.name.c_str(), to_string(l.kind), shape(l.in_c, l.in_h, l.in_w).c_str(),
+                  shape(l.out_c, l.out_h, l.out_w).c_str(), l.kernel, l.stride, (long long)l.macs,
+                  (long long)l.params, (long long)l.weight_bytes, slice.c_str());
     out() << buf;
   }
-  std::snprintf(buf, sizeof buf, "total: %zu layers, %.3f M MACs, %.3f M params, %.3f MB int8 weights (%lld bytes)\n",
+  std::snprintf(buf, sizeof buf,
+                "total: %zu layers, %.3f M MACs, %.3f M params, %.3f MB int8 weights (%lld bytes)\n",
                 layers.size(), t.macs / 1e6, t.params / 1e6, t.weight_bytes / 1e6, (long long)t.weight_bytes);
   out() << buf;
   return 0;
@@ -120,7 +127,8 @@ int subnets(const std::vector<std::string>& args) {
       "seed", po::value(&seed)->default_value(0), "random seed")("json", "print one JSON object");
   po::variables_map vm;
   if (!parse("subnets", "--supernet FILE [--count N] [--seed S] [--json]", o, args, vm)) return 0;
-  if (count < 0 || count > 10000000) throw InputError("--count " + std::to_string(count) + ": expected 0..10000000");
+  if (count < 0 || count > 10000000)
+    throw InputError("--count " + std::to_string(count) + ": expected 0..10000000");
   const SupernetSpace space = SupernetSpace::load(supernet);
   std::mt19937_64 rng(seed);
   const auto total = space.count();
@@ -138,7 +146,8 @@ int subnets(const std::vector<std::string>& args) {
     return 0;
   }
   std::cerr << "# " << space.name() << ": " << (total ? std::to_string(*total) : std::string("> 2^64"))
-            << " subnets per resolution, " << space.elastic().resolutions.size() << " resolutions; seed " << seed << "\n";
+            << " subnets per resolution, " << space.elastic().resolutions.size() << " resolutions; seed "
+            << seed << "\n";
   for (int i = 0; i < count; ++i) out() << space.to_json(space.random_subnet(rng)) << "\n";
   return 0;
 }

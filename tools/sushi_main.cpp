@@ -5,7 +5,9 @@
 
 #include "tools/cli.h"
 
-int sc_main(int argc, char* argv[]) { return sushi::cli::run(argc, argv); }
+int sc_main(int argc, char* argv[]) {
+  return sushi::cli::run(argc, argv);
+}
 
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
