@@ -1,0 +1,195 @@
+#include "sched/latency_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "models/errors.h"
+#include "models/provenance.h"
+
+namespace sushi {
+
+LatencyTable LatencyTable::from_matrix(const std::vector<double>& accuracy,
+                                       const std::vector<std::vector<double>>& latency,
+                                       const std::vector<PbLoadCost>& pb_load) {
+  LatencyTable t;
+  t.platform = "matrix";
+  t.accuracy = accuracy;
+  for (size_t s = 0; s < accuracy.size(); ++s) t.subnet_names.push_back("s" + std::to_string(s));
+  const size_t g_count = latency.empty() ? 1 : latency[0].size();
+  for (size_t g = 0; g < g_count; ++g) {
+    t.subgraph_names.push_back(g == 0 ? "none" : "g" + std::to_string(g));
+    t.subgraph_source.push_back(g == 0 ? -1 : int(g) - 1);
+    t.subgraph_bytes.push_back(0);
+    t.pb_load.push_back(g < pb_load.size() ? pb_load[g] : PbLoadCost{});
+  }
+  t.entries.resize(accuracy.size() * g_count);
+  for (size_t s = 0; s < accuracy.size(); ++s)
+    for (size_t g = 0; g < g_count; ++g) t.at(s, g).latency_ms = latency.at(s).at(g);
+  return t;
+}
+
+namespace {
+std::string slices_to_text(const SubGraph& g) {
+  std::ostringstream o;
+  int n = 0;
+  for (const auto& s : g.slices) n += s.empty() ? 0 : 1;
+  o << n;
+  for (const auto& s : g.slices)
+    if (!s.empty())
+      o << " " << s.tensor << ":" << s.out << ":" << s.in << ":" << s.k << ":" << (s.has_bias ? 1 : 0);
+  return o.str();
+}
+
+}  // namespace
+
+std::string latency_table_to_text(const LatencyTable& t) {
+  std::ostringstream o;
+  o.precision(17);
+  o << "sushi-latency-table " << kLatencyTableVersion << "\n";
+  o << "platform " << t.platform << "\nkey " << t.key << "\n";
+  o << "subnets " << t.num_subnets() << "\n";
+  for (size_t s = 0; s < t.num_subnets(); ++s) o << t.accuracy[s] << "\t" << t.subnet_names[s] << "\n";
+  o << "subgraphs " << t.num_subgraphs() << "\n";
+  for (size_t g = 0; g < t.num_subgraphs(); ++g)
+    o << t.subgraph_names[g] << "\t" << t.subgraph_source[g] << "\t" << t.subgraph_bytes[g] << "\t"
+      << t.pb_load[g].latency_ms << "\t" << t.pb_load[g].bytes << "\t" << t.pb_load[g].energy_pj << "\t"
+      << (g < t.subgraphs.size() ? slices_to_text(t.subgraphs[g]) : std::string("0")) << "\n";
+  o << "batches " << t.num_batches();
+  for (int b : t.batch_sizes) o << " " << b;
+  o << "\nentries " << t.entries.size() << "\n";
+  for (const LtEntry& e : t.entries)
+    o << e.latency_ms << " " << e.cycles << " " << e.offchip_weight_bytes << " " << e.offchip_act_bytes << " "
+      << e.pb_hit_bytes << " " << e.energy_pj << " " << e.offchip_energy_pj << "\n";
+  o << "end\n";
+  return o.str();
+}
+
+LatencyTable latency_table_from_text(const std::string& text, const std::string& origin,
+                                     const SupernetSpace* space) {
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  auto fail = [&](const std::string& what) -> void {
+    throw InputError(origin + ": line " + std::to_string(lineno) + ": " + what);
+  };
+  auto next = [&]() {
+    if (!std::getline(in, line)) fail("unexpected end of file (truncated latency table)");
+    ++lineno;
+    return line;
+  };
+  auto expect_word = [&](const std::string& word) {
+    std::istringstream ls(next());
+    std::string w;
+    ls >> w;
+    if (w != word) fail("expected '" + word + "', got '" + w + "'");
+    std::string rest;
+    std::getline(ls, rest);
+    return rest.empty() ? rest : rest.substr(1);
+  };
+  LatencyTable t;
+  if (expect_word("sushi-latency-table") != std::to_string(kLatencyTableVersion))
+    fail("unsupported latency table version");
+  t.platform = expect_word("platform");
+  t.key = expect_word("key");
+  const size_t n_s = std::stoul(expect_word("subnets"));
+  for (size_t s = 0; s < n_s; ++s) {
+    next();
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) fail("expected 'accuracy<TAB>subnet'");
+    t.accuracy.push_back(std::stod(line.substr(0, tab)));
+    t.subnet_names.push_back(line.substr(tab + 1));
+    if (space) t.subnets.push_back(space->parse_subnet(t.subnet_names.back()));
+  }
+  const size_t n_g = std::stoul(expect_word("subgraphs"));
+  for (size_t g = 0; g < n_g; ++g) {
+    std::istringstream ls(next());
+    std::string name;
+    PbLoadCost load;
+    int source = 0;
+    int64_t bytes = 0;
+    size_t n_slices = 0;
+    std::getline(ls, name, '\t');
+    if (!(ls >> source >> bytes >> load.latency_ms >> load.bytes >> load.energy_pj >> n_slices))
+      fail("malformed SubGraph line");
+    t.subgraph_names.push_back(name);
+    t.subgraph_source.push_back(source);
+    t.subgraph_bytes.push_back(bytes);
+    t.pb_load.push_back(load);
+    if (space) {
+      SubGraph sg = space->empty_subgraph();
+      for (size_t i = 0; i < n_slices; ++i) {
+        std::string item;
+        ls >> item;
+        WeightSlice w;
+        int bias = 0;
+        if (std::sscanf(item.c_str(), "%d:%d:%d:%d:%d", &w.tensor, &w.out, &w.in, &w.k, &bias) != 5 ||
+            w.tensor < 0 || size_t(w.tensor) >= sg.slices.size())
+          fail("malformed weight slice '" + item + "'");
+        w.has_bias = bias != 0;
+        sg.slices[w.tensor] = w;
+      }
+      t.subgraphs.push_back(sg);
+    }
+  }
+  {
+    std::istringstream ls(expect_word("batches"));
+    size_t n_b = 0;
+    ls >> n_b;
+    t.batch_sizes.assign(n_b, 0);
+    for (auto& b : t.batch_sizes) ls >> b;
+  }
+  const size_t n_e = std::stoul(expect_word("entries"));
+  if (n_e != n_s * n_g * t.num_batches()) fail("entry count does not match subnets x subgraphs x batches");
+  for (size_t i = 0; i < n_e; ++i) {
+    std::istringstream ls(next());
+    LtEntry e;
+    if (!(ls >> e.latency_ms >> e.cycles >> e.offchip_weight_bytes >> e.offchip_act_bytes >> e.pb_hit_bytes >>
+          e.energy_pj >> e.offchip_energy_pj))
+      fail("malformed entry");
+    t.entries.push_back(e);
+  }
+  expect_word("end");
+  return t;
+}
+
+LatencyTable load_profile_table(const std::string& path) {
+  const YamlView root = YamlView::load_file(path);
+  root.expect_keys({"name", "description", "source", "unit", "batch_sizes", "subnets"});
+  LatencyTable t;
+  t.platform = root.get<std::string>("name");
+  t.key = file_hash(path);
+  if (root.get<std::string>("unit", "ms") != "ms") root.at("unit").fail("expected ms");
+  t.batch_sizes = root.get_list<int>("batch_sizes");
+  if (t.batch_sizes.empty()) root.at("batch_sizes").fail("expected at least one batch size");
+  for (size_t i = 0; i < t.batch_sizes.size(); ++i)
+    if (t.batch_sizes[i] <= 0 || (i > 0 && t.batch_sizes[i] <= t.batch_sizes[i - 1]))
+      root.at("batch_sizes").fail("expected increasing positive batch sizes");
+  t.subgraph_names = {"none"};
+  t.subgraph_source = {-1};
+  t.subgraph_bytes = {0};
+  t.pb_load = {PbLoadCost{}};
+  const YamlView list = root.at("subnets");
+  for (const YamlView& s : list.items()) {
+    s.expect_keys({"id", "top1", "latency_ms", "config"});
+    t.subnet_names.push_back(s.get<std::string>("id"));
+    const double acc = s.get<double>("top1");
+    if (acc <= 0 || acc > 100) s.at("top1").fail("expected a percentage");
+    t.accuracy.push_back(acc);
+    const std::vector<double> lat = s.get_list<double>("latency_ms");
+    if (lat.size() != t.batch_sizes.size())
+      s.at("latency_ms")
+          .fail("expected one latency per batch size (" + std::to_string(t.batch_sizes.size()) + ")");
+    for (double ms : lat) {
+      if (!(ms > 0)) s.at("latency_ms").fail("expected positive latencies");
+      LtEntry e;
+      e.latency_ms = ms;
+      t.entries.push_back(e);
+    }
+  }
+  if (t.accuracy.empty()) list.fail("expected at least one subnet");
+  return t;
+}
+
+}  // namespace sushi

@@ -1,0 +1,194 @@
+#include "sched/serving.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "models/errors.h"
+
+namespace sushi {
+
+ServingOptions ServingOptions::from_yaml(const YamlView& v) {
+  v.expect_keys({"queue", "drop_expired", "timeout_ms"});
+  ServingOptions o;
+  o.queue = v.get<std::string>("queue", o.queue);
+  if (o.queue != "fifo" && o.queue != "edf")
+    v.at("queue").fail("expected fifo or edf, got '" + o.queue + "'");
+  o.drop_expired = v.get<bool>("drop_expired", o.drop_expired);
+  o.timeout_ms = v.get<double>("timeout_ms", o.timeout_ms);
+  if (o.timeout_ms < 0) v.at("timeout_ms").fail("expected a non-negative time (0 = no timeout)");
+  return o;
+}
+
+ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
+                    const ServingOptions& options, const RunCost& cost) {
+  ServingResult result;
+  result.policy = policy.name();
+  result.records.resize(trace.size());
+  policy.reset(t);
+  const RunCost run =
+      cost ? cost : [&t](int s, int g, int b) { return t.at(size_t(s), size_t(g), size_t(b)); };
+
+  double now = 0;
+  int cached = 0;
+  auto load = [&](int g) {
+    const PbLoadCost& c = t.pb_load.at(size_t(g));
+    result.cache_events.push_back({now, g, c.latency_ms, c.bytes, c.energy_pj});
+    now += c.latency_ms;  // the PB fill occupies the DRAM channel and the accelerator
+    cached = g;
+  };
+  const int initial = policy.initial_subgraph(t);
+  if (initial > 0) load(initial);
+
+  const bool edf = options.queue == "edf";
+  std::vector<const Query*> queue;  // kept in discipline order
+  auto before = [edf](const Query* a, const Query* b) {
+    if (edf && a->deadline_ms() != b->deadline_ms()) return a->deadline_ms() < b->deadline_ms();
+    return a->arrival_ms != b->arrival_ms ? a->arrival_ms < b->arrival_ms : a->id < b->id;
+  };
+  std::vector<char>* recorded_ptr = nullptr;
+  auto drop = [&](const Query& q) {
+    const size_t i = size_t(&q - trace.data());
+    if ((*recorded_ptr)[i]++) throw std::logic_error("query " + std::to_string(q.id) + " recorded twice");
+    QueryRecord& r = result.records[i];
+    r.id = q.id;
+    r.arrival_ms = q.arrival_ms;
+    r.slo_ms = q.slo_ms;
+    r.acc_target = q.acc_target;
+    r.dropped = true;
+    r.start_ms = r.finish_ms = now;
+  };
+  // Conservation: every query is recorded exactly once, as served or dropped.
+  std::vector<char> recorded(trace.size(), 0);
+  recorded_ptr = &recorded;
+  auto record = [&](const Query& q) -> QueryRecord& {
+    const size_t i = size_t(&q - trace.data());
+    if (recorded[i]++) throw std::logic_error("query " + std::to_string(q.id) + " recorded twice");
+    return result.records[i];
+  };
+  size_t next = 0;
+  while (next < trace.size() || !queue.empty()) {
+    if (queue.empty() && now < trace[next].arrival_ms) now = trace[next].arrival_ms;
+    while (next < trace.size() && trace[next].arrival_ms <= now) {
+      const Query* q = &trace[next++];
+      queue.insert(std::upper_bound(queue.begin(), queue.end(), q, before), q);
+    }
+    // Admission: drop what can no longer be served usefully.
+    queue.erase(std::remove_if(queue.begin(), queue.end(),
+                               [&](const Query* q) {
+                                 const bool expired =
+                                     options.drop_expired && q->has_slo() && q->deadline_ms() < now;
+                                 const bool timed_out =
+                                     options.timeout_ms > 0 && now - q->arrival_ms > options.timeout_ms;
+                                 if (expired || timed_out) drop(*q);
+                                 return expired || timed_out;
+                               }),
+                queue.end());
+    if (queue.empty()) continue;
+
+    SchedContext ctx{now, &queue, cached, &t};
+    const Decision d = policy.decide(ctx);
+    if (d.subnet < 0 || size_t(d.subnet) >= t.num_subnets() || d.batch_index < 0 ||
+        size_t(d.batch_index) >= t.num_batches())
+      throw std::logic_error("policy " + policy.name() + " returned an invalid decision");
+    const int g = d.subgraph_for_run >= 0 ? d.subgraph_for_run : cached;
+    const int batch = std::min<int>(t.batch_sizes[size_t(d.batch_index)], int(queue.size()));
+    const LtEntry e = run(d.subnet, g, d.batch_index);
+    const double start = now;
+    now += e.latency_ms;
+    for (int i = 0; i < batch; ++i) {
+      const Query& q = *queue[size_t(i)];
+      QueryRecord& r = record(q);
+      r.id = q.id;
+      r.arrival_ms = q.arrival_ms;
+      r.slo_ms = q.slo_ms;
+      r.acc_target = q.acc_target;
+      r.start_ms = start;
+      r.finish_ms = now;
+      r.latency_ms = now - q.arrival_ms;
+      r.subnet = d.subnet;
+      r.subgraph = g;
+      r.batch = batch;
+      r.accuracy = t.accuracy[size_t(d.subnet)];
+      r.slo_met = q.has_slo() && r.latency_ms <= q.slo_ms + 1e-9;
+      r.acc_met = q.has_acc() && r.accuracy >= q.acc_target;
+      r.offchip_weight_bytes = double(e.offchip_weight_bytes) / batch;
+      r.offchip_bytes = double(e.offchip_weight_bytes + e.offchip_act_bytes) / batch;
+      r.pb_hit_bytes = double(e.pb_hit_bytes) / batch;
+      r.energy_pj = e.energy_pj / batch;
+      r.offchip_energy_pj = e.offchip_energy_pj / batch;
+    }
+    queue.erase(queue.begin(), queue.begin() + batch);
+    if (d.next_subgraph >= 0 && size_t(d.next_subgraph) < t.num_subgraphs() && d.next_subgraph != cached)
+      load(d.next_subgraph);
+  }
+  for (size_t i = 0; i < trace.size(); ++i)
+    if (recorded[i] != 1)
+      throw std::logic_error("query " + std::to_string(trace[i].id) + " was never served or dropped");
+  result.summary = summarize(result.records, result.cache_events);
+  return result;
+}
+
+ServingSummary summarize(const std::vector<QueryRecord>& records,
+                         const std::vector<CacheEvent>& cache_events) {
+  ServingSummary s;
+  s.queries = int64_t(records.size());
+  std::vector<double> lat;
+  int64_t with_slo = 0, slo_met = 0, with_acc = 0, acc_met = 0;
+  double acc_sum = 0, bytes = 0, off_energy = 0, energy = 0, hit = 0, weight_need = 0;
+  for (const QueryRecord& r : records) {
+    if (r.slo_ms > 0) {
+      ++with_slo;
+      slo_met += r.slo_met ? 1 : 0;
+    }
+    if (r.acc_target > 0) {
+      ++with_acc;
+      acc_met += r.acc_met ? 1 : 0;
+    }
+    s.makespan_ms = std::max(s.makespan_ms, r.finish_ms);
+    if (r.dropped) {
+      ++s.dropped;
+      continue;
+    }
+    ++s.served;
+    lat.push_back(r.latency_ms);
+    acc_sum += r.accuracy;
+    bytes += r.offchip_bytes;
+    off_energy += r.offchip_energy_pj;
+    energy += r.energy_pj;
+    hit += r.pb_hit_bytes;
+    weight_need += r.pb_hit_bytes + r.offchip_weight_bytes;
+  }
+  for (const CacheEvent& c : cache_events) {
+    bytes += double(c.bytes);
+    off_energy += c.energy_pj;
+    energy += c.energy_pj;
+  }
+  s.cache_updates = int64_t(cache_events.size());
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!lat.empty()) {
+    std::vector<double> sorted = lat;
+    std::sort(sorted.begin(), sorted.end());
+    double sum = 0;
+    for (double v : lat) sum += v;
+    s.mean_latency_ms = sum / double(lat.size());
+    auto pct = [&](double p) {
+      return sorted[std::min(sorted.size() - 1, size_t(std::ceil(p * double(sorted.size()))) - 1)];
+    };
+    s.p50_latency_ms = pct(0.50);
+    s.p99_latency_ms = pct(0.99);
+    s.mean_accuracy = acc_sum / double(lat.size());
+  } else {
+    s.mean_latency_ms = s.p50_latency_ms = s.p99_latency_ms = s.mean_accuracy = nan;
+  }
+  s.slo_attainment = with_slo ? double(slo_met) / double(with_slo) : nan;
+  s.accuracy_attainment = with_acc ? double(acc_met) / double(with_acc) : nan;
+  const double n = std::max<double>(1, double(s.queries));
+  s.offchip_bytes_per_query = bytes / n;
+  s.offchip_energy_pj_per_query = off_energy / n;
+  s.energy_pj_per_query = energy / n;
+  s.pb_hit_ratio = weight_need > 0 ? hit / weight_need : 0;
+  return s;
+}
+
+}  // namespace sushi

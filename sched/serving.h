@@ -1,0 +1,65 @@
+#pragma once
+// The event-driven serving simulator: one accelerator, a queue with a discipline (FIFO or EDF), a policy
+// deciding at every dispatch, Persistent Buffer updates charged as accelerator time, DRAM bytes and energy.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sched/policy.h"
+
+namespace sushi {
+
+struct ServingOptions {
+  std::string queue = "fifo";  // fifo | edf
+  bool drop_expired = false;   // drop a query whose deadline has passed when it reaches the head
+  double timeout_ms = 0;       // > 0: drop a query that waited longer than this
+  static ServingOptions from_yaml(const YamlView& v);
+};
+
+// How a dispatched run is costed: table mode reads LT; cycle mode runs the SystemC model per query.
+using RunCost = std::function<LtEntry(int subnet, int subgraph, int batch_index)>;
+
+struct QueryRecord {
+  int64_t id = 0;
+  double arrival_ms = 0, start_ms = 0, finish_ms = 0, latency_ms = 0;
+  double slo_ms = 0, acc_target = 0;
+  int subnet = -1, subgraph = 0, batch = 0;
+  bool dropped = false, slo_met = false, acc_met = false;
+  double accuracy = 0;
+  double offchip_bytes = 0, offchip_weight_bytes = 0, pb_hit_bytes = 0;  // this query's share of its batch
+  double energy_pj = 0, offchip_energy_pj = 0;
+};
+
+struct CacheEvent {
+  double time_ms = 0;
+  int subgraph = 0;
+  double load_ms = 0;
+  int64_t bytes = 0;
+  double energy_pj = 0;
+};
+
+struct ServingSummary {
+  int64_t queries = 0, served = 0, dropped = 0, cache_updates = 0;
+  double mean_latency_ms = 0, p50_latency_ms = 0, p99_latency_ms = 0;
+  double slo_attainment = 0;       // over queries with an SLO; dropped ones miss (NaN when none)
+  double accuracy_attainment = 0;  // over queries with an accuracy target (NaN when none)
+  double mean_accuracy = 0;        // top-1 of the serving subnet, over served queries
+  double offchip_bytes_per_query = 0, offchip_energy_pj_per_query = 0,
+         energy_pj_per_query = 0;  // incl. PB loads
+  double pb_hit_ratio = 0;         // PB hit bytes / weight bytes the runs needed
+  double makespan_ms = 0;
+};
+
+struct ServingResult {
+  std::string policy;
+  std::vector<QueryRecord> records;  // in trace order
+  std::vector<CacheEvent> cache_events;
+  ServingSummary summary;
+};
+
+ServingResult serve(const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,
+                    const ServingOptions& options, const RunCost& cost = nullptr);
+ServingSummary summarize(const std::vector<QueryRecord>& records,
+                         const std::vector<CacheEvent>& cache_events);
+
+}  // namespace sushi

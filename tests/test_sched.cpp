@@ -1,0 +1,276 @@
+// Traces, scheduling policies and the serving simulator on hand-built tables (issue 5).
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+
+#include "models/errors.h"
+#include "sched/serving.h"
+#include "traces/trace.h"
+
+using namespace sushi;
+
+namespace {
+
+// Four subnets (accuracy 70..76 %) and five SubGraphs: none, then "the weights of subnet k" for k = 0..3.
+// Caching a subnet's weights speeds up that subnet most and its neighbours less.
+LatencyTable hand_table() {
+  return LatencyTable::from_matrix({70, 72, 74, 76},
+                                   {{2.0, 1.2, 1.5, 1.6, 1.7},
+                                    {4.0, 3.6, 2.8, 3.0, 3.2},
+                                    {6.0, 5.6, 5.0, 4.6, 4.8},
+                                    {8.0, 7.6, 7.0, 6.7, 6.0}},
+                                   {{}, {0.5, 1000, 10}, {0.5, 2000, 20}, {0.5, 3000, 30}, {0.5, 4000, 40}});
+}
+
+// Two subnets, batch sizes 1, 2, 4 (a GPU-like profile).
+LatencyTable batch_table() {
+  LatencyTable t;
+  t.platform = "batch";
+  t.accuracy = {70, 75};
+  t.subnet_names = {"a", "b"};
+  t.subgraph_names = {"none"};
+  t.subgraph_source = {-1};
+  t.subgraph_bytes = {0};
+  t.pb_load = {PbLoadCost{}};
+  t.batch_sizes = {1, 2, 4};
+  for (double ms : {1.0, 1.2, 2.0, 2.0, 2.5, 4.0}) {
+    LtEntry e;
+    e.latency_ms = ms;
+    t.entries.push_back(e);
+  }
+  return t;
+}
+
+std::unique_ptr<Policy> policy(const std::string& yaml) {
+  return make_policy(YamlView::parse(yaml, "policy"));
+}
+
+Decision decide(Policy& p, const LatencyTable& t, const Query& q, int cached, size_t queued = 1) {
+  std::vector<const Query*> queue(queued, &q);
+  SchedContext ctx{q.arrival_ms, &queue, cached, &t};
+  return p.decide(ctx);
+}
+
+Query latency_query(double slo) {
+  return Query{0, 0, slo, 0};
+}
+Query accuracy_query(double acc) {
+  return Query{0, 0, 0, acc};
+}
+
+}  // namespace
+
+TEST_CASE("SushiSched picks the most accurate subnet that fits the SLO under the cached SubGraph",
+          "[sched]") {
+  const LatencyTable t = hand_table();
+  auto p = policy("{impl: sushi, window: 2, variant: min_latency}");
+  p->reset(t);
+  CHECK(decide(*p, t, latency_query(5), 0).subnet == 1);  // 2 and 4 ms fit without SGS
+  CHECK(decide(*p, t, latency_query(5), 3).subnet == 2);  // with subnet 2's weights cached it runs in 4.6 ms
+  CHECK(decide(*p, t, accuracy_query(73), 0).subnet == 2);  // fastest subnet with >= 73 %
+  CHECK(decide(*p, t, latency_query(1), 0).subnet == 0);    // nothing fits: the fastest
+  CHECK(decide(*p, t, Query{0, 0, 5, 75}, 0).subnet == 1);  // both cannot be met: the SLO wins
+  CHECK(decide(*p, t, Query{0, 0, 7, 75}, 0).subnet == 2);  // 76 % needs 8 ms > 7: the SLO wins
+  CHECK(decide(*p, t, Query{0, 0, 9, 73}, 0).subnet == 3);  // both met: the most accurate
+  // The budget is what is left of the SLO at decision time, not the whole SLO.
+  Query late = latency_query(5);
+  std::vector<const Query*> queue{&late};
+  SchedContext ctx{2.5, &queue, 0, &t};
+  CHECK(p->decide(ctx).subnet == 0);
+}
+
+TEST_CASE("SushiSched chooses the next SubGraph every Q queries (both variants)", "[sched]") {
+  const LatencyTable t = hand_table();
+  {
+    auto p = policy("{impl: sushi, window: 2, variant: min_latency}");
+    p->reset(t);
+    const Decision first = decide(*p, t, accuracy_query(73), 0);   // s2
+    CHECK(first.next_subgraph == -1);                              // window not complete yet
+    const Decision second = decide(*p, t, accuracy_query(75), 0);  // s3
+    CHECK(second.subnet == 3);
+    // Window {s2, s3}: totals none 14, g1 13.2, g2 12.0, g3 11.3, g4 10.8 -> cache subnet 3's weights.
+    CHECK(second.next_subgraph == 4);
+  }
+  {
+    auto p = policy("{impl: sushi, window: 2, variant: average}");
+    p->reset(t);
+    decide(*p, t, latency_query(4.5), 0);                     // s1
+    const Decision d = decide(*p, t, accuracy_query(73), 0);  // s2
+    CHECK(d.next_subgraph == 3);                              // mean rank 1.5 rounds to 2: subnet 2's weights
+  }
+}
+
+TEST_CASE("baseline policies: no SGS, static SubGraph, fixed subnet, INFaaS-like, SlackFit", "[sched]") {
+  const LatencyTable t = hand_table();
+  auto none = policy("{impl: no_sgs}");
+  none->reset(t);
+  const Decision d = decide(*none, t, latency_query(5), 3);
+  CHECK(d.subnet == 1);  // decides as if nothing were cached
+  CHECK(d.subgraph_for_run == 0);
+  CHECK(d.next_subgraph == -1);
+
+  auto fixed_sg = policy("{impl: static_sgs, subgraph_of: median}");
+  fixed_sg->reset(t);
+  CHECK(fixed_sg->initial_subgraph(t) == 3);
+  CHECK(decide(*fixed_sg, t, latency_query(5), 3).subnet == 2);
+  CHECK(decide(*fixed_sg, t, latency_query(5), 3).next_subgraph == -1);
+
+  auto clipper = policy("{impl: fixed_subnet, subnet: max}");
+  clipper->reset(t);
+  CHECK(clipper->initial_subgraph(t) == 4);
+  CHECK(decide(*clipper, t, latency_query(1), 4).subnet == 3);
+
+  auto infaas = policy("{impl: infaas}");
+  infaas->reset(t);
+  CHECK(decide(*infaas, t, latency_query(5), 0).subnet == 0);    // cheapest that meets the SLO
+  CHECK(decide(*infaas, t, accuracy_query(73), 0).subnet == 2);  // cheapest that meets the target
+  CHECK(decide(*infaas, t, Query{0, 0, 5, 73}, 0).subnet == 1);  // cannot meet both: SLO first
+
+  const LatencyTable bt = batch_table();
+  auto slack = policy("{impl: slackfit, buckets: 3}");
+  slack->reset(bt);
+  // Buckets of width 1 ms over [1, 4]: slack 3.2 ms fits bucket [2, 3); its largest batch is subnet a x4.
+  Decision s = decide(*slack, bt, latency_query(3.2), 0, 4);
+  CHECK(s.subnet == 0);
+  CHECK(bt.batch_sizes[s.batch_index] == 4);
+  // With one query waiting, the same bucket's best batch-1 entry is the accurate subnet.
+  s = decide(*slack, bt, latency_query(3.2), 0, 1);
+  CHECK(s.subnet == 1);
+  CHECK(bt.batch_sizes[s.batch_index] == 1);
+  // Slack below every latency: the fastest bucket.
+  s = decide(*slack, bt, latency_query(0.5), 0, 1);
+  CHECK(s.subnet == 0);
+}
+
+TEST_CASE("unknown policy or bad policy parameter names the key", "[sched]") {
+  CHECK_THROWS_WITH(policy("{impl: lru}"), Catch::Contains("unknown policy 'lru'"));
+  CHECK_THROWS_WITH(policy("{impl: sushi, window: 0}"), Catch::Contains("key 'window'"));
+  CHECK_THROWS_WITH(policy("{impl: sushi, variant: best}"),
+                    Catch::Contains("expected average or min_latency"));
+  CHECK_THROWS_WITH(policy("{impl: sushi, windw: 3}"), Catch::Contains("unknown key"));
+}
+
+TEST_CASE("serving conserves queries: each is served or dropped exactly once", "[sched]") {
+  const LatencyTable t = hand_table();
+  TraceSpec spec;
+  spec.kind = "gamma";
+  spec.rate_qps = 400;  // overloaded on purpose (service 2..8 ms), so drops happen
+  spec.cv2 = 4;
+  spec.count = 3000;
+  spec.constraints.slo_lo_ms = 3;
+  spec.constraints.slo_hi_ms = 12;
+  spec.constraints.acc_lo = 70;
+  spec.constraints.acc_hi = 76;
+  const auto trace = generate_trace(spec);
+  for (const std::string impl : {"sushi", "no_sgs", "static_sgs", "fixed_subnet", "infaas", "slackfit"}) {
+    for (const std::string queue : {"fifo", "edf"}) {
+      auto p = policy("{impl: " + impl + "}");
+      ServingOptions o;
+      o.queue = queue;
+      o.drop_expired = true;
+      o.timeout_ms = 50;
+      const ServingResult r = serve(t, trace, *p, o);
+      INFO(impl << " " << queue);
+      REQUIRE(r.records.size() == trace.size());
+      int64_t served = 0, dropped = 0;
+      for (size_t i = 0; i < trace.size(); ++i) {
+        const QueryRecord& q = r.records[i];
+        REQUIRE(q.id == trace[i].id);
+        if (q.dropped) {
+          ++dropped;
+        } else {
+          ++served;
+          REQUIRE(q.start_ms >= q.arrival_ms);
+          REQUIRE(q.finish_ms > q.start_ms);
+        }
+      }
+      CHECK(served + dropped == int64_t(trace.size()));
+      CHECK(r.summary.served == served);
+      CHECK(r.summary.dropped == dropped);
+      CHECK(dropped > 0);
+    }
+  }
+}
+
+TEST_CASE("trace generators match their target mean rate and CV^2 within 5% on 100,000 arrivals",
+          "[traces]") {
+  TraceSpec spec;
+  spec.count = 100000;
+  spec.seed = 11;
+  spec.kind = "poisson";
+  spec.rate_qps = 250;
+  TraceStats s = trace_stats(generate_trace(spec));
+  CHECK(s.mean_rate_qps == Approx(250).epsilon(0.05));
+  CHECK(s.interarrival_cv2 == Approx(1).epsilon(0.05));
+  spec.kind = "gamma";
+  for (double cv2 : {0.25, 4.0, 8.0}) {
+    spec.cv2 = cv2;
+    s = trace_stats(generate_trace(spec));
+    INFO("cv2 " << cv2);
+    CHECK(s.mean_rate_qps == Approx(250).epsilon(0.05));
+    CHECK(s.interarrival_cv2 == Approx(cv2).epsilon(0.05));
+  }
+  // Ramp 100 -> 300 qps at 10 qps/s: after 20 s the rate holds at 300.
+  spec.kind = "ramp";
+  spec.rate_qps = 100;
+  spec.rate_end_qps = 300;
+  spec.accel_qps2 = 10;
+  const auto ramp = generate_trace(spec);
+  int64_t in_plateau = 0;
+  double first = -1, last = 0;
+  for (const Query& q : ramp)
+    if (q.arrival_ms >= 20000) {
+      ++in_plateau;
+      if (first < 0) first = q.arrival_ms;
+      last = q.arrival_ms;
+    }
+  CHECK(in_plateau / ((last - first) / 1000) == Approx(300).epsilon(0.05));
+  int64_t early = 0;
+  for (const Query& q : ramp) early += q.arrival_ms < 10000 ? 1 : 0;
+  CHECK(early == Approx(1500).epsilon(0.05));  // integral of 100 + 10 t over [0, 10 s]
+  // Azure-like: the long-run mean rate is the configured one (diurnal and bursts average out).
+  spec.kind = "azure";
+  spec.rate_qps = 5;
+  spec.diurnal_period_s = 3600;
+  spec.burst_pareto_alpha = 2.5;
+  s = trace_stats(generate_trace(spec));
+  CHECK(s.mean_rate_qps == Approx(5).epsilon(0.05));
+  CHECK(s.interarrival_cv2 > 1.2);  // burstier than Poisson
+}
+
+TEST_CASE("trace CSV round-trips and rejects bad input with the line number", "[traces]") {
+  TraceSpec spec;
+  spec.count = 50;
+  spec.constraints.both_fraction = 0.2;
+  spec.constraints.latency_fraction = 0.4;
+  spec.constraints.accuracy_fraction = 0.4;
+  const auto trace = generate_trace(spec);
+  std::system("mkdir -p build/test_tmp");
+  const std::string path = "build/test_tmp/trace.csv";
+  std::ofstream(path) << trace_to_csv(trace);
+  const auto back = read_trace_csv(path);
+  REQUIRE(back.size() == trace.size());
+  for (size_t i = 0; i < trace.size(); ++i) {
+    CHECK(back[i].arrival_ms == Approx(trace[i].arrival_ms));
+    CHECK(back[i].slo_ms == Approx(trace[i].slo_ms));
+    CHECK(back[i].acc_target == Approx(trace[i].acc_target));
+  }
+  auto error_for = [&](const std::string& text) {
+    std::ofstream(path) << text;
+    try {
+      read_trace_csv(path);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::string h = "id,arrival_ms,slo_ms,acc_target\n";
+  CHECK_THAT(error_for(h + "0,5,10,0\n1,4,10,0\n"), Catch::Contains("line 3") && Catch::Contains("sorted"));
+  CHECK_THAT(error_for(h + "0,5,-1,0\n"),
+             Catch::Contains("line 2") && Catch::Contains("slo_ms") && Catch::Contains("non-negative"));
+  CHECK_THAT(error_for(h + "0,5,10\n"), Catch::Contains("line 2") && Catch::Contains("expected 4 columns"));
+  CHECK_THAT(error_for("id,arrival\n"), Catch::Contains("line 1") && Catch::Contains("expected header"));
+  CHECK_THAT(error_for(h + "0,abc,1,0\n"), Catch::Contains("arrival_ms: expected a number"));
+  CHECK_THAT(error_for(h + "0,1,1,0\n0,2,1,0\n"), Catch::Contains("duplicate id"));
+  CHECK_THAT(error_for(h), Catch::Contains("no queries"));
+}

@@ -1,0 +1,67 @@
+#pragma once
+// Query traces: seeded generators (Poisson, Gamma with burstiness CV², a ramping rate, an Azure
+// Functions-like diurnal/bursty process), the per-query constraints (latency SLO and/or accuracy target),
+// and a validated CSV format.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/yaml_util.h"
+
+namespace sushi {
+
+struct Query {
+  int64_t id = 0;
+  double arrival_ms = 0;
+  double slo_ms = 0;      // 0 = no latency SLO
+  double acc_target = 0;  // 0 = no accuracy target (top-1 %, else)
+  bool has_slo() const { return slo_ms > 0; }
+  bool has_acc() const { return acc_target > 0; }
+  double deadline_ms() const { return has_slo() ? arrival_ms + slo_ms : 1e300; }
+};
+
+// How each query's constraints are drawn. A query is latency-constrained, accuracy-constrained or both, by
+// the given fractions. Targets follow a bounded random walk between [lo, hi]: with probability `locality`
+// a query keeps the previous query's target, otherwise it moves by a uniform step of at most `step` of the
+// range. SUSHI's streams show temporal locality of constraints; locality 0 with step 1 gives i.i.d. targets.
+struct ConstraintSpec {
+  double latency_fraction = 0.5;   // only an SLO
+  double accuracy_fraction = 0.5;  // only an accuracy target
+  double both_fraction = 0.0;      // both
+  double slo_lo_ms = 5, slo_hi_ms = 20;
+  double acc_lo = 74, acc_hi = 77;
+  double locality = 0.9;
+  double step = 0.2;
+};
+
+struct TraceSpec {
+  std::string kind = "poisson";    // poisson | gamma | ramp | azure
+  double rate_qps = 100;           // mean rate (poisson, gamma); start rate (ramp); mean rate (azure)
+  double cv2 = 1;                  // gamma: squared coefficient of variation of inter-arrivals
+  double rate_end_qps = 200;       // ramp: final rate
+  double accel_qps2 = 10;          // ramp: acceleration tau, qps per second
+  double diurnal_amplitude = 0.5;  // azure: relative amplitude of the daily sine
+  double diurnal_period_s = 86400;
+  double burst_probability = 0.05;  // azure: chance that a minute is a burst
+  double burst_pareto_alpha = 1.5;  // azure: burst multiplier ~ Pareto(alpha), heavy-tailed
+  int64_t count = 1000;             // number of queries
+  uint64_t seed = 1;
+  ConstraintSpec constraints;
+
+  static TraceSpec from_yaml(const YamlView& v);  // validates; errors name file and key
+};
+
+std::vector<Query> generate_trace(const TraceSpec& spec);
+
+// CSV with header `id,arrival_ms,slo_ms,acc_target`. Reading validates: header present, 4 numeric columns,
+// non-negative values, non-decreasing arrivals, unique ids; errors name the file and line.
+std::vector<Query> read_trace_csv(const std::string& path);
+std::string trace_to_csv(const std::vector<Query>& trace);
+
+struct TraceStats {
+  double mean_rate_qps = 0;
+  double interarrival_cv2 = 0;
+};
+TraceStats trace_stats(const std::vector<Query>& trace);
+
+}  // namespace sushi
