@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "models/errors.h"
+#include "models/provenance.h"
 
 namespace sushi {
 
@@ -175,9 +176,25 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
   return out;
 }
 
-std::string trace_to_csv(const std::vector<Query>& trace) {
+std::string describe(const TraceSpec& t) {
+  std::ostringstream o;
+  o.precision(10);
+  const ConstraintSpec& c = t.constraints;
+  o << "kind=" << t.kind << " rate_qps=" << t.rate_qps << " cv2=" << t.cv2
+    << " rate_end_qps=" << t.rate_end_qps << " accel_qps2=" << t.accel_qps2
+    << " diurnal_amplitude=" << t.diurnal_amplitude << " diurnal_period_s=" << t.diurnal_period_s
+    << " burst_probability=" << t.burst_probability << " burst_pareto_alpha=" << t.burst_pareto_alpha
+    << " count=" << t.count << " seed=" << t.seed << " latency_fraction=" << c.latency_fraction
+    << " accuracy_fraction=" << c.accuracy_fraction << " both_fraction=" << c.both_fraction << " slo_ms=["
+    << c.slo_lo_ms << "," << c.slo_hi_ms << "] acc_target=[" << c.acc_lo << "," << c.acc_hi
+    << "] locality=" << c.locality << " step=" << c.step;
+  return o.str() + " spec_hash=" + content_hash(o.str());
+}
+
+std::string trace_to_csv(const std::vector<Query>& trace, const std::string& comment) {
   std::ostringstream o;
   o.precision(12);
+  if (!comment.empty()) o << "# " << comment << "\n";
   o << "id,arrival_ms,slo_ms,acc_target\n";
   for (const Query& q : trace)
     o << q.id << "," << q.arrival_ms << "," << q.slo_ms << "," << q.acc_target << "\n";
@@ -192,9 +209,11 @@ std::vector<Query> read_trace_csv(const std::string& path) {
   auto fail = [&](const std::string& what) {
     throw InputError(path + ": line " + std::to_string(lineno) + ": " + what);
   };
-  if (!std::getline(in, line))
-    throw InputError(path + ": empty trace (expected header id,arrival_ms,slo_ms,acc_target)");
-  ++lineno;
+  do {  // leading `#` lines carry provenance
+    if (!std::getline(in, line))
+      throw InputError(path + ": empty trace (expected header id,arrival_ms,slo_ms,acc_target)");
+    ++lineno;
+  } while (line.rfind("#", 0) == 0);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != "id,arrival_ms,slo_ms,acc_target")
     fail("expected header 'id,arrival_ms,slo_ms,acc_target', got '" + line + "'");
@@ -203,7 +222,7 @@ std::vector<Query> read_trace_csv(const std::string& path) {
   while (std::getline(in, line)) {
     ++lineno;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
+    if (line.empty() || line[0] == '#') continue;
     std::vector<std::string> cols;
     std::stringstream ss(line);
     std::string col;

@@ -56,7 +56,10 @@ std::vector<Query> generate_trace(const TraceSpec& spec);
 // CSV with header `id,arrival_ms,slo_ms,acc_target`. Reading validates: header present, 4 numeric columns,
 // non-negative values, non-decreasing arrivals, unique ids; errors name the file and line.
 std::vector<Query> read_trace_csv(const std::string& path);
-std::string trace_to_csv(const std::vector<Query>& trace);
+// `comment` (provenance) is written as leading `# ` lines, which the reader skips.
+std::string trace_to_csv(const std::vector<Query>& trace, const std::string& comment = "");
+// One line naming every parameter of a spec (its provenance), and its content hash.
+std::string describe(const TraceSpec& spec);
 
 struct TraceStats {
   double mean_rate_qps = 0;

@@ -1,0 +1,136 @@
+// `sushi trace generate|stats`: write a seeded query trace as CSV, or summarise one.
+#include <cstdio>
+#include <iostream>
+
+#include "models/errors.h"
+#include "models/json_writer.h"
+#include "models/provenance.h"
+#include "tools/cli.h"
+#include "traces/trace.h"
+
+namespace sushi::cli {
+namespace {
+
+int generate(const std::vector<std::string>& args) {
+  po::options_description o("trace generate options");
+  std::string spec_file, out_file, kind, slo, acc;
+  TraceSpec t;
+  o.add_options()("spec", po::value(&spec_file),
+                  "trace spec YAML (keys as in an experiment's `trace:`); flags override it")(
+      "kind", po::value(&kind), "poisson | gamma | ramp | azure")(
+      "rate", po::value<double>(), "mean (or start) rate, queries/s")("cv2", po::value<double>(),
+                                                                      "gamma: inter-arrival CV^2")(
+      "rate-end", po::value<double>(), "ramp: final rate, queries/s")("accel", po::value<double>(),
+                                                                      "ramp: acceleration tau, queries/s^2")(
+      "count", po::value<int64_t>(), "number of queries")("seed", po::value<uint64_t>(), "random seed")(
+      "latency-fraction", po::value<double>(), "share of queries with only an SLO")(
+      "accuracy-fraction", po::value<double>(), "share with only an accuracy target")(
+      "both-fraction", po::value<double>(), "share with both")(
+      "slo-ms", po::value(&slo), "SLO range LO:HI in ms")("acc-target", po::value(&acc),
+                                                          "accuracy target range LO:HI in %")(
+      "out", po::value(&out_file)->required(), "output CSV (written atomically)");
+  po::variables_map vm;
+  if (!parse("trace generate", "--out FILE.csv [--spec FILE.yaml] [--kind K] [--rate R] ...", o, args, vm))
+    return 0;
+  if (!spec_file.empty()) t = TraceSpec::from_yaml(YamlView::load_file(spec_file));
+  // Flags are validated through the same YAML path, so errors read the same.
+  YAML::Node n;
+  if (vm.count("kind")) n["kind"] = kind;
+  if (vm.count("rate")) n["rate_qps"] = vm["rate"].as<double>();
+  if (vm.count("cv2")) n["cv2"] = vm["cv2"].as<double>();
+  if (vm.count("rate-end")) n["rate_end_qps"] = vm["rate-end"].as<double>();
+  if (vm.count("accel")) n["accel_qps2"] = vm["accel"].as<double>();
+  if (vm.count("count")) n["count"] = vm["count"].as<int64_t>();
+  if (vm.count("seed")) n["seed"] = vm["seed"].as<uint64_t>();
+  auto range = [](const std::string& flag, const std::string& text) {
+    const size_t colon = text.find(':');
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument(text);
+      return std::vector<double>{std::stod(text.substr(0, colon)), std::stod(text.substr(colon + 1))};
+    } catch (const std::exception&) {
+      throw InputError("--" + flag + " '" + text + "': expected LO:HI");
+    }
+  };
+  YAML::Node c;
+  if (vm.count("latency-fraction")) c["latency_fraction"] = vm["latency-fraction"].as<double>();
+  if (vm.count("accuracy-fraction")) c["accuracy_fraction"] = vm["accuracy-fraction"].as<double>();
+  if (vm.count("both-fraction")) c["both_fraction"] = vm["both-fraction"].as<double>();
+  if (!slo.empty()) c["slo_ms"] = range("slo-ms", slo);
+  if (!acc.empty()) c["acc_target"] = range("acc-target", acc);
+  if (c.size()) n["constraints"] = c;
+  if (n.size()) {
+    // Merge flags over the spec file's values.
+    YAML::Node merged = spec_file.empty() ? YAML::Node(YAML::NodeType::Map)
+                                          : YAML::Clone(YamlView::load_file(spec_file).node());
+    for (const auto& kv : n) {
+      if (kv.first.as<std::string>() == "constraints" && merged["constraints"]) {
+        for (const auto& ckv : kv.second) merged["constraints"][ckv.first.as<std::string>()] = ckv.second;
+      } else {
+        merged[kv.first.as<std::string>()] = kv.second;
+      }
+    }
+    t = TraceSpec::from_yaml(YamlView(merged, "command line"));
+  }
+  const auto trace = generate_trace(t);
+  const std::string provenance = "sushi trace generate: " + describe(t) + "; git_commit=" + git_commit();
+  write_file_atomic(out_file, trace_to_csv(trace, provenance));
+  const TraceStats s = trace_stats(trace);
+  std::fprintf(stderr,
+               "wrote %zu queries to %s (%s, seed %llu): mean rate %.2f qps, inter-arrival CV^2 %.3f\n",
+               trace.size(), out_file.c_str(), t.kind.c_str(), (unsigned long long)t.seed, s.mean_rate_qps,
+               s.interarrival_cv2);
+  return 0;
+}
+
+int stats(const std::vector<std::string>& args) {
+  po::options_description o("trace stats options");
+  std::string file;
+  o.add_options()("trace", po::value(&file)->required(), "trace CSV")("json", "print one JSON object");
+  po::positional_options_description pos;
+  pos.add("trace", 1);
+  po::variables_map vm;
+  if (!parse("trace stats", "FILE.csv [--json]", o, args, vm, &pos)) return 0;
+  const auto trace = read_trace_csv(file);
+  const TraceStats s = trace_stats(trace);
+  int64_t slo = 0, acc = 0;
+  for (const Query& q : trace) {
+    slo += q.has_slo() ? 1 : 0;
+    acc += q.has_acc() ? 1 : 0;
+  }
+  if (vm.count("json")) {
+    JsonWriter j;
+    j.begin_object()
+        .field("trace", file)
+        .field("trace_hash", file_hash(file))
+        .field("queries", int64_t(trace.size()))
+        .field("mean_rate_qps", s.mean_rate_qps)
+        .field("interarrival_cv2", s.interarrival_cv2)
+        .field("with_slo", slo)
+        .field("with_accuracy_target", acc)
+        .field("duration_ms", trace.back().arrival_ms)
+        .end_object();
+    out() << j.str() << "\n";
+  } else {
+    out() << file << ": " << trace.size() << " queries over " << trace.back().arrival_ms / 1000
+          << " s, mean rate " << s.mean_rate_qps << " qps, inter-arrival CV^2 " << s.interarrival_cv2 << ", "
+          << slo << " with an SLO, " << acc << " with an accuracy target\n";
+  }
+  return 0;
+}
+
+int trace(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    out() << "usage: sushi trace generate --out FILE.csv [options]   write a seeded query trace\n"
+             "       sushi trace stats FILE.csv [--json]             summarise a trace\n";
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "generate") return generate(rest);
+  if (args[0] == "stats") return stats(rest);
+  throw InputError("unknown trace action '" + args[0] + "' (expected generate or stats)");
+}
+
+const bool registered = register_command({"trace", "generate or summarise query traces", trace});
+
+}  // namespace
+}  // namespace sushi::cli
