@@ -1,0 +1,67 @@
+#pragma once
+// Serving experiments (workloads/experiments/*.yaml): for every platform (an accelerator config, or a
+// measured profile) and every query stream, run each policy through the serving simulator and write the
+// comparison with provenance: results.json, summary.csv, queries.csv and SVG plots per (platform, stream).
+#include <string>
+#include <vector>
+
+#include "sched/serving.h"
+
+namespace sushi {
+
+struct StreamSpec {
+  std::string name;
+  TraceSpec trace;
+  double load = 0;                    // > 0: arrival rate = load / mean Pareto latency without SGS
+  double slo_rel_lo = -1, slo_rel_hi = -1;  // >= 0: SLO range as fractions from the fastest to the slowest subnet
+};
+
+struct ExperimentSpec {
+  std::string name, description, file, text, hash;
+  std::string supernet, accuracy_table, profile;
+  std::vector<std::string> accelerators;
+  std::string fidelity = "analytic";    // latency table fidelity
+  std::string run_fidelity = "table";   // table | cycle: how each dispatched query is costed
+  size_t max_subnets = 24;
+  ServingOptions serving;
+  std::vector<StreamSpec> streams;
+  std::vector<YamlView> policies;
+  std::string output_dir;
+  std::string cache_dir = ".sushi_cache";
+
+  static ExperimentSpec load(const std::string& path);
+};
+
+struct StreamResult {
+  std::string platform, stream;
+  std::string trace_description;
+  double slo_lo_ms = 0, slo_hi_ms = 0, rate_qps = 0;
+  std::vector<ServingResult> policies;
+};
+
+struct PlatformSummary {
+  std::string platform;
+  std::string latency_table_key;
+  size_t subnets = 0, subgraphs = 0;
+  double min_latency_ms = 0, max_latency_ms = 0;
+};
+
+struct ExperimentResult {
+  std::vector<PlatformSummary> platforms;
+  std::vector<StreamResult> streams;
+};
+
+struct ExperimentOverrides {
+  int64_t count = 0;             // > 0: queries per stream
+  std::string only_platform;     // non-empty: run only this platform (accelerator or profile name)
+  std::string output_dir;        // non-empty: replaces `output:`
+  std::string run_fidelity;      // non-empty: table | cycle
+};
+
+ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& overrides);
+// Writes every output file (atomically) and returns the top-level JSON document.
+std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& result);
+// The human comparison table printed by `sushi serve`.
+std::string format_comparison(const ExperimentResult& result);
+
+}  // namespace sushi
