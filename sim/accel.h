@@ -43,6 +43,7 @@ struct AccelConfig {
   int pipeline_depth = 12;     // cycles from operand read to int8 result in the output buffer
   bool fold_pointwise = true;  // 1x1 layers fold window_parallel input channels into the taps
   int vector_lanes = 16;       // post-processing unit (pools, Add, SE scale): channels per cycle
+  int vector_pipeline_depth = 4;
 
   // On-chip buffers, bytes.
   int64_t on_chip_bytes = 0;        // all BRAM/URAM of the part; the buffers below must fit together
@@ -123,6 +124,15 @@ RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const S
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
                               const SubGraph& cached, const QNetwork& net, const QTensor& input,
                               std::vector<QTensor>& outputs, const SimOptions& options = {});
+
+// One layer at the analytic fidelity, allocation-free: what sweeps and latency tables call in their inner loop.
+// `cached` is the PB's slice of the layer's tensor (an empty slice when nothing of it is cached).
+struct LayerEstimate {
+  int64_t cycles = 0, compute_cycles = 0;
+  int64_t dram_weight_bytes = 0, dram_act_bytes = 0, pb_hit_bytes = 0;
+  double energy_pj = 0;
+};
+LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const WeightSlice& cached);
 
 // Loading SubGraph g into the PB (what a cache update costs).
 PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g);

@@ -1,0 +1,288 @@
+// `sushi sim`: one query of a subnet on a SushiAccel config, with a cached SubGraph; `sushi bench sim`.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "models/errors.h"
+#include "models/int8.h"
+#include "models/json_writer.h"
+#include "models/provenance.h"
+#include "models/supernet.h"
+#include "sim/accel.h"
+#include "tools/bench.h"
+#include "tools/cli.h"
+
+namespace sushi::cli {
+namespace {
+
+// `none`, or a subnet spec whose weights are cached (cut to the PB when larger).
+SubGraph parse_cache(const sim::AccelConfig& accel, const SupernetSpace& space, const std::string& spec) {
+  if (spec.empty() || spec == "none") return space.empty_subgraph();
+  return sim::fit_to_pb(accel, space, space.parse_subnet(spec));
+}
+
+void write_json(const sim::AccelConfig& accel, const std::string& supernet_file, const SupernetSpace& space,
+                const Subnet& s, const std::string& cache_spec, const SubGraph& cached, sim::Fidelity fidelity,
+                const sim::RunResult& r, const std::string& functional_status) {
+  JsonWriter j;
+  j.begin_object()
+      .field("accel", accel.name)
+      .field("accel_file", accel.file)
+      .field("accel_hash", accel.hash)
+      .field("supernet", space.name())
+      .field("supernet_file", supernet_file)
+      .field("supernet_hash", file_hash(supernet_file))
+      .field("git_commit", git_commit())
+      .field("fidelity", sim::to_string(fidelity))
+      .key("subnet")
+      .raw(space.to_json(s))
+      .field("resolution", s.resolution)
+      .field("cache", cache_spec)
+      .field("cached_bytes", cached.bytes())
+      .field("cycles", r.cycles)
+      .field("latency_ms", r.latency_ms)
+      .field("compute_cycles", r.compute_cycles)
+      .field("stall_cycles", r.stall_cycles)
+      .key("offchip_bytes")
+      .begin_object()
+      .field("weights", r.offchip_weight_bytes)
+      .field("activations", r.offchip_act_bytes)
+      .field("total", r.offchip_weight_bytes + r.offchip_act_bytes)
+      .end_object()
+      .field("pb_hit_bytes", r.pb_hit_bytes)
+      .field("energy_pj", r.energy_pj)
+      .key("energy_by_component_pj")
+      .begin_object()
+      .field("dram", r.energy_dram_pj)
+      .field("sram", r.energy_sram_pj)
+      .field("mac", r.energy_mac_pj)
+      .end_object()
+      .field("macs", r.macs)
+      .field("utilization", r.utilization);
+  if (!functional_status.empty()) j.field("functional", functional_status);
+  j.key("layers").begin_array();
+  for (const sim::LayerResult& l : r.layers) {
+    j.begin_object()
+        .field("name", l.name)
+        .field("kind", l.kind)
+        .field("macs", l.macs)
+        .field("cycles", l.cycles)
+        .field("compute_cycles", l.compute_cycles)
+        .field("stall_cycles", l.stall_cycles)
+        .field("dram_weight_bytes", l.dram_weight_bytes)
+        .field("dram_act_bytes", l.dram_act_bytes)
+        .field("pb_hit_bytes", l.pb_hit_bytes)
+        .field("energy_dram_pj", l.energy_dram_pj)
+        .field("energy_sram_pj", l.energy_sram_pj)
+        .field("energy_mac_pj", l.energy_mac_pj)
+        .field("utilization", l.utilization)
+        .end_object();
+  }
+  j.end_array().end_object();
+  out() << j.str() << "\n";
+}
+
+void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
+                 sim::Fidelity fidelity, const sim::RunResult& r) {
+  char buf[320];
+  out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
+        << sim::to_string(fidelity) << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
+        << " bytes\n";
+  std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind", "cycles",
+                "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
+  out() << buf;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const sim::LayerResult& l = r.layers[i];
+    std::snprintf(buf, sizeof buf, "%-4zu %-28s %-11s %12lld %12lld %10lld %11lld %11lld %11lld %5.1f%%\n", i,
+                  l.name.c_str(), l.kind.c_str(), (long long)l.cycles, (long long)l.compute_cycles,
+                  (long long)l.stall_cycles, (long long)l.dram_weight_bytes, (long long)l.dram_act_bytes,
+                  (long long)l.pb_hit_bytes, 100 * l.utilization);
+    out() << buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "total: %lld cycles = %.4f ms at %.0f MHz (compute %lld, stall %lld), utilisation %.1f%%\n"
+                "off-chip: weights %lld B, activations %lld B; PB hits %lld B\n"
+                "energy: %.3f uJ (DRAM %.3f, SRAM %.3f, MAC %.3f)\n",
+                (long long)r.cycles, r.latency_ms, accel.clock_mhz, (long long)r.compute_cycles,
+                (long long)r.stall_cycles, 100 * r.utilization, (long long)r.offchip_weight_bytes,
+                (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6, r.energy_dram_pj * 1e-6,
+                r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
+  out() << buf;
+}
+
+int sim_command(const std::vector<std::string>& args) {
+  po::options_description o("sim options");
+  std::string accel_file, supernet, subnet_spec, cache_spec, fidelity_name, trace;
+  int resolution = 0;
+  uint64_t seed = 1;
+  o.add_options()("accel", po::value(&accel_file)->required(), "accelerator YAML (workloads/accel/*.yaml)")(
+      "supernet", po::value(&supernet)->required(), "supernet space YAML")(
+      "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
+      "cache", po::value(&cache_spec)->default_value("none"),
+      "SubGraph in the PB: none, or a subnet spec (its weights, cut to the PB when larger)")(
+      "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
+      "fidelity", po::value(&fidelity_name)->default_value("analytic"), "analytic | cycle")(
+      "functional", "cycle model also computes int8 outputs and checks them against the Eigen int8 reference")(
+      "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
+      "trace", po::value(&trace), "write a VCD of the cycle model to this file")("json", "print one JSON object");
+  po::variables_map vm;
+  if (!parse("sim",
+             "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity analytic|cycle] "
+             "[--functional] [--trace out.vcd] [--json]",
+             o, args, vm))
+    return 0;
+  sim::Fidelity fidelity = sim::parse_fidelity(fidelity_name);
+  const bool functional = vm.count("functional") > 0;
+  if ((functional || !trace.empty()) && fidelity != sim::Fidelity::Cycle) {
+    if (vm["fidelity"].defaulted())
+      fidelity = sim::Fidelity::Cycle;
+    else
+      throw InputError(std::string(functional ? "--functional" : "--trace") + " needs --fidelity cycle");
+  }
+  const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
+  const SupernetSpace space = SupernetSpace::load(supernet);
+  Subnet s = space.parse_subnet(subnet_spec);
+  if (resolution != 0) {
+    if (resolution < 8 || resolution > 4096)
+      throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
+    s.resolution = resolution;
+  }
+  const SubGraph cached = parse_cache(accel, space, cache_spec);
+  sim::SimOptions options;
+  options.trace_vcd = trace;
+  sim::RunResult r;
+  std::string functional_status;
+  if (functional) {
+    const QNetwork net = make_random_qnetwork(space, s, seed);
+    const QTensor input = make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed, net.in_scale,
+                                              net.in_zp);
+    std::vector<QTensor> outputs;
+    r = sim::simulate_functional(accel, space, s, cached, net, input, outputs, options);
+    const std::vector<QTensor> ref = run_qnetwork(net, input);
+    size_t bad = 0;
+    for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
+    functional_status = bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
+                                 : std::to_string(bad) + " layers differ from the int8 reference";
+    if (bad) std::cerr << "sushi sim: " << functional_status << "\n";
+  } else {
+    r = sim::simulate(accel, space, s, cached, fidelity, options);
+  }
+  if (vm.count("json"))
+    write_json(accel, supernet, space, s, cache_spec, cached, fidelity, r, functional_status);
+  else {
+    write_table(accel, space, s, cached, fidelity, r);
+    if (!functional_status.empty()) out() << "functional: " << functional_status << "\n";
+  }
+  return functional_status.find("differ") == std::string::npos ? 0 : 1;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+int bench_sim(const std::vector<std::string>& args) {
+  po::options_description o("bench sim options");
+  std::string accel_file;
+  int repeat = 5;
+  o.add_options()("accel", po::value(&accel_file)->default_value("workloads/accel/zcu104_sushi.yaml"),
+                  "accelerator YAML")("repeat", po::value(&repeat)->default_value(5), "repetitions (median reported)")(
+      "json", "print one JSON object");
+  po::variables_map vm;
+  if (!parse("bench sim", "[--accel A.yaml] [--repeat N] [--json]", o, args, vm)) return 0;
+  if (repeat < 1 || repeat > 1000) throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
+  const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
+  using clock = std::chrono::steady_clock;
+  JsonWriter j;
+  j.begin_object().field("accel", accel.name).field("accel_hash", accel.hash).field("git_commit", git_commit());
+  j.field("repeat", repeat).key("cycle_model").begin_array();
+  struct Row {
+    std::string space;
+    int64_t cycles = 0;
+    double wall_s = 0, cycles_per_s = 0;
+  };
+  std::vector<Row> rows;
+  const char* spaces[] = {"ofa_resnet50", "ofa_mbv3"};
+  for (const char* name : spaces) {
+    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+    Subnet s = space.max_subnet();
+    s.resolution = 224;
+    std::vector<double> walls;
+    int64_t cycles = 0;
+    for (int i = 0; i < repeat; ++i) {
+      const auto t0 = clock::now();
+      cycles = sim::simulate(accel, space, s, space.empty_subgraph(), sim::Fidelity::Cycle).cycles;
+      walls.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    }
+    Row row{name, cycles, median(walls), 0};
+    row.cycles_per_s = double(cycles) / row.wall_s;
+    rows.push_back(row);
+    j.begin_object()
+        .field("supernet", row.space)
+        .field("subnet", "max@224")
+        .field("simulated_cycles", row.cycles)
+        .field("wall_s_median", row.wall_s)
+        .field("simulated_cycles_per_s", row.cycles_per_s)
+        .end_object();
+  }
+  j.end_array();
+  // Analytic: per-layer evaluations of both max subnets, planned and evaluated from scratch each time.
+  std::vector<double> rates;
+  int64_t evals = 0;
+  {
+    std::vector<std::vector<Layer>> nets;
+    for (const char* name : spaces) {
+      const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+      Subnet s = space.max_subnet();
+      s.resolution = 224;
+      nets.push_back(space.layers(s, 224));
+    }
+    const WeightSlice none;
+    int64_t sink = 0;
+    for (int i = 0; i < repeat; ++i) {
+      int64_t n = 0;
+      const auto t0 = clock::now();
+      double elapsed = 0;
+      do {
+        for (const auto& net : nets)
+          for (const Layer& l : net) {
+            sink += sim::analytic_layer(accel, l, none).cycles;
+            ++n;
+          }
+        elapsed = std::chrono::duration<double>(clock::now() - t0).count();
+      } while (elapsed < 0.2);
+      rates.push_back(double(n) / elapsed);
+      evals = n;
+    }
+    if (sink == 42) std::cerr << "";  // keep the loop observable
+  }
+  const double analytic_rate = median(rates);
+  j.key("analytic")
+      .begin_object()
+      .field("layer_evaluations_per_s_median", analytic_rate)
+      .field("evaluations_per_repeat", evals)
+      .end_object()
+      .end_object();
+  if (vm.count("json")) {
+    out() << j.str() << "\n";
+    return 0;
+  }
+  char buf[256];
+  for (const Row& r : rows) {
+    std::snprintf(buf, sizeof buf, "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
+                  r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
+    out() << buf;
+  }
+  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate, repeat);
+  out() << buf;
+  return 0;
+}
+
+const bool registered =
+    register_command({"sim", "simulate one query on a SushiAccel config (analytic or SystemC cycle model)",
+                      sim_command}) &&
+    register_bench({"sim", "cycle-model simulated cycles/s and analytic layer evaluations/s", bench_sim});
+
+}  // namespace
+}  // namespace sushi::cli
