@@ -12,16 +12,17 @@ namespace sushi {
 struct StreamSpec {
   std::string name;
   TraceSpec trace;
-  double load = 0;                    // > 0: arrival rate = load / mean Pareto latency without SGS
-  double slo_rel_lo = -1, slo_rel_hi = -1;  // >= 0: SLO range as fractions from the fastest to the slowest subnet
+  double load = 0;  // > 0: arrival rate = load / mean Pareto latency without SGS
+  double slo_rel_lo = -1,
+         slo_rel_hi = -1;  // >= 0: SLO range as fractions from the fastest to the slowest subnet
 };
 
 struct ExperimentSpec {
   std::string name, description, file, text, hash;
   std::string supernet, accuracy_table, profile;
   std::vector<std::string> accelerators;
-  std::string fidelity = "analytic";    // latency table fidelity
-  std::string run_fidelity = "table";   // table | cycle: how each dispatched query is costed
+  std::string fidelity = "analytic";   // latency table fidelity
+  std::string run_fidelity = "table";  // table | cycle: how each dispatched query is costed
   size_t max_subnets = 24;
   ServingOptions serving;
   std::vector<StreamSpec> streams;
@@ -52,10 +53,10 @@ struct ExperimentResult {
 };
 
 struct ExperimentOverrides {
-  int64_t count = 0;             // > 0: queries per stream
-  std::string only_platform;     // non-empty: run only this platform (accelerator or profile name)
-  std::string output_dir;        // non-empty: replaces `output:`
-  std::string run_fidelity;      // non-empty: table | cycle
+  int64_t count = 0;          // > 0: queries per stream
+  std::string only_platform;  // non-empty: run only this platform (accelerator or profile name)
+  std::string output_dir;     // non-empty: replaces `output:`
+  std::string run_fidelity;   // non-empty: table | cycle
 };
 
 ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& overrides);

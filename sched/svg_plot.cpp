@@ -12,11 +12,16 @@ namespace {
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
@@ -36,7 +41,8 @@ std::string fmt(double v) {
   return b;
 }
 
-const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf"};
+const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
+                         "#8c564b", "#e377c2", "#7f7f7f", "#17becf"};
 
 }  // namespace
 
@@ -62,22 +68,29 @@ std::string render_svg(const PlotSpec& spec, const std::vector<PlotSeries>& seri
   auto py = [&](double y) { return H - B - (y - y0) / (y1 - y0) * (H - T - B); };
 
   std::ostringstream o;
-  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << W / 2 - R / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">" << esc(spec.title) << "</text>\n";
+  o << "<text x=\"" << W / 2 - R / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
+    << esc(spec.title) << "</text>\n";
   // Axes, grid and ticks.
   const double xs = tick_step(x0, x1, 6), ys = tick_step(y0, y1, 6);
   for (double x = std::ceil(x0 / xs) * xs; x <= x1 + 1e-9 * xs; x += xs)
-    o << "<line x1=\"" << px(x) << "\" y1=\"" << T << "\" x2=\"" << px(x) << "\" y2=\"" << H - B << "\" stroke=\"#eee\"/>"
-      << "<text x=\"" << px(x) << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">" << fmt(x) << "</text>\n";
+    o << "<line x1=\"" << px(x) << "\" y1=\"" << T << "\" x2=\"" << px(x) << "\" y2=\"" << H - B
+      << "\" stroke=\"#eee\"/>"
+      << "<text x=\"" << px(x) << "\" y=\"" << H - B + 16 << "\" text-anchor=\"middle\">" << fmt(x)
+      << "</text>\n";
   for (double y = std::ceil(y0 / ys) * ys; y <= y1 + 1e-9 * ys; y += ys)
-    o << "<line x1=\"" << L << "\" y1=\"" << py(y) << "\" x2=\"" << W - R << "\" y2=\"" << py(y) << "\" stroke=\"#eee\"/>"
-      << "<text x=\"" << L - 6 << "\" y=\"" << py(y) + 4 << "\" text-anchor=\"end\">" << fmt(y) << "</text>\n";
+    o << "<line x1=\"" << L << "\" y1=\"" << py(y) << "\" x2=\"" << W - R << "\" y2=\"" << py(y)
+      << "\" stroke=\"#eee\"/>"
+      << "<text x=\"" << L - 6 << "\" y=\"" << py(y) + 4 << "\" text-anchor=\"end\">" << fmt(y)
+      << "</text>\n";
   o << "<rect x=\"" << L << "\" y=\"" << T << "\" width=\"" << W - L - R << "\" height=\"" << H - T - B
     << "\" fill=\"none\" stroke=\"black\"/>\n";
-  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - B + 36 << "\" text-anchor=\"middle\">" << esc(spec.x_label) << "</text>\n";
-  o << "<text transform=\"translate(18," << (T + H - B) / 2 << ") rotate(-90)\" text-anchor=\"middle\">" << esc(spec.y_label)
-    << "</text>\n";
+  o << "<text x=\"" << (L + W - R) / 2 << "\" y=\"" << H - B + 36 << "\" text-anchor=\"middle\">"
+    << esc(spec.x_label) << "</text>\n";
+  o << "<text transform=\"translate(18," << (T + H - B) / 2 << ") rotate(-90)\" text-anchor=\"middle\">"
+    << esc(spec.y_label) << "</text>\n";
   // Series.
   for (size_t i = 0; i < series.size(); ++i) {
     const PlotSeries& s = series[i];
@@ -90,17 +103,20 @@ std::string render_svg(const PlotSpec& spec, const std::vector<PlotSeries>& seri
       o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.6\" points=\"";
       for (size_t k = 0; k < s.points.size(); ++k) {
         const auto& [x, y] = s.points[k];
-        if (s.style == PlotSeries::Style::Step && k > 0) o << px(x) << "," << py(s.points[k - 1].second) << " ";
+        if (s.style == PlotSeries::Style::Step && k > 0)
+          o << px(x) << "," << py(s.points[k - 1].second) << " ";
         o << px(x) << "," << py(y) << " ";
       }
       o << "\"/>\n";
     }
     const double ly = T + 14 + 18 * double(i);
-    o << "<rect x=\"" << W - R + 12 << "\" y=\"" << ly - 9 << "\" width=\"14\" height=\"10\" fill=\"" << color << "\"/>"
+    o << "<rect x=\"" << W - R + 12 << "\" y=\"" << ly - 9 << "\" width=\"14\" height=\"10\" fill=\"" << color
+      << "\"/>"
       << "<text x=\"" << W - R + 32 << "\" y=\"" << ly << "\">" << esc(s.label) << "</text>\n";
   }
   if (!spec.footnote.empty())
-    o << "<text x=\"8\" y=\"" << H - 8 << "\" font-size=\"9\" fill=\"#666\">" << esc(spec.footnote) << "</text>\n";
+    o << "<text x=\"8\" y=\"" << H - 8 << "\" font-size=\"9\" fill=\"#666\">" << esc(spec.footnote)
+      << "</text>\n";
   o << "</svg>\n";
   return o.str();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job behind `make demo`. Until the serving co-simulation lands (issue 5) it shows a representative
-# run: the layer table of the OFA MobileNetV3 max subnet and a sample of subnets of the same space.
+# The main job behind `make demo`: a short version of the SUSHI serving co-simulation (workloads/experiments/
+# sushi_mbv3.yaml): ofa_mbv3 subnets with measured accuracies on three SushiAccel configs, every policy, two
+# query streams. Prints the comparison table; writes JSON, CSV and SVG plots under out/sushi_mbv3/.
 set -euo pipefail
 build=${1:-build}
-"$build/sushi" info --supernet workloads/supernets/ofa_mbv3.yaml --subnet max --resolution 224
-"$build/sushi" subnets --supernet workloads/supernets/ofa_mbv3.yaml --count 5 --seed 1
+"$build/sushi" serve workloads/experiments/sushi_mbv3.yaml --count 3000

@@ -1,0 +1,494 @@
+#include "sched/experiment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "models/errors.h"
+#include "models/json_writer.h"
+#include "models/provenance.h"
+#include "sched/svg_plot.h"
+#include "sim/accel.h"
+
+namespace sushi {
+
+namespace {
+
+// A path in an experiment: as given (relative to the working directory), else relative to the file's folder.
+std::string resolve(const YamlView& v, const std::string& key, const std::string& exp_file) {
+  const std::string p = v.get<std::string>(key);
+  if (std::filesystem::exists(p)) return p;
+  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
+  if (std::filesystem::exists(alt)) return alt.string();
+  v.at(key).fail("file '" + p + "' not found (relative to the working directory or to " + exp_file + ")");
+}
+
+std::string resolve_item(const YamlView& item, const std::string& exp_file) {
+  const std::string p = item.as<std::string>();
+  if (std::filesystem::exists(p)) return p;
+  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
+  if (std::filesystem::exists(alt)) return alt.string();
+  item.fail("file '" + p + "' not found");
+}
+
+}  // namespace
+
+ExperimentSpec ExperimentSpec::load(const std::string& path) {
+  ExperimentSpec e;
+  e.file = path;
+  e.text = read_file(path);
+  e.hash = content_hash(e.text);
+  const YamlView root = YamlView::parse(e.text, path);
+  root.expect_keys({"name", "description", "supernet", "accuracy_table", "accelerators", "profile",
+                    "fidelity", "run_fidelity", "pareto", "serving", "streams", "policies", "output",
+                    "cache_dir"});
+  e.name = root.get<std::string>("name");
+  e.description = root.get<std::string>("description", "");
+  if (root.has("profile")) {
+    e.profile = resolve(root, "profile", path);
+    if (root.has("accelerators"))
+      root.at("accelerators").fail("give either accelerators (with supernet) or profile, not both");
+  } else {
+    e.supernet = resolve(root, "supernet", path);
+    e.accuracy_table = resolve(root, "accuracy_table", path);
+    for (const YamlView& a : root.at("accelerators").items()) e.accelerators.push_back(resolve_item(a, path));
+    if (e.accelerators.empty()) root.at("accelerators").fail("expected at least one accelerator config");
+  }
+  e.fidelity = root.get<std::string>("fidelity", e.fidelity);
+  sim::parse_fidelity(e.fidelity);
+  e.run_fidelity = root.get<std::string>("run_fidelity", e.run_fidelity);
+  if (e.run_fidelity != "table" && e.run_fidelity != "cycle")
+    root.at("run_fidelity").fail("expected table or cycle");
+  if (root.has("pareto")) {
+    const YamlView p = root.at("pareto");
+    p.expect_keys({"max_subnets"});
+    const int m = p.get<int>("max_subnets", int(e.max_subnets));
+    if (m < 2 || m > 1000) p.at("max_subnets").fail("expected 2..1000");
+    e.max_subnets = size_t(m);
+  }
+  if (root.has("serving")) e.serving = ServingOptions::from_yaml(root.at("serving"));
+  for (const YamlView& s : root.at("streams").items()) {
+    s.expect_keys({"name", "trace", "load", "slo_relative"});
+    StreamSpec st;
+    st.name = s.get<std::string>("name");
+    st.trace = TraceSpec::from_yaml(s.at("trace"));
+    st.load = s.get<double>("load", 0.0);
+    if (s.has("load") && !(st.load > 0 && st.load < 100))
+      s.at("load").fail("expected a positive load (utilisation of the accelerator)");
+    if (s.has("slo_relative")) {
+      auto r = s.get_list<double>("slo_relative");
+      if (r.size() != 2 || r[0] < 0 || r[1] < r[0])
+        s.at("slo_relative").fail("expected [lo, hi] with 0 <= lo <= hi");
+      st.slo_rel_lo = r[0];
+      st.slo_rel_hi = r[1];
+    }
+    e.streams.push_back(st);
+  }
+  if (e.streams.empty()) root.at("streams").fail("expected at least one stream");
+  for (const YamlView& p : root.at("policies").items()) {
+    make_policy(p);  // validate now, so a typo fails before any simulation
+    e.policies.push_back(p);
+  }
+  if (e.policies.empty()) root.at("policies").fail("expected at least one policy");
+  e.output_dir = root.get<std::string>("output", "out/" + e.name);
+  e.cache_dir = root.get<std::string>("cache_dir", e.cache_dir);
+  return e;
+}
+
+ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& ov) {
+  if (!ov.run_fidelity.empty()) {
+    if (ov.run_fidelity != "table" && ov.run_fidelity != "cycle")
+      throw InputError("--fidelity '" + ov.run_fidelity + "': expected table or cycle");
+    spec.run_fidelity = ov.run_fidelity;
+  }
+  ExperimentResult out;
+  struct Platform {
+    LatencyTable table;
+    std::unique_ptr<sim::AccelConfig> accel;
+  };
+  std::vector<Platform> platforms;
+  std::unique_ptr<SupernetSpace> space;
+  if (!spec.profile.empty()) {
+    if (spec.run_fidelity == "cycle")
+      throw InputError(spec.file + ": run_fidelity cycle needs an accelerator, not a profile");
+    Platform p;
+    p.table = load_profile_table(spec.profile);
+    if (ov.only_platform.empty() || ov.only_platform == p.table.platform) platforms.push_back(std::move(p));
+  } else {
+    space = std::make_unique<SupernetSpace>(SupernetSpace::load(spec.supernet));
+    const AccuracyTable acc = AccuracyTable::load_jsonl(spec.accuracy_table, *space);
+    for (const std::string& file : spec.accelerators) {
+      Platform p;
+      p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
+      if (!ov.only_platform.empty() && ov.only_platform != p.accel->name) continue;
+      p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
+                                    ParetoOptions{spec.max_subnets}, spec.cache_dir);
+      platforms.push_back(std::move(p));
+    }
+  }
+  if (platforms.empty())
+    throw InputError("--accel '" + ov.only_platform + "': no platform of " + spec.file + " has that name");
+
+  for (Platform& p : platforms) {
+    const LatencyTable& t = p.table;
+    PlatformSummary ps;
+    ps.platform = t.platform;
+    ps.latency_table_key = t.key;
+    ps.subnets = t.num_subnets();
+    ps.subgraphs = t.num_subgraphs();
+    double lo = 1e300, hi = 0, mean = 0;
+    for (size_t s = 0; s < t.num_subnets(); ++s) {
+      const double ms = t.at(s, 0, 0).latency_ms;
+      lo = std::min(lo, ms);
+      hi = std::max(hi, ms);
+      mean += ms / double(t.num_subnets());
+    }
+    ps.min_latency_ms = lo;
+    ps.max_latency_ms = hi;
+    out.platforms.push_back(ps);
+    for (const StreamSpec& st : spec.streams) {
+      TraceSpec ts = st.trace;
+      if (st.load > 0) ts.rate_qps = st.load * 1000.0 / mean;
+      if (st.slo_rel_lo >= 0) {
+        ts.constraints.slo_lo_ms = lo + st.slo_rel_lo * (hi - lo);
+        ts.constraints.slo_hi_ms = lo + st.slo_rel_hi * (hi - lo);
+      }
+      if (ov.count > 0) ts.count = ov.count;
+      const std::vector<Query> trace = generate_trace(ts);
+      StreamResult sr;
+      sr.platform = t.platform;
+      sr.stream = st.name;
+      sr.trace_description = describe(ts);
+      sr.slo_lo_ms = ts.constraints.slo_lo_ms;
+      sr.slo_hi_ms = ts.constraints.slo_hi_ms;
+      sr.rate_qps = ts.rate_qps;
+      RunCost cost;
+      if (spec.run_fidelity == "cycle") {
+        const sim::AccelConfig* accel = p.accel.get();
+        const SupernetSpace* sp = space.get();
+        cost = [accel, sp, &t](int s, int g, int) {
+          const sim::RunResult r =
+              sim::simulate(*accel, *sp, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle);
+          LtEntry e;
+          e.latency_ms = r.latency_ms;
+          e.cycles = r.cycles;
+          e.offchip_weight_bytes = r.offchip_weight_bytes;
+          e.offchip_act_bytes = r.offchip_act_bytes;
+          e.pb_hit_bytes = r.pb_hit_bytes;
+          e.energy_pj = r.energy_pj;
+          e.offchip_energy_pj = r.energy_dram_pj;
+          return e;
+        };
+      }
+      for (const YamlView& pv : spec.policies) {
+        auto policy = make_policy(pv);
+        sr.policies.push_back(serve(t, trace, *policy, spec.serving, cost));
+      }
+      out.streams.push_back(std::move(sr));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+const ServingResult* find_policy(const StreamResult& s, const std::string& name) {
+  for (const auto& r : s.policies)
+    if (r.policy == name) return &r;
+  return nullptr;
+}
+
+void summary_json(JsonWriter& j, const ServingSummary& s) {
+  j.begin_object()
+      .field("queries", s.queries)
+      .field("served", s.served)
+      .field("dropped", s.dropped)
+      .field("mean_latency_ms", s.mean_latency_ms)
+      .field("p50_latency_ms", s.p50_latency_ms)
+      .field("p99_latency_ms", s.p99_latency_ms)
+      .field("slo_attainment", s.slo_attainment)
+      .field("accuracy_attainment", s.accuracy_attainment)
+      .field("mean_served_accuracy_pct", s.mean_accuracy)
+      .field("offchip_bytes_per_query", s.offchip_bytes_per_query)
+      .field("offchip_energy_uj_per_query", s.offchip_energy_pj_per_query * 1e-6)
+      .field("energy_uj_per_query", s.energy_pj_per_query * 1e-6)
+      .field("pb_hit_ratio", s.pb_hit_ratio)
+      .field("cache_updates", s.cache_updates)
+      .field("makespan_ms", s.makespan_ms)
+      .end_object();
+}
+
+std::string csv_num(double v) {
+  if (!std::isfinite(v)) return "";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.6g", v);
+  return b;
+}
+
+// SUSHI's three headline comparisons against the same accelerator without SGS, per SGS policy.
+struct Headline {
+  std::string platform, policy;
+  double latency_reduction = NAN;      // accuracy-constrained stream: 1 - mean latency / no-SGS mean latency
+  double accuracy_gain_pp = NAN;       // latency-constrained stream: mean served accuracy minus no-SGS's
+  double offchip_energy_saving = NAN;  // all streams: 1 - off-chip energy / no-SGS off-chip energy
+};
+
+std::vector<Headline> headlines(const ExperimentResult& r) {
+  std::vector<Headline> out;
+  std::map<std::pair<std::string, std::string>, Headline> by;
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>>
+      energy;  // (policy sum, baseline sum)
+  for (const StreamResult& s : r.streams) {
+    const ServingResult* base = find_policy(s, "no_sgs");
+    if (!base) continue;
+    const bool acc_stream = s.policies.front().summary.slo_attainment !=
+                            s.policies.front().summary.slo_attainment;  // NaN: no SLOs
+    for (const ServingResult& p : s.policies) {
+      if (p.policy.rfind("sushi", 0) != 0) continue;
+      Headline& h = by[{s.platform, p.policy}];
+      h.platform = s.platform;
+      h.policy = p.policy;
+      if (acc_stream)
+        h.latency_reduction = 1 - p.summary.mean_latency_ms / base->summary.mean_latency_ms;
+      else
+        h.accuracy_gain_pp = p.summary.mean_accuracy - base->summary.mean_accuracy;
+      auto& e = energy[{s.platform, p.policy}];
+      e.first += p.summary.offchip_energy_pj_per_query;
+      e.second += base->summary.offchip_energy_pj_per_query;
+    }
+  }
+  for (auto& [k, h] : by) {
+    const auto& e = energy[k];
+    if (e.second > 0) h.offchip_energy_saving = 1 - e.first / e.second;
+    out.push_back(h);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string format_comparison(const ExperimentResult& r) {
+  std::ostringstream o;
+  char buf[512];
+  for (const PlatformSummary& p : r.platforms) {
+    std::snprintf(buf, sizeof buf,
+                  "\n== %s: %zu Pareto subnets (%.3f..%.3f ms without SGS), %zu candidate SubGraphs\n",
+                  p.platform.c_str(), p.subnets, p.min_latency_ms, p.max_latency_ms, p.subgraphs);
+    o << buf;
+    for (const StreamResult& s : r.streams) {
+      if (s.platform != p.platform) continue;
+      const bool has_slo = !s.policies.empty() && std::isfinite(s.policies.front().summary.slo_attainment);
+      if (has_slo)
+        std::snprintf(buf, sizeof buf, "-- stream %s: %.1f qps, SLO %.3f..%.3f ms\n", s.stream.c_str(),
+                      s.rate_qps, s.slo_lo_ms, s.slo_hi_ms);
+      else
+        std::snprintf(buf, sizeof buf, "-- stream %s: %.1f qps, accuracy targets only\n", s.stream.c_str(),
+                      s.rate_qps);
+      o << buf;
+      std::snprintf(buf, sizeof buf, "%-14s %9s %9s %7s %7s %8s %10s %10s %10s %6s %6s\n", "policy",
+                    "mean ms", "p99 ms", "SLO%", "acc.at%", "acc%", "offchipMB", "offchip uJ", "energy uJ",
+                    "PBhit", "PBupd");
+      o << buf;
+      for (const ServingResult& pr : s.policies) {
+        const ServingSummary& m = pr.summary;
+        std::snprintf(buf, sizeof buf,
+                      "%-14s %9.3f %9.3f %7.2f %7.2f %8.3f %10.3f %10.2f %10.2f %6.3f %6lld\n",
+                      pr.policy.c_str(), m.mean_latency_ms, m.p99_latency_ms, 100 * m.slo_attainment,
+                      100 * m.accuracy_attainment, m.mean_accuracy, m.offchip_bytes_per_query / 1e6,
+                      m.offchip_energy_pj_per_query * 1e-6, m.energy_pj_per_query * 1e-6, m.pb_hit_ratio,
+                      (long long)m.cache_updates);
+        o << buf;
+      }
+    }
+  }
+  const auto hs = headlines(r);
+  if (!hs.empty()) {
+    o << "\nSUSHI vs the same accelerator without SGS (paper: up to 25% lower latency, +0.98 pp accuracy, up "
+         "to 78.7% less "
+         "off-chip energy)\n";
+    for (const Headline& h : hs) {
+      std::snprintf(buf, sizeof buf,
+                    "%-16s %-14s latency -%.2f%% (accuracy stream)  accuracy %+.3f pp (latency stream)  "
+                    "off-chip energy -%.2f%%\n",
+                    h.platform.c_str(), h.policy.c_str(), 100 * h.latency_reduction, h.accuracy_gain_pp,
+                    100 * h.offchip_energy_saving);
+      o << buf;
+    }
+  }
+  return o.str();
+}
+
+std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& r) {
+  namespace fs = std::filesystem;
+  const std::string commit = git_commit();
+  const std::string provenance = "experiment " + spec.file + " hash " + spec.hash + ", git " + commit;
+  auto provenance_json = [&](JsonWriter& j) {
+    j.key("provenance")
+        .begin_object()
+        .field("experiment_file", spec.file)
+        .field("experiment_hash", spec.hash)
+        .field("experiment_yaml", spec.text)
+        .field("git_commit", commit)
+        .field("run_fidelity", spec.run_fidelity)
+        .field("latency_table_fidelity", spec.fidelity);
+    if (!spec.supernet.empty())
+      j.field("supernet", spec.supernet)
+          .field("supernet_hash", file_hash(spec.supernet))
+          .field("accuracy_table", spec.accuracy_table)
+          .field("accuracy_table_hash", file_hash(spec.accuracy_table));
+    if (!spec.profile.empty())
+      j.field("profile", spec.profile).field("profile_hash", file_hash(spec.profile));
+    j.key("accelerators").begin_array();
+    for (const auto& a : spec.accelerators)
+      j.begin_object().field("file", a).field("hash", file_hash(a)).end_object();
+    j.end_array().end_object();
+  };
+
+  JsonWriter top;
+  top.begin_object().field("experiment", spec.name);
+  provenance_json(top);
+  top.key("platforms").begin_array();
+  for (const PlatformSummary& p : r.platforms)
+    top.begin_object()
+        .field("platform", p.platform)
+        .field("latency_table_key", p.latency_table_key)
+        .field("subnets", int64_t(p.subnets))
+        .field("subgraphs", int64_t(p.subgraphs))
+        .field("min_latency_ms", p.min_latency_ms)
+        .field("max_latency_ms", p.max_latency_ms)
+        .end_object();
+  top.end_array().key("streams").begin_array();
+  for (const StreamResult& s : r.streams) {
+    const fs::path dir = fs::path(spec.output_dir) / s.platform / s.stream;
+    fs::create_directories(dir);
+    JsonWriter j;
+    j.begin_object().field("experiment", spec.name).field("platform", s.platform).field("stream", s.stream);
+    j.field("trace", s.trace_description)
+        .field("rate_qps", s.rate_qps)
+        .field("slo_lo_ms", s.slo_lo_ms)
+        .field("slo_hi_ms", s.slo_hi_ms);
+    j.key("policies").begin_object();
+    for (const ServingResult& p : s.policies) {
+      j.key(p.policy);
+      summary_json(j, p.summary);
+    }
+    j.end_object();
+    provenance_json(j);
+    j.end_object();
+    write_file_atomic((dir / "results.json").string(), j.str() + "\n");
+    top.raw(j.str());
+
+    std::ostringstream summary, queries;
+    summary << "# " << provenance << "\n";
+    summary << "policy,mean_latency_ms,p99_latency_ms,slo_attainment,accuracy_attainment,mean_served_"
+               "accuracy_pct,"
+               "offchip_bytes_per_query,offchip_energy_uj_per_query,energy_uj_per_query,pb_hit_ratio,cache_"
+               "updates,dropped\n";
+    queries << "# " << provenance << "\n";
+    queries << "policy,id,arrival_ms,start_ms,finish_ms,latency_ms,slo_ms,acc_target,subnet,subgraph,batch,"
+               "dropped,slo_met,"
+               "acc_met,accuracy_pct,offchip_bytes,pb_hit_bytes,energy_uj,offchip_energy_uj\n";
+    for (const ServingResult& p : s.policies) {
+      const ServingSummary& m = p.summary;
+      summary << p.policy << "," << csv_num(m.mean_latency_ms) << "," << csv_num(m.p99_latency_ms) << ","
+              << csv_num(m.slo_attainment) << "," << csv_num(m.accuracy_attainment) << ","
+              << csv_num(m.mean_accuracy) << "," << csv_num(m.offchip_bytes_per_query) << ","
+              << csv_num(m.offchip_energy_pj_per_query * 1e-6) << "," << csv_num(m.energy_pj_per_query * 1e-6)
+              << "," << csv_num(m.pb_hit_ratio) << "," << m.cache_updates << "," << m.dropped << "\n";
+      for (const QueryRecord& q : p.records)
+        queries << p.policy << "," << q.id << "," << csv_num(q.arrival_ms) << "," << csv_num(q.start_ms)
+                << "," << csv_num(q.finish_ms) << "," << csv_num(q.latency_ms) << "," << csv_num(q.slo_ms)
+                << "," << csv_num(q.acc_target) << "," << q.subnet << "," << q.subgraph << "," << q.batch
+                << "," << q.dropped << "," << q.slo_met << "," << q.acc_met << "," << csv_num(q.accuracy)
+                << "," << csv_num(q.offchip_bytes) << "," << csv_num(q.pb_hit_bytes) << ","
+                << csv_num(q.energy_pj * 1e-6) << "," << csv_num(q.offchip_energy_pj * 1e-6) << "\n";
+    }
+    write_file_atomic((dir / "summary.csv").string(), summary.str());
+    write_file_atomic((dir / "queries.csv").string(), queries.str());
+
+    // Latency CDF per policy.
+    std::vector<PlotSeries> cdf;
+    for (const ServingResult& p : s.policies) {
+      std::vector<double> lat;
+      for (const QueryRecord& q : p.records)
+        if (!q.dropped) lat.push_back(q.latency_ms);
+      std::sort(lat.begin(), lat.end());
+      PlotSeries ps{p.policy, {}, PlotSeries::Style::Line};
+      const size_t stride = std::max<size_t>(1, lat.size() / 400);
+      for (size_t i = 0; i < lat.size(); i += stride)
+        ps.points.push_back({lat[i], double(i + 1) / double(lat.size())});
+      if (!lat.empty()) ps.points.push_back({lat.back(), 1.0});
+      cdf.push_back(ps);
+    }
+    write_file_atomic((dir / "latency_cdf.svg").string(),
+                      render_svg({"Latency CDF — " + s.platform + " / " + s.stream, "latency (ms)",
+                                  "fraction of served queries", provenance, true},
+                                 cdf));
+    // Served accuracy vs SLO attainment (accuracy attainment on streams without SLOs), one point per policy.
+    std::vector<PlotSeries> tradeoff;
+    for (const ServingResult& p : s.policies) {
+      const double x =
+          std::isfinite(p.summary.slo_attainment) ? p.summary.slo_attainment : p.summary.accuracy_attainment;
+      tradeoff.push_back({p.policy, {{100 * x, p.summary.mean_accuracy}}, PlotSeries::Style::Points});
+    }
+    const bool has_slo = !s.policies.empty() && std::isfinite(s.policies.front().summary.slo_attainment);
+    write_file_atomic((dir / "accuracy_vs_slo.svg").string(),
+                      render_svg({"Served accuracy vs " + std::string(has_slo ? "SLO" : "accuracy-target") +
+                                      " attainment — " + s.platform + " / " + s.stream,
+                                  has_slo ? "SLO attainment (%)" : "accuracy-target attainment (%)",
+                                  "mean served top-1 (%)", provenance, false},
+                                 tradeoff));
+    // PB contents and hit ratio over time, for the policies that use the PB.
+    std::vector<PlotSeries> pb;
+    for (const ServingResult& p : s.policies) {
+      double weight = 0, hit = 0;
+      PlotSeries hits{p.policy + " hit ratio", {}, PlotSeries::Style::Line};
+      const size_t window = std::max<size_t>(1, p.records.size() / 100);
+      std::vector<std::pair<double, double>> recent;
+      for (size_t i = 0; i < p.records.size(); ++i) {
+        const QueryRecord& q = p.records[i];
+        if (q.dropped) continue;
+        weight += q.pb_hit_bytes + q.offchip_weight_bytes;
+        hit += q.pb_hit_bytes;
+        if ((i + 1) % window == 0) {
+          hits.points.push_back({q.finish_ms / 1000, weight > 0 ? hit / weight : 0});
+          weight = hit = 0;
+        }
+      }
+      bool uses_pb = !p.cache_events.empty();
+      if (uses_pb) pb.push_back(hits);
+      if (uses_pb && p.policy.rfind("sushi", 0) == 0) {
+        PlotSeries which{p.policy + " cached SubGraph (index/max)", {}, PlotSeries::Style::Step};
+        double max_g = 1;
+        for (const CacheEvent& c : p.cache_events) max_g = std::max(max_g, double(c.subgraph));
+        for (const CacheEvent& c : p.cache_events)
+          which.points.push_back({c.time_ms / 1000, c.subgraph / max_g});
+        if (!p.records.empty())
+          which.points.push_back({p.summary.makespan_ms / 1000, which.points.back().second});
+        pb.push_back(which);
+      }
+    }
+    write_file_atomic((dir / "pb_timeline.svg").string(),
+                      render_svg({"Persistent Buffer over time — " + s.platform + " / " + s.stream,
+                                  "time (s)", "PB hit ratio / cached SubGraph", provenance, true},
+                                 pb));
+  }
+  top.end_array().key("sushi_vs_no_sgs").begin_array();
+  for (const Headline& h : headlines(r))
+    top.begin_object()
+        .field("platform", h.platform)
+        .field("policy", h.policy)
+        .field("latency_reduction", h.latency_reduction)
+        .field("accuracy_gain_pp", h.accuracy_gain_pp)
+        .field("offchip_energy_saving", h.offchip_energy_saving)
+        .end_object();
+  top.end_array().end_object();
+  fs::create_directories(spec.output_dir);
+  write_file_atomic((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
+  return top.str();
+}
+
+}  // namespace sushi

@@ -1,0 +1,50 @@
+// `sushi serve EXPERIMENT.yaml`: run a serving experiment and print the policy comparison.
+#include <iostream>
+
+#include "sched/experiment.h"
+#include "tools/cli.h"
+
+namespace sushi::cli {
+namespace {
+
+int serve_cmd(const std::vector<std::string>& args) {
+  po::options_description o("serve options");
+  std::string experiment;
+  ExperimentOverrides ov;
+  o.add_options()("experiment", po::value(&experiment)->required(),
+                  "experiment YAML (workloads/experiments/*.yaml)")(
+      "count", po::value(&ov.count)->default_value(0), "queries per stream (0 = as in the experiment)")(
+      "accel", po::value(&ov.only_platform), "run only the platform with this name")(
+      "out", po::value(&ov.output_dir), "output folder (default: the experiment's `output:`)")(
+      "fidelity", po::value(&ov.run_fidelity),
+      "table (latency table per query) | cycle (SystemC model per query)")(
+      "json", "print the results as one JSON object");
+  po::positional_options_description pos;
+  pos.add("experiment", 1);
+  po::variables_map vm;
+  if (!parse("serve",
+             "EXPERIMENT.yaml [--count N] [--accel NAME] [--out DIR] [--fidelity table|cycle] [--json]", o,
+             args, vm, &pos))
+    return 0;
+  if (ov.count < 0)
+    throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
+  ExperimentSpec spec = ExperimentSpec::load(experiment);
+  if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
+  const ExperimentResult result = run_experiment(spec, ov);
+  const std::string json = write_experiment_outputs(spec, result);
+  if (vm.count("json")) {
+    out() << json << "\n";
+  } else {
+    out() << format_comparison(result);
+    out() << "\nwrote " << spec.output_dir
+          << "/results.json and per-stream results.json, summary.csv, queries.csv, "
+             "latency_cdf.svg, accuracy_vs_slo.svg, pb_timeline.svg\n";
+  }
+  return 0;
+}
+
+const bool registered =
+    register_command({"serve", "run a serving experiment and compare policies", serve_cmd});
+
+}  // namespace
+}  // namespace sushi::cli
