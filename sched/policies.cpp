@@ -55,14 +55,15 @@ class SushiSched : public Policy {
       p.at("variant").fail("expected average or min_latency");
   }
   std::string name() const override { return name_; }
-  void reset(const LatencyTable&) override {
+  void reset(const LatencyTable& t) override {
     recent_.clear();
     served_ = 0;
+    precompute_features(t);
   }
   Decision decide(const SchedContext& ctx) override {
     const LatencyTable& t = *ctx.table;
     Decision d;
-    d.subnet = choose_subnet(t, *ctx.queue->front(), ctx.now_ms, ctx.cached_subgraph);
+    d.subnet = choose_subnet(t, *ctx.head, ctx.now_ms, ctx.cached_subgraph);
     recent_.push_back(d.subnet);
     if (int(recent_.size()) > window_) recent_.pop_front();
     if (++served_ % window_ == 0) {
@@ -77,13 +78,34 @@ class SushiSched : public Policy {
   // The window's "average subnet" (mean of every elastic choice), snapped to the candidate SubGraph whose
   // source subnet is nearest in normalised L1 distance. Tables without subnet configs (hand-built, profiles)
   // use the mean Pareto rank instead, rank being the size order of the Pareto set.
-  int average_subgraph(const LatencyTable& t) const {
+  int average_subgraph(const LatencyTable& t) {
     if (t.subnets.empty()) {
       const double mean = std::accumulate(recent_.begin(), recent_.end(), 0.0) / double(recent_.size());
-      const int rank = int(std::lround(mean));
-      return subgraph_of_source(t, rank);
+      return subgraph_of_source(t, int(std::lround(mean)));
     }
-    const auto features = [&](const Subnet& s) {
+    std::fill(mean_.begin(), mean_.end(), 0.0);
+    for (int s : recent_)
+      for (size_t i = 0; i < dims_; ++i) mean_[i] += features_[size_t(s) * dims_ + i];
+    for (double& m : mean_) m /= double(recent_.size());
+    int best = 0;
+    double best_d = 1e300;
+    for (size_t g = 1; g < t.num_subgraphs(); ++g) {
+      const double* f = &features_[size_t(t.subgraph_source[g]) * dims_];
+      double dist = 0;
+      for (size_t i = 0; i < dims_; ++i) dist += std::fabs(f[i] - mean_[i]);
+      if (dist < best_d) {
+        best_d = dist;
+        best = int(g);
+      }
+    }
+    return best;
+  }
+  // Every subnet's elastic choices, each dimension scaled to [0, 1] over the table (precomputed once).
+  void precompute_features(const LatencyTable& t) {
+    features_.clear();
+    dims_ = 0;
+    if (t.subnets.empty()) return;
+    auto raw = [](const Subnet& s) {
       std::vector<double> f;
       for (int d : s.depth) f.push_back(d);
       for (int k : s.kernel) f.push_back(k);
@@ -91,33 +113,22 @@ class SushiSched : public Policy {
       for (double w : s.width) f.push_back(w);
       return f;
     };
-    std::vector<double> mean = features(t.subnets[recent_.front()]);
-    std::fill(mean.begin(), mean.end(), 0.0);
-    std::vector<double> lo(mean.size(), 1e300), hi(mean.size(), -1e300);
+    dims_ = raw(t.subnets[0]).size();
+    std::vector<double> lo(dims_, 1e300), hi(dims_, -1e300);
     for (const Subnet& s : t.subnets) {
-      const auto f = features(s);
-      for (size_t i = 0; i < f.size(); ++i) {
+      const auto f = raw(s);
+      for (size_t i = 0; i < dims_; ++i) {
         lo[i] = std::min(lo[i], f[i]);
         hi[i] = std::max(hi[i], f[i]);
       }
+      features_.insert(features_.end(), f.begin(), f.end());
     }
-    for (int s : recent_) {
-      const auto f = features(t.subnets[s]);
-      for (size_t i = 0; i < f.size(); ++i) mean[i] += f[i] / double(recent_.size());
-    }
-    int best = 0;
-    double best_d = 1e300;
-    for (size_t g = 1; g < t.num_subgraphs(); ++g) {
-      const auto f = features(t.subnets[t.subgraph_source[g]]);
-      double dist = 0;
-      for (size_t i = 0; i < f.size(); ++i)
-        dist += hi[i] > lo[i] ? std::fabs(f[i] - mean[i]) / (hi[i] - lo[i]) : 0;
-      if (dist < best_d) {
-        best_d = dist;
-        best = int(g);
+    for (size_t s = 0; s < t.subnets.size(); ++s)
+      for (size_t i = 0; i < dims_; ++i) {
+        double& v = features_[s * dims_ + i];
+        v = hi[i] > lo[i] ? (v - lo[i]) / (hi[i] - lo[i]) : 0;
       }
-    }
-    return best;
+    mean_.assign(dims_, 0.0);
   }
   // The SubGraph minimising the window's total latency; the current one wins ties (no reload for nothing).
   int min_latency_subgraph(const LatencyTable& t, int current) const {
@@ -142,6 +153,8 @@ class SushiSched : public Policy {
   int window_ = 8;
   std::deque<int> recent_;
   int64_t served_ = 0;
+  std::vector<double> features_, mean_;
+  size_t dims_ = 0;
 };
 
 // ---- Baselines
@@ -156,7 +169,7 @@ class NoSgs : public Policy {
   std::string name() const override { return name_; }
   Decision decide(const SchedContext& ctx) override {
     Decision d;
-    d.subnet = choose_subnet(*ctx.table, *ctx.queue->front(), ctx.now_ms, 0);
+    d.subnet = choose_subnet(*ctx.table, *ctx.head, ctx.now_ms, 0);
     d.subgraph_for_run = 0;
     return d;
   }
@@ -181,7 +194,7 @@ class StaticSgs : public Policy {
   int initial_subgraph(const LatencyTable&) const override { return subgraph_; }
   Decision decide(const SchedContext& ctx) override {
     Decision d;
-    d.subnet = choose_subnet(*ctx.table, *ctx.queue->front(), ctx.now_ms, ctx.cached_subgraph);
+    d.subnet = choose_subnet(*ctx.table, *ctx.head, ctx.now_ms, ctx.cached_subgraph);
     return d;
   }
 
@@ -230,7 +243,7 @@ class Infaas : public Policy {
   std::string name() const override { return name_; }
   Decision decide(const SchedContext& ctx) override {
     const LatencyTable& t = *ctx.table;
-    const Query& q = *ctx.queue->front();
+    const Query& q = *ctx.head;
     Decision d;
     d.subgraph_for_run = 0;
     int best = -1;
@@ -269,7 +282,7 @@ class SlackFit : public Policy {
   }
   Decision decide(const SchedContext& ctx) override {
     const LatencyTable& t = *ctx.table;
-    const Query& head = *ctx.queue->front();
+    const Query& head = *ctx.head;
     Decision d;
     d.subgraph_for_run = 0;
     if (!head.has_slo()) {
@@ -286,7 +299,7 @@ class SlackFit : public Policy {
         k = b;
         break;
       }
-    const size_t queued = ctx.queue->size();
+    const size_t queued = ctx.queued;
     for (; k >= 0; --k) {
       int best_s = -1, best_b = -1;
       for (size_t s = 0; s < t.num_subnets(); ++s)

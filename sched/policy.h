@@ -1,6 +1,6 @@
 #pragma once
-// Scheduling policies behind one interface (ARCHITECTURE.md contract 6). A policy sees the queue (in the
-// simulator's discipline order), the clock and the cached SubGraph, and returns which subnet serves how many
+// Scheduling policies behind one interface (ARCHITECTURE.md contract 6). A policy sees the head of the
+// queue and its length (in the simulator's discipline order), the clock and the cached SubGraph, and returns which subnet serves how many
 // queries from the head of the queue; it may request a Persistent Buffer update, whose cost the simulator
 // charges. Policies register themselves by name and are picked with `impl:` in an experiment YAML.
 #include <deque>
@@ -17,8 +17,9 @@ namespace sushi {
 
 struct SchedContext {
   double now_ms = 0;
-  const std::vector<const Query*>* queue = nullptr;  // waiting queries, head first
-  int cached_subgraph = 0;                           // index into the table's SubGraphs (0 = none)
+  const Query* head = nullptr;  // the query at the head of the queue (FIFO: oldest; EDF: earliest deadline)
+  size_t queued = 0;            // queries waiting, head included (a batch takes them in queue order)
+  int cached_subgraph = 0;      // index into the table's SubGraphs (0 = none)
   const LatencyTable* table = nullptr;
 };
 

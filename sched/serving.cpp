@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 
 #include "models/errors.h"
@@ -40,69 +41,79 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
   const int initial = policy.initial_subgraph(t);
   if (initial > 0) load(initial);
 
+  // The waiting queries: FIFO is a ring of trace indices; EDF a binary heap keyed by deadline (ties by
+  // arrival).
   const bool edf = options.queue == "edf";
-  std::vector<const Query*> queue;  // kept in discipline order
-  auto before = [edf](const Query* a, const Query* b) {
-    if (edf && a->deadline_ms() != b->deadline_ms()) return a->deadline_ms() < b->deadline_ms();
-    return a->arrival_ms != b->arrival_ms ? a->arrival_ms < b->arrival_ms : a->id < b->id;
+  std::deque<size_t> fifo;
+  std::vector<size_t> heap;
+  auto later = [&trace](size_t a, size_t b) {
+    const double da = trace[a].deadline_ms(), db = trace[b].deadline_ms();
+    return da != db ? da > db : a > b;
   };
-  std::vector<char>* recorded_ptr = nullptr;
-  auto drop = [&](const Query& q) {
-    const size_t i = size_t(&q - trace.data());
-    if ((*recorded_ptr)[i]++) throw std::logic_error("query " + std::to_string(q.id) + " recorded twice");
+  auto queued = [&] { return edf ? heap.size() : fifo.size(); };
+  auto head = [&] { return edf ? heap.front() : fifo.front(); };
+  auto push = [&](size_t i) {
+    if (edf) {
+      heap.push_back(i);
+      std::push_heap(heap.begin(), heap.end(), later);
+    } else {
+      fifo.push_back(i);
+    }
+  };
+  auto pop = [&] {
+    if (edf) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      heap.pop_back();
+    } else {
+      fifo.pop_front();
+    }
+  };
+  // Conservation: every query is recorded exactly once, as served or dropped.
+  std::vector<char> recorded(trace.size(), 0);
+  auto record = [&](size_t i) -> QueryRecord& {
+    if (recorded[i]++) throw std::logic_error("query " + std::to_string(trace[i].id) + " recorded twice");
     QueryRecord& r = result.records[i];
+    const Query& q = trace[i];
     r.id = q.id;
     r.arrival_ms = q.arrival_ms;
     r.slo_ms = q.slo_ms;
     r.acc_target = q.acc_target;
-    r.dropped = true;
-    r.start_ms = r.finish_ms = now;
+    return r;
   };
-  // Conservation: every query is recorded exactly once, as served or dropped.
-  std::vector<char> recorded(trace.size(), 0);
-  recorded_ptr = &recorded;
-  auto record = [&](const Query& q) -> QueryRecord& {
-    const size_t i = size_t(&q - trace.data());
-    if (recorded[i]++) throw std::logic_error("query " + std::to_string(q.id) + " recorded twice");
-    return result.records[i];
-  };
+  std::vector<size_t> batch_members;
   size_t next = 0;
-  while (next < trace.size() || !queue.empty()) {
-    if (queue.empty() && now < trace[next].arrival_ms) now = trace[next].arrival_ms;
-    while (next < trace.size() && trace[next].arrival_ms <= now) {
-      const Query* q = &trace[next++];
-      queue.insert(std::upper_bound(queue.begin(), queue.end(), q, before), q);
+  while (next < trace.size() || queued() > 0) {
+    if (queued() == 0 && now < trace[next].arrival_ms) now = trace[next].arrival_ms;
+    while (next < trace.size() && trace[next].arrival_ms <= now) push(next++);
+    // Admission at the head: a query whose deadline passed (drop_expired) or that waited too long is dropped
+    // when it reaches the head of the queue.
+    while (queued() > 0) {
+      const Query& q = trace[head()];
+      const bool expired = options.drop_expired && q.has_slo() && q.deadline_ms() < now;
+      const bool timed_out = options.timeout_ms > 0 && now - q.arrival_ms > options.timeout_ms;
+      if (!expired && !timed_out) break;
+      QueryRecord& r = record(head());
+      r.dropped = true;
+      r.start_ms = r.finish_ms = now;
+      pop();
     }
-    // Admission: drop what can no longer be served usefully.
-    queue.erase(std::remove_if(queue.begin(), queue.end(),
-                               [&](const Query* q) {
-                                 const bool expired =
-                                     options.drop_expired && q->has_slo() && q->deadline_ms() < now;
-                                 const bool timed_out =
-                                     options.timeout_ms > 0 && now - q->arrival_ms > options.timeout_ms;
-                                 if (expired || timed_out) drop(*q);
-                                 return expired || timed_out;
-                               }),
-                queue.end());
-    if (queue.empty()) continue;
+    if (queued() == 0) continue;
 
-    SchedContext ctx{now, &queue, cached, &t};
+    const SchedContext ctx{now, &trace[head()], queued(), cached, &t};
     const Decision d = policy.decide(ctx);
     if (d.subnet < 0 || size_t(d.subnet) >= t.num_subnets() || d.batch_index < 0 ||
         size_t(d.batch_index) >= t.num_batches())
       throw std::logic_error("policy " + policy.name() + " returned an invalid decision");
     const int g = d.subgraph_for_run >= 0 ? d.subgraph_for_run : cached;
-    const int batch = std::min<int>(t.batch_sizes[size_t(d.batch_index)], int(queue.size()));
+    const int batch = std::min<int>(t.batch_sizes[size_t(d.batch_index)], int(queued()));
     const LtEntry e = run(d.subnet, g, d.batch_index);
     const double start = now;
     now += e.latency_ms;
-    for (int i = 0; i < batch; ++i) {
-      const Query& q = *queue[size_t(i)];
-      QueryRecord& r = record(q);
-      r.id = q.id;
-      r.arrival_ms = q.arrival_ms;
-      r.slo_ms = q.slo_ms;
-      r.acc_target = q.acc_target;
+    for (int k = 0; k < batch; ++k) {
+      const size_t i = head();
+      pop();
+      const Query& q = trace[i];
+      QueryRecord& r = record(i);
       r.start_ms = start;
       r.finish_ms = now;
       r.latency_ms = now - q.arrival_ms;
@@ -118,7 +129,6 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
       r.energy_pj = e.energy_pj / batch;
       r.offchip_energy_pj = e.offchip_energy_pj / batch;
     }
-    queue.erase(queue.begin(), queue.begin() + batch);
     if (d.next_subgraph >= 0 && size_t(d.next_subgraph) < t.num_subgraphs() && d.next_subgraph != cached)
       load(d.next_subgraph);
   }

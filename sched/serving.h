@@ -11,8 +11,8 @@ namespace sushi {
 
 struct ServingOptions {
   std::string queue = "fifo";  // fifo | edf
-  bool drop_expired = false;   // drop a query whose deadline has passed when it reaches the head
-  double timeout_ms = 0;       // > 0: drop a query that waited longer than this
+  bool drop_expired = false;   // drop a query whose deadline has passed when it reaches the head of the queue
+  double timeout_ms = 0;       // > 0: drop a query that waited longer than this, when it reaches the head
   static ServingOptions from_yaml(const YamlView& v);
 };
 

@@ -46,8 +46,7 @@ std::unique_ptr<Policy> policy(const std::string& yaml) {
 }
 
 Decision decide(Policy& p, const LatencyTable& t, const Query& q, int cached, size_t queued = 1) {
-  std::vector<const Query*> queue(queued, &q);
-  SchedContext ctx{q.arrival_ms, &queue, cached, &t};
+  SchedContext ctx{q.arrival_ms, &q, queued, cached, &t};
   return p.decide(ctx);
 }
 
@@ -74,8 +73,7 @@ TEST_CASE("SushiSched picks the most accurate subnet that fits the SLO under the
   CHECK(decide(*p, t, Query{0, 0, 9, 73}, 0).subnet == 3);  // both met: the most accurate
   // The budget is what is left of the SLO at decision time, not the whole SLO.
   Query late = latency_query(5);
-  std::vector<const Query*> queue{&late};
-  SchedContext ctx{2.5, &queue, 0, &t};
+  SchedContext ctx{2.5, &late, 1, 0, &t};
   CHECK(p->decide(ctx).subnet == 0);
 }
 

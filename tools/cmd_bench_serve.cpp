@@ -1,0 +1,91 @@
+// `sushi bench serve`: scheduled queries per second of the serving simulator in table mode (one core).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "models/json_writer.h"
+#include "models/provenance.h"
+#include "sched/serving.h"
+#include "sim/accel.h"
+#include "tools/bench.h"
+#include "tools/cli.h"
+
+namespace sushi::cli {
+namespace {
+
+int bench_serve(const std::vector<std::string>& args) {
+  po::options_description o("bench serve options");
+  int64_t count = 1000000;
+  int repeats = 5;
+  std::string accel_file = "workloads/accel/zcu104_sushi.yaml", table_file;
+  o.add_options()("queries", po::value(&count)->default_value(count), "queries per run")(
+      "repeats", po::value(&repeats)->default_value(repeats), "runs per policy (the median is reported)")(
+      "accel", po::value(&accel_file)->default_value(accel_file), "accelerator whose latency table is used")(
+      "accuracy-table", po::value(&table_file)->default_value("../shared/data/ofa_mbv3_224_top1.jsonl"),
+      "measured accuracies of ofa_mbv3 subnets")("json", "print one JSON object");
+  po::variables_map vm;
+  if (!parse("bench serve", "[--queries N] [--repeats R] [--json]", o, args, vm)) return 0;
+  if (count <= 0 || repeats <= 0) throw InputError("--queries and --repeats must be positive");
+  const SupernetSpace space = SupernetSpace::load("workloads/supernets/ofa_mbv3.yaml");
+  const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
+  const AccuracyTable acc = AccuracyTable::load_jsonl(table_file, space);
+  const LatencyTable t =
+      build_latency_table(accel, space, acc, sim::Fidelity::Analytic, ParetoOptions{24}, "");
+  TraceSpec spec;
+  spec.kind = "gamma";
+  spec.cv2 = 2;
+  double mean = 0;
+  for (size_t s = 0; s < t.num_subnets(); ++s) mean += t.at(s, 0).latency_ms / double(t.num_subnets());
+  spec.rate_qps = 0.5 * 1000 / mean;
+  spec.count = count;
+  spec.constraints.slo_lo_ms = t.at(0, 0).latency_ms;
+  spec.constraints.slo_hi_ms = t.at(t.num_subnets() - 1, 0).latency_ms;
+  const auto trace = generate_trace(spec);
+  JsonWriter j;
+  j.begin_object()
+      .field("benchmark", "serve")
+      .field("git_commit", git_commit())
+      .field("accel", accel_file)
+      .field("accel_hash", accel.hash)
+      .field("queries_per_run", count)
+      .field("repeats", repeats)
+      .field("subnets", int64_t(t.num_subnets()))
+      .field("subgraphs", int64_t(t.num_subgraphs()))
+      .key("policies")
+      .begin_object();
+  if (!vm.count("json"))
+    std::printf(
+        "serving simulator, table mode, one core: %lld queries/run, %zu subnets x %zu SubGraphs, median of "
+        "%d\n",
+        (long long)count, t.num_subnets(), t.num_subgraphs(), repeats);
+  for (const std::string impl : {"sushi", "no_sgs", "static_sgs", "fixed_subnet", "infaas", "slackfit"}) {
+    std::vector<double> qps;
+    for (int r = 0; r < repeats; ++r) {
+      auto policy = make_policy(YamlView::parse("{impl: " + impl + "}", "bench"));
+      const auto t0 = std::chrono::steady_clock::now();
+      const ServingResult res = serve(t, trace, *policy, ServingOptions{});
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      qps.push_back(double(res.records.size()) / s);
+    }
+    std::sort(qps.begin(), qps.end());
+    const double median = qps[qps.size() / 2];
+    j.key(impl)
+        .begin_object()
+        .field("median_queries_per_s", median)
+        .field("min", qps.front())
+        .field("max", qps.back())
+        .end_object();
+    if (!vm.count("json"))
+      std::printf("  %-13s %12.0f queries/s (min %.0f, max %.0f)\n", impl.c_str(), median, qps.front(),
+                  qps.back());
+  }
+  j.end_object().end_object();
+  if (vm.count("json")) out() << j.str() << "\n";
+  return 0;
+}
+
+const bool registered = register_bench(
+    {"serve", "scheduled queries per second of the serving simulator (table mode)", bench_serve});
+
+}  // namespace
+}  // namespace sushi::cli
