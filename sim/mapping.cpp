@@ -145,14 +145,106 @@ void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const Lay
   r.utilization = r.cycles > 0 ? double(p.macs) / (double(r.cycles) * double(accel.peak_macs_per_cycle())) : 0;
 }
 
+// The analytic model: the schedule of mapping.h in closed form. Time 0 is the first DMA request (after setup).
+//  - K-tile 0 ends at E0: its passes wait for the weights and the input chunks arriving back to back on the channel
+//    (the maximum over passes of chunk arrival + remaining passes; chunks are uniform except the last, so three
+//    candidates suffice).
+//  - Every later K-tile adds its steady-state period: the slowest of compute (nc x pass), the channel (its weights,
+//    chunks and the previous tile's outputs), and the two-tile loops the double buffers close: weights requested
+//    when the tile two before finished (latency + transfer + compute), outputs written back before the half is
+//    reused (drain + latency + transfer + last pass), streamed chunks reloaded into a half (latency + transfer +
+//    pass). Tiles come in at most four classes (PB-resident prefix, the partial tile, the rest, the last), so the
+//    sum is O(1).
+//  - The layer ends when the last outputs are written: the compute path (E_last + drain + latency + transfer), the
+//    channel path (latency + every transfer) or the path through the last tile's inputs, whichever is longest.
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
-  // Placeholder until the closed form below is calibrated against the cycle model.
-  LayerCycles c;
-  c.compute_cycles = int64_t(p.nk) * p.nc * p.pass_cycles;
-  const LayerTraffic t = layer_traffic(p);
-  const int64_t dram = accel.dram_data_cycles(t.dram_weight_bytes + t.dram_act_in_bytes + t.dram_act_out_bytes);
-  c.cycles = accel.layer_setup_cycles + std::max(c.compute_cycles, dram) + accel.dram_latency_cycles();
-  return c;
+  LayerCycles r;
+  const int64_t L = accel.dram_latency_cycles();
+  const int64_t D = p.pipeline_depth;
+  const int64_t pass = p.pass_cycles;
+  const int64_t c = p.nc * pass;
+  r.compute_cycles = p.nk * c;
+  auto dc = [&](int64_t bytes) { return accel.dram_data_cycles(bytes); };
+  const int last = p.nk - 1;
+  const bool streams = p.per_ktile_chunks || !p.act_resident;  // every K-tile loads its own chunks
+  // Chunk transfers of K-tile kt: all of them, and the first one.
+  auto chunks = [&](int kt) -> int64_t {
+    if (!p.loads_chunk(kt)) return 0;
+    if (p.per_ktile_chunks) return dc(p.chunk_bytes(kt, 0));
+    return (p.nc - 1) * dc(p.chunk_bytes(kt, 0)) + dc(p.chunk_bytes(kt, p.nc - 1));
+  };
+  auto first_chunk = [&](int kt) -> int64_t { return p.loads_chunk(kt) ? dc(p.chunk_bytes(kt, 0)) : 0; };
+  // Compute of a tile once its first chunk is in: a streamed chunk per pass may hold each pass back.
+  const int64_t a_pass = first_chunk(0);
+  const int64_t stream_pass =
+      (!p.act_resident && !p.per_ktile_chunks) ? std::max(pass, (L + a_pass + pass + 1) / 2) : pass;
+  const int64_t c_tile = p.nc * stream_pass;
+  auto w = [&](int kt) { return dc(p.weight_dram_bytes(kt)); };
+  const int64_t o_full = dc(p.out_bytes(0)), o_last = dc(p.out_bytes(last));
+
+  // K-tile 0: weights, then its chunks back to back; each pass waits for its chunk.
+  const int64_t w0 = w(0);
+  int64_t e0;
+  if (p.nc == 1) {
+    e0 = L + w0 + first_chunk(0) + c;
+  } else {
+    const int64_t a = first_chunk(0), a_last = dc(p.chunk_bytes(0, p.nc - 1));
+    const int64_t first = L + w0 + a;
+    e0 = std::max({first + c_tile, first + (p.nc - 2) * a + 2 * stream_pass,
+                   first + (p.nc - 2) * a + a_last + stream_pass});
+  }
+  int64_t e_last = e0, e_prev = 0;
+  if (p.nk > 1) {
+    // K-tile 1: its weights were requested at once, behind K-tile 0's chunks; its own chunks follow them.
+    const int64_t in1 = L + w0 + chunks(0) + w(1) + first_chunk(1);
+    const int64_t e1 = std::max(e0 + c_tile, in1 + c_tile);
+    e_prev = e0;
+    e_last = e1;
+    // K-tiles 2..last follow E_k = max(E_{k-1} + t1, E_{k-2} + x): t1 is a tile's own bound (compute, or its
+    // transfers on the channel), x the two-tile loops the double buffers close (weights requested when the tile two
+    // before finished: latency + transfer + compute; outputs written back before their half is reused: drain +
+    // latency + transfer + last pass; streamed chunks queued behind that write-back). With t1 and x constant the
+    // recurrence has a closed form (the longest path uses only 1-steps or as many 2-steps as fit), applied per
+    // class of tiles: PB-resident prefix, the partial tile, the rest, the last tile.
+    auto advance = [&](int from, int to) {  // tiles [from, to) share tile `from`'s transfers
+      if (to <= from) return;
+      const int64_t wk = w(from), ak = chunks(from), o = o_full;
+      const int64_t t1 = std::max(c_tile, wk + ak + o);
+      int64_t x = std::max(L + wk + c_tile, D + L + o + pass);
+      if (streams) x = std::max(x, D + L + o + first_chunk(from) + c_tile);
+      auto at = [&](int64_t m) {  // E at `m` tiles past e_last (m >= 0), from the pair (e_prev, e_last)
+        return std::max({e_last + m * t1, e_prev + (m + 1) * t1, e_last + (m / 2) * x + (m % 2) * t1,
+                         e_prev + ((m + 1) / 2) * x + ((m + 1) % 2) * t1});
+      };
+      const int64_t n = to - from;
+      const int64_t next_prev = at(n - 1), next_last = at(n);
+      e_prev = next_prev;
+      e_last = next_last;
+    };
+    const int full_resident = p.hit_channels / p.k_tile;
+    const int cut = std::clamp(full_resident, 2, std::max(2, last));
+    advance(2, cut);
+    advance(cut, std::min(cut + 1, last));
+    advance(std::min(cut + 1, last), last);
+    advance(std::max(last, 2), last + 1);
+  }
+  // End: the last outputs leave after compute, drain and write; they may queue behind the previous tile's.
+  int64_t end = e_last + D + L + o_last;
+  if (p.nk > 1) end = std::max(end, e_prev + D + L + o_full + o_last);
+  // Channel path: every transfer back to back.
+  const int full_resident = std::min(p.nk, p.hit_channels / p.k_tile);
+  int64_t transfers = int64_t(full_resident) * w(0);
+  if (full_resident < p.nk) {
+    transfers += w(full_resident);
+    if (full_resident + 1 < last) transfers += int64_t(last - full_resident - 1) * w(full_resident + 1);
+    if (full_resident + 1 <= last) transfers += w(last);
+  }
+  transfers += chunks(0);
+  if (p.nk > 1) transfers += int64_t(p.nk - 2) * chunks(1) + chunks(last);
+  transfers += int64_t(p.nk - 1) * o_full + o_last;
+  end = std::max(end, L + transfers);
+  r.cycles = accel.layer_setup_cycles + end;
+  return r;
 }
 
 }  // namespace sushi::sim
