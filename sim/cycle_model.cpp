@@ -7,6 +7,8 @@
 #include "sim/cycle_model.h"
 
 #include <systemc>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "models/errors.h"
@@ -88,6 +90,9 @@ class DramChannel : public sc_module {
       wait_cycles(ctx_.accel().dram_data_cycles(r.bytes));
       busy.write(false);
       bytes[int(r.stream)] += r.bytes;
+      if (std::getenv("SUSHI_SIM_DEBUG"))
+        std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.stream), (long long)r.bytes,
+                     (long long)r.issue_cycle, (long long)start, (long long)now_cycles());
       r.done->advance();
     }
   }
@@ -218,6 +223,7 @@ class ComputeArray : public sc_module {
           passes_done.advance();
         }
         ktile_done_at_[size_t(kt)] = now_cycles();
+        if (std::getenv("SUSHI_SIM_DEBUG")) std::fprintf(stderr, "  E%d = %lld\n", kt, (long long)now_cycles());
         ktiles_done.advance();
       }
     }
@@ -338,6 +344,8 @@ class Controller : public sc_module {
       for (size_t i = 0; i < job.plans->size(); ++i) {
         const int64_t start = now_cycles();
         wait_cycles(ctx_.accel().layer_setup_cycles);
+        if (std::getenv("SUSHI_SIM_DEBUG"))
+          std::fprintf(stderr, "layer %zu t0 %lld\n", i, (long long)now_cycles());
         ctx_.plan = &(*job.plans)[i];
         ctx_.layer = i;
         reset_layer();

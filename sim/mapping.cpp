@@ -210,7 +210,8 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
       if (to <= from) return;
       const int64_t wk = w(from), ak = chunks(from), o = o_full;
       const int64_t t1 = std::max(c_tile, wk + ak + o);
-      int64_t x = std::max(L + wk + c_tile, D + L + o + pass);
+      // The write-back O(k-2) is queued behind W(k), both released when tile k-2 finished.
+      int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + pass);
       if (streams) x = std::max(x, D + L + o + first_chunk(from) + c_tile);
       auto at = [&](int64_t m) {  // E at `m` tiles past e_last (m >= 0), from the pair (e_prev, e_last)
         return std::max({e_last + m * t1, e_prev + (m + 1) * t1, e_last + (m / 2) * x + (m % 2) * t1,
