@@ -213,9 +213,10 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
       // The write-back O(k-2) is queued behind W(k), both released when tile k-2 finished.
       int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + pass);
       if (streams) x = std::max(x, D + L + o + first_chunk(from) + c_tile);
-      auto at = [&](int64_t m) {  // E at `m` tiles past e_last (m >= 0), from the pair (e_prev, e_last)
-        return std::max({e_last + m * t1, e_prev + (m + 1) * t1, e_last + (m / 2) * x + (m % 2) * t1,
-                         e_prev + ((m + 1) / 2) * x + ((m + 1) % 2) * t1});
+      // Longest path covering n tiles with 1-steps (t1) and 2-steps (x): linear in the number of 2-steps.
+      auto best = [&](int64_t n) { return std::max(n * t1, (n / 2) * x + (n % 2) * t1); };
+      auto at = [&](int64_t m) {  // E at `m` tiles past e_last: paths from e_last, or a 2-step from e_prev
+        return m == 0 ? e_last : std::max(e_last + best(m), e_prev + x + best(m - 1));
       };
       const int64_t n = to - from;
       const int64_t next_prev = at(n - 1), next_last = at(n);
