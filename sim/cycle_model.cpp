@@ -24,6 +24,9 @@ using sc_core::sc_time;
 
 constexpr double kNsPerCycle = 1.0;
 
+// SUSHI_SIM_DEBUG=1 logs every DRAM transfer and K-tile completion to stderr (for calibrating the analytic model).
+const bool debug_log = std::getenv("SUSHI_SIM_DEBUG") != nullptr;
+
 int64_t now_cycles() { return int64_t(sc_core::sc_time_stamp().value() / 1000); }  // default resolution: 1 ps
 void wait_cycles(int64_t n) {
   if (n > 0) sc_core::wait(sc_time(double(n) * kNsPerCycle, sc_core::SC_NS));
@@ -90,7 +93,7 @@ class DramChannel : public sc_module {
       wait_cycles(ctx_.accel().dram_data_cycles(r.bytes));
       busy.write(false);
       bytes[int(r.stream)] += r.bytes;
-      if (std::getenv("SUSHI_SIM_DEBUG"))
+      if (debug_log)
         std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.stream), (long long)r.bytes,
                      (long long)r.issue_cycle, (long long)start, (long long)now_cycles());
       r.done->advance();
@@ -223,7 +226,7 @@ class ComputeArray : public sc_module {
           passes_done.advance();
         }
         ktile_done_at_[size_t(kt)] = now_cycles();
-        if (std::getenv("SUSHI_SIM_DEBUG")) std::fprintf(stderr, "  E%d = %lld\n", kt, (long long)now_cycles());
+        if (debug_log) std::fprintf(stderr, "  E%d = %lld\n", kt, (long long)now_cycles());
         ktiles_done.advance();
       }
     }
@@ -344,7 +347,7 @@ class Controller : public sc_module {
       for (size_t i = 0; i < job.plans->size(); ++i) {
         const int64_t start = now_cycles();
         wait_cycles(ctx_.accel().layer_setup_cycles);
-        if (std::getenv("SUSHI_SIM_DEBUG"))
+        if (debug_log)
           std::fprintf(stderr, "layer %zu t0 %lld\n", i, (long long)now_cycles());
         ctx_.plan = &(*job.plans)[i];
         ctx_.layer = i;
