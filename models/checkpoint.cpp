@@ -118,6 +118,8 @@ std::string Checkpoint::serialize() const {
 
 Checkpoint Checkpoint::deserialize(const std::string& bytes, const std::string& origin) {
   const size_t header = sizeof kMagic + 4 + 8;
+  if (bytes.size() < sizeof kMagic && std::memcmp(bytes.data(), kMagic, bytes.size()) == 0)
+    throw InputError(origin + ": truncated checkpoint (" + std::to_string(bytes.size()) + " bytes)");
   if (bytes.size() < sizeof kMagic || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
     throw InputError(origin + ": not a sushi checkpoint (missing magic \"SUSHICKP\")");
   if (bytes.size() < header + kChecksumBytes)
