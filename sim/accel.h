@@ -13,6 +13,7 @@
 
 namespace sushi {
 struct QNetwork;
+struct QOp;
 struct QTensor;
 }  // namespace sushi
 
@@ -133,6 +134,12 @@ struct LayerEstimate {
   double energy_pj = 0;
 };
 LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const WeightSlice& cached);
+
+// Cycle fidelity with functional mode on stand-alone layers (property tests): layer i is ops[i].layer and reads
+// inputs[i] (and inputs2[i] for Add / SEScale, else an empty tensor); nothing is cached in the PB.
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
+                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                                     std::vector<QTensor>& outputs);
 
 // Loading SubGraph g into the PB (what a cache update costs).
 PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g);

@@ -252,20 +252,27 @@ class ComputeArray : public sc_module {
   std::vector<int32_t> psum_;
 };
 
-const QTensor& layer_input(const CycleJob& job, int index) {
+const QOp& layer_op(const CycleJob& job, size_t plan) {
+  return job.ops ? (*job.ops)[plan] : job.net->ops[size_t(job.layer_index[plan])];
+}
+// Operand `which` (0 = input, 1 = input2) of the layer of plan `plan`.
+const QTensor& layer_operand(const CycleJob& job, size_t plan, const Layer& l, int which) {
+  if (job.inputs) return which == 0 ? (*job.inputs)[plan] : (*job.inputs2)[plan];
+  const int index = which == 0 ? l.input : l.input2;
   return index < 0 ? *job.input : (*job.outputs)[size_t(index)];
 }
 
 void ComputeArray::begin_functional_layer(const LayerPlan& p) {
   const CycleJob& job = *ctx_.job;
   const int index = job.layer_index[ctx_.layer];
-  const QOp& op = job.net->ops[size_t(index)];
+  const QOp& op = layer_op(job, ctx_.layer);
   QTensor& out = (*job.outputs)[size_t(index)];
   const Layer& l = *p.layer;
   if (p.unit == Unit::Vector) {
     // The post-processing unit's values are the reference's by construction; only its timing is modelled here.
-    const QTensor* b = l.input2 >= 0 ? &layer_input(job, l.input2) : nullptr;
-    out = run_qop(op, layer_input(job, l.input), b);
+    const bool two = l.kind == LayerKind::Add || l.kind == LayerKind::SEScale;
+    const QTensor* b = two ? &layer_operand(job, ctx_.layer, l, 1) : nullptr;
+    out = run_qop(op, layer_operand(job, ctx_.layer, l, 0), b);
     return;
   }
   out = QTensor{};
@@ -284,9 +291,9 @@ void ComputeArray::functional_pass(const LayerPlan& p, int kt, int ct) {
   if (p.unit == Unit::Vector) return;
   const CycleJob& job = *ctx_.job;
   const int index = job.layer_index[ctx_.layer];
-  const QOp& op = job.net->ops[size_t(index)];
+  const QOp& op = layer_op(job, ctx_.layer);
   const Layer& l = *p.layer;
-  const QTensor& x = layer_input(job, l.input);
+  const QTensor& x = layer_operand(job, ctx_.layer, l, 0);
   QTensor& out = (*job.outputs)[size_t(index)];
   const bool depthwise = p.per_ktile_chunks;
   const int k0 = kt * p.k_tile, kn = p.channels_in_ktile(kt);

@@ -15,6 +15,10 @@ struct CycleJob {
   const QNetwork* net = nullptr;
   const QTensor* input = nullptr;
   std::vector<QTensor>* outputs = nullptr;
+  // Stand-alone layers: per-layer operands and ops instead of a network's (input indices are then ignored).
+  const std::vector<QOp>* ops = nullptr;
+  const std::vector<QTensor>* inputs = nullptr;
+  const std::vector<QTensor>* inputs2 = nullptr;
   // Results, one per plan: cycles as measured, and the traffic the modules counted themselves.
   std::vector<LayerCycles> cycles;
   std::vector<LayerTraffic> traffic;

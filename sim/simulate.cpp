@@ -132,4 +132,22 @@ RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& spa
   return run_cycle(accel, layers, cached, job, options);
 }
 
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
+                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                                     std::vector<QTensor>& outputs) {
+  if (inputs.size() != ops.size() || inputs2.size() != ops.size())
+    throw InputError("simulate_layers_functional: one input and one second input per op expected");
+  std::vector<Layer> layers;
+  layers.reserve(ops.size());
+  for (const QOp& op : ops) layers.push_back(op.layer);
+  outputs.assign(ops.size(), QTensor{});
+  CycleJob job;
+  job.ops = &ops;
+  job.inputs = &inputs;
+  job.inputs2 = &inputs2;
+  job.outputs = &outputs;
+  SubGraph none;
+  return run_cycle(accel, layers, none, job, SimOptions{});
+}
+
 }  // namespace sushi::sim
