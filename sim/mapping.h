@@ -5,7 +5,10 @@
 // The array: Kp x Cp dot-product engines (DPEs), each Wp taps wide (default 16 x 9 x 9 = 1,296 MACs/cycle). Each
 // cycle the array takes ONE output pixel: DPE (k, c) multiplies Wp weights of output channel k, input channel c
 // with the matching Wp input taps; an adder tree sums the Cp engines of row k into output channel k's int32
-// partial sum. Weights stay in the DPE registers for a whole pass (weight-stationary within a pass).
+// partial sum. Weights stay in the DPE registers for a whole pass (weight-stationary within a pass); those
+// registers are double-buffered, so the next pass's weights load during the current pass at no cycle cost.
+// Pipeline fill and drain: a K-tile's results reach the output buffer pipeline_depth cycles after its last
+// operands entered the array; passes issue back to back while their operands are ready (one pixel per cycle).
 //
 // Loop order (one layer per call): K-tile -> C-tile -> every output pixel [-> window pass]. A pass is one
 // (K-tile, C-tile) pair and lasts pixels x window_passes cycles. Partial sums of a K-tile live in the psum buffer
