@@ -210,9 +210,10 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
       if (to <= from) return;
       const int64_t wk = w(from), ak = chunks(from), o = o_full;
       const int64_t t1 = std::max(c_tile, wk + ak + o);
-      // The write-back O(k-2) is queued behind W(k), both released when tile k-2 finished.
-      int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + pass);
-      if (streams) x = std::max(x, D + L + o + first_chunk(from) + c_tile);
+      // Released when tile k-2 finished, in queue order: W(k), the write-back O(k-2) (after the drain), then tile
+      // k's own chunks; tile k's last pass needs O(k-2) done, a streaming tile's first pass its chunk.
+      const int64_t after_write_back = streams ? first_chunk(from) + c_tile : pass;
+      const int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + after_write_back);
       // Longest path covering n tiles with 1-steps (t1) and 2-steps (x): linear in the number of 2-steps.
       auto best = [&](int64_t n) { return std::max(n * t1, (n / 2) * x + (n % 2) * t1); };
       auto at = [&](int64_t m) {  // E at `m` tiles past e_last: paths from e_last, or a 2-step from e_prev
@@ -245,6 +246,13 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
   if (p.nk > 1) transfers += int64_t(p.nk - 2) * chunks(1) + chunks(last);
   transfers += int64_t(p.nk - 1) * o_full + o_last;
   end = std::max(end, L + transfers);
+  // Channel path from the first write-back: O(0) cannot start before K-tile 0's results are out, and everything
+  // queued after it (all outputs, chunks from K-tile 2 on, weights from K-tile 3 on) follows it.
+  if (p.nk > 1) {
+    int64_t before_o0 = w0 + chunks(0) + w(1) + chunks(1);
+    if (p.nk > 2) before_o0 += w(2);
+    end = std::max(end, e0 + D + L + transfers - before_o0);
+  }
   r.cycles = accel.layer_setup_cycles + end;
   return r;
 }
