@@ -24,8 +24,8 @@ struct CycleJob {
   std::vector<LayerTraffic> traffic;
 };
 
-// Runs the job on the (once per process elaborated) SystemC model. The VCD trace can only be opened by the first
-// run in a process, because SystemC traces must be set up before elaboration ends.
+// Runs the job on the (once per process elaborated) SystemC model. The VCD trace can only be opened by the
+// first run in a process, because SystemC traces must be set up before elaboration ends.
 void run_cycle_model(CycleJob& job, const SimOptions& options);
 
 }  // namespace sushi::sim

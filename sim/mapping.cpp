@@ -1,4 +1,5 @@
-// Layer-to-array mapping (documented in sim/mapping.h), byte/energy accounting and the analytic cycle formula.
+// Layer-to-array mapping (documented in sim/mapping.h), byte/energy accounting and the analytic cycle
+// formula.
 #include "sim/mapping.h"
 
 #include <algorithm>
@@ -8,15 +9,17 @@
 namespace sushi::sim {
 namespace {
 
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t ceil_div(int64_t a, int64_t b) {
+  return (a + b - 1) / b;
+}
 
-[[noreturn]] void does_not_fit(const AccelConfig& accel, const Layer& l, const std::string& what, int64_t need,
-                               const std::string& key, int64_t have) {
-  throw InputError(accel.file + ": key 'buffers." + key + "': layer " + l.name + " (" + to_string(l.kind) + " " +
-                   std::to_string(l.in_c) + "x" + std::to_string(l.in_h) + "x" + std::to_string(l.in_w) + " -> " +
-                   std::to_string(l.out_c) + "x" + std::to_string(l.out_h) + "x" + std::to_string(l.out_w) +
-                   ") needs " + std::to_string(need) + " bytes for " + what + ", the buffer gives " +
-                   std::to_string(have));
+[[noreturn]] void does_not_fit(const AccelConfig& accel, const Layer& l, const std::string& what,
+                               int64_t need, const std::string& key, int64_t have) {
+  throw InputError(accel.file + ": key 'buffers." + key + "': layer " + l.name + " (" + to_string(l.kind) +
+                   " " + std::to_string(l.in_c) + "x" + std::to_string(l.in_h) + "x" +
+                   std::to_string(l.in_w) + " -> " + std::to_string(l.out_c) + "x" + std::to_string(l.out_h) +
+                   "x" + std::to_string(l.out_w) + ") needs " + std::to_string(need) + " bytes for " + what +
+                   ", the buffer gives " + std::to_string(have));
 }
 
 }  // namespace
@@ -36,7 +39,8 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
     case LayerKind::FC:
     case LayerKind::SEReduce:
     case LayerKind::SEExpand: {
-      if (l.groups != 1) throw InputError("layer " + l.name + ": grouped convolution is not mapped onto SushiAccel");
+      if (l.groups != 1)
+        throw InputError("layer " + l.name + ": grouped convolution is not mapped onto SushiAccel");
       const bool fold = l.kernel == 1 && accel.fold_pointwise;
       p.unit = Unit::Array;
       p.k_tile = accel.k_parallel;
@@ -45,11 +49,11 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
       p.nc = int(ceil_div(l.in_c, p.c_tile));
       p.act_resident = input_bytes <= accel.act_in_bytes;
       if (!p.act_resident && int64_t(std::min(l.in_c, p.c_tile)) * p.in_plane > accel.act_in_bytes / 2)
-        does_not_fit(accel, l, "one streamed input C-tile (half of act_in)", std::min(l.in_c, p.c_tile) * p.in_plane,
-                     "act_in_bytes", accel.act_in_bytes / 2);
+        does_not_fit(accel, l, "one streamed input C-tile (half of act_in)",
+                     std::min(l.in_c, p.c_tile) * p.in_plane, "act_in_bytes", accel.act_in_bytes / 2);
       if (p.nc > 1 && int64_t(std::min(l.out_c, p.k_tile)) * p.pixels * 4 > accel.psum_bytes)
-        does_not_fit(accel, l, "the int32 partial sums of one K-tile", std::min(l.out_c, p.k_tile) * p.pixels * 4,
-                     "psum_bytes", accel.psum_bytes);
+        does_not_fit(accel, l, "the int32 partial sums of one K-tile",
+                     std::min(l.out_c, p.k_tile) * p.pixels * 4, "psum_bytes", accel.psum_bytes);
       p.pipeline_depth = accel.pipeline_depth;
       break;
     }
@@ -91,14 +95,15 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
                  std::min(l.in_c, p.k_tile) * (p.in_plane + p.chunk_extra_per_channel), "act_in_bytes",
                  accel.act_in_bytes / 2);
   if (int64_t(std::min(l.out_c, p.k_tile)) * p.pixels > accel.act_out_bytes / 2)
-    does_not_fit(accel, l, "one K-tile of int8 outputs (half of act_out)", std::min(l.out_c, p.k_tile) * p.pixels,
-                 "act_out_bytes", accel.act_out_bytes / 2);
+    does_not_fit(accel, l, "one K-tile of int8 outputs (half of act_out)",
+                 std::min(l.out_c, p.k_tile) * p.pixels, "act_out_bytes", accel.act_out_bytes / 2);
   if (l.has_weights()) {
     const WeightSlice& w = l.slice;
     p.w_per_channel = int64_t(w.in) * w.k * w.k + (w.has_bias ? 4 : 0);
     if (int64_t(std::min(l.out_c, p.k_tile)) * p.w_per_channel > accel.weight_buffer_bytes / 2)
       does_not_fit(accel, l, "the weights of one K-tile (half of the streaming weight buffer)",
-                   std::min(l.out_c, p.k_tile) * p.w_per_channel, "weight_stream_bytes", accel.weight_buffer_bytes / 2);
+                   std::min(l.out_c, p.k_tile) * p.w_per_channel, "weight_stream_bytes",
+                   accel.weight_buffer_bytes / 2);
     const WeightSlice hit = intersect(w, cached);
     p.hit_channels = hit.out;
     p.hit_per_channel = hit.empty() ? 0 : int64_t(hit.in) * hit.k * hit.k + (hit.has_bias ? 4 : 0);
@@ -123,7 +128,8 @@ LayerTraffic layer_traffic(const LayerPlan& p) {
   return t;
 }
 
-void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const LayerTraffic& t, LayerResult& r) {
+void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const LayerTraffic& t,
+                         LayerResult& r) {
   r.macs = p.macs;
   r.stall_cycles = r.cycles - r.compute_cycles;
   r.dram_weight_bytes = t.dram_weight_bytes;
@@ -142,21 +148,27 @@ void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const Lay
                      double(t.psum_bytes_rw) * (ps.write_pj_per_byte + ps.read_pj_per_byte) +
                      double(t.dram_act_out_bytes) * (ao.write_pj_per_byte + ao.read_pj_per_byte);
   r.energy_mac_pj = double(p.macs) * accel.mac_pj;
-  r.utilization = r.cycles > 0 ? double(p.macs) / (double(r.cycles) * double(accel.peak_macs_per_cycle())) : 0;
+  r.utilization =
+      r.cycles > 0 ? double(p.macs) / (double(r.cycles) * double(accel.peak_macs_per_cycle())) : 0;
 }
 
-// The analytic model: the schedule of mapping.h in closed form. Time 0 is the first DMA request (after setup).
-//  - K-tile 0 ends at E0: its passes wait for the weights and the input chunks arriving back to back on the channel
-//    (the maximum over passes of chunk arrival + remaining passes; chunks are uniform except the last, so three
-//    candidates suffice).
-//  - Every later K-tile adds its steady-state period: the slowest of compute (nc x pass), the channel (its weights,
-//    chunks and the previous tile's outputs), and the two-tile loops the double buffers close: weights requested
-//    when the tile two before finished (latency + transfer + compute), outputs written back before the half is
-//    reused (drain + latency + transfer + last pass), streamed chunks reloaded into a half (latency + transfer +
-//    pass). Tiles come in at most four classes (PB-resident prefix, the partial tile, the rest, the last), so the
-//    sum is O(1).
-//  - The layer ends when the last outputs are written: the compute path (E_last + drain + latency + transfer), the
-//    channel path (latency + every transfer) or the path through the last tile's inputs, whichever is longest.
+// The analytic model: the schedule of mapping.h in closed form. Time 0 is the first DMA request (after
+// setup).
+//  - K-tile 0 ends at E0: its passes wait for the weights and the input chunks arriving back to back on the
+//  channel
+//    (the maximum over passes of chunk arrival + remaining passes; chunks are uniform except the last, so
+//    three candidates suffice).
+//  - Every later K-tile adds its steady-state period: the slowest of compute (nc x pass), the channel (its
+//  weights,
+//    chunks and the previous tile's outputs), and the two-tile loops the double buffers close: weights
+//    requested when the tile two before finished (latency + transfer + compute), outputs written back before
+//    the half is reused (drain + latency + transfer + last pass), streamed chunks reloaded into a half
+//    (latency + transfer + pass). Tiles come in at most four classes (PB-resident prefix, the partial tile,
+//    the rest, the last), so the sum is O(1).
+//  - The layer ends when the last outputs are written: the compute path (E_last + drain + latency +
+//  transfer), the
+//    channel path (latency + every transfer) or the path through the last tile's inputs, whichever is
+//    longest.
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
   LayerCycles r;
   const int64_t L = accel.dram_latency_cycles();
@@ -201,17 +213,17 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
     e_prev = e0;
     e_last = e1;
     // K-tiles 2..last follow E_k = max(E_{k-1} + t1, E_{k-2} + x): t1 is a tile's own bound (compute, or its
-    // transfers on the channel), x the two-tile loops the double buffers close (weights requested when the tile two
-    // before finished: latency + transfer + compute; outputs written back before their half is reused: drain +
-    // latency + transfer + last pass; streamed chunks queued behind that write-back). With t1 and x constant the
-    // recurrence has a closed form (the longest path uses only 1-steps or as many 2-steps as fit), applied per
-    // class of tiles: PB-resident prefix, the partial tile, the rest, the last tile.
+    // transfers on the channel), x the two-tile loops the double buffers close (weights requested when the
+    // tile two before finished: latency + transfer + compute; outputs written back before their half is
+    // reused: drain + latency + transfer + last pass; streamed chunks queued behind that write-back). With t1
+    // and x constant the recurrence has a closed form (the longest path uses only 1-steps or as many 2-steps
+    // as fit), applied per class of tiles: PB-resident prefix, the partial tile, the rest, the last tile.
     auto advance = [&](int from, int to) {  // tiles [from, to) share tile `from`'s transfers
       if (to <= from) return;
       const int64_t wk = w(from), ak = chunks(from), o = o_full;
       const int64_t t1 = std::max(c_tile, wk + ak + o);
-      // Released when tile k-2 finished, in queue order: W(k), the write-back O(k-2) (after the drain), then tile
-      // k's own chunks; tile k's last pass needs O(k-2) done, a streaming tile's first pass its chunk.
+      // Released when tile k-2 finished, in queue order: W(k), the write-back O(k-2) (after the drain), then
+      // tile k's own chunks; tile k's last pass needs O(k-2) done, a streaming tile's first pass its chunk.
       const int64_t after_write_back = streams ? first_chunk(from) + c_tile : pass;
       const int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + after_write_back);
       // Longest path covering n tiles with 1-steps (t1) and 2-steps (x): linear in the number of 2-steps.
@@ -246,8 +258,8 @@ LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
   if (p.nk > 1) transfers += int64_t(p.nk - 2) * chunks(1) + chunks(last);
   transfers += int64_t(p.nk - 1) * o_full + o_last;
   end = std::max(end, L + transfers);
-  // Channel path from the first write-back: O(0) cannot start before K-tile 0's results are out, and everything
-  // queued after it (all outputs, chunks from K-tile 2 on, weights from K-tile 3 on) follows it.
+  // Channel path from the first write-back: O(0) cannot start before K-tile 0's results are out, and
+  // everything queued after it (all outputs, chunks from K-tile 2 on, weights from K-tile 3 on) follows it.
   if (p.nk > 1) {
     int64_t before_o0 = w0 + chunks(0) + w(1) + chunks(1);
     if (p.nk > 2) before_o0 += w(2);

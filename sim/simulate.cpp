@@ -75,13 +75,13 @@ RunResult run_cycle(const AccelConfig& accel, const std::vector<Layer>& layers, 
 
 }  // namespace
 
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity) {
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity) {
   return simulate(accel, space, s, cached, fidelity, SimOptions{});
 }
 
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity, const SimOptions& options) {
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity, const SimOptions& options) {
   check_cache(accel, space, cached);
   const std::vector<Layer> layers = space.layers(s, s.resolution);
   if (fidelity == Fidelity::Cycle) {
@@ -112,8 +112,9 @@ LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const
   r.cycles = c.cycles;
   r.compute_cycles = c.compute_cycles;
   finish_layer_result(accel, p, layer_traffic(p), r);
-  return LayerEstimate{r.cycles,          r.compute_cycles, r.dram_weight_bytes, r.dram_act_bytes,
-                       r.pb_hit_bytes,    r.energy_dram_pj + r.energy_sram_pj + r.energy_mac_pj};
+  return LayerEstimate{
+      r.cycles,         r.compute_cycles, r.dram_weight_bytes,
+      r.dram_act_bytes, r.pb_hit_bytes,   r.energy_dram_pj + r.energy_sram_pj + r.energy_mac_pj};
 }
 
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,

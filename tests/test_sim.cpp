@@ -1,13 +1,14 @@
-// SushiAccel models: config validation, physical limits, SGS byte accounting, analytic vs cycle agreement and the
-// cycle model's functional mode against the Eigen int8 reference. One SystemC elaboration per TEST_CASE (ctest runs
-// each case in its own process); several simulate() calls inside one case reuse it.
+// SushiAccel models: config validation, physical limits, SGS byte accounting, analytic vs cycle agreement and
+// the cycle model's functional mode against the Eigen int8 reference. One SystemC elaboration per TEST_CASE
+// (ctest runs each case in its own process); several simulate() calls inside one case reuse it.
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <unistd.h>
 
 #include "models/errors.h"
 #include "models/int8.h"
@@ -24,10 +25,16 @@ namespace {
 const char* kAccels[] = {"zcu104_sushi", "edge_small", "cloud_large"};
 const char* kSpaces[] = {"ofa_mbv3", "ofa_resnet50", "compofa_mbv3", "fmnist_tiny"};
 
-AccelConfig accel(const std::string& name) { return AccelConfig::load("workloads/accel/" + name + ".yaml"); }
-SupernetSpace space(const std::string& name) { return SupernetSpace::load("workloads/supernets/" + name + ".yaml"); }
+AccelConfig accel(const std::string& name) {
+  return AccelConfig::load("workloads/accel/" + name + ".yaml");
+}
+SupernetSpace space(const std::string& name) {
+  return SupernetSpace::load("workloads/supernets/" + name + ".yaml");
+}
 
-std::string zcu_text() { return read_file("workloads/accel/zcu104_sushi.yaml"); }
+std::string zcu_text() {
+  return read_file("workloads/accel/zcu104_sushi.yaml");
+}
 
 // Replaces the first occurrence of `from` in the shipped config and returns the error message of loading it.
 std::string error_of(const std::string& from, const std::string& to) {
@@ -52,9 +59,11 @@ TEST_CASE("sim config: shipped accelerators load with the published SushiAccel f
   CHECK(z.peak_macs_per_cycle() == 1296);
   CHECK(z.clock_mhz == 100);
   CHECK(z.dram_peak_bytes_per_cycle() == Approx(192));
-  CHECK(z.dram_bytes_per_cycle() == Approx(96));  // the 6 x 16 B AXI ports bind before DDR4's 80% of 19.2 GB/s
+  CHECK(z.dram_bytes_per_cycle() ==
+        Approx(96));  // the 6 x 16 B AXI ports bind before DDR4's 80% of 19.2 GB/s
   CHECK(z.hash == content_hash(zcu_text()));
-  CHECK(z.weight_buffer_bytes + z.act_in_bytes + z.psum_bytes + z.act_out_bytes + z.pb_bytes <= z.on_chip_bytes);
+  CHECK(z.weight_buffer_bytes + z.act_in_bytes + z.psum_bytes + z.act_out_bytes + z.pb_bytes <=
+        z.on_chip_bytes);
   CHECK(accel("edge_small").pb_bytes < z.pb_bytes);
   CHECK(accel("cloud_large").pb_bytes > z.pb_bytes);
   CHECK(sim::parse_fidelity("analytic") == Fidelity::Analytic);
@@ -66,8 +75,9 @@ TEST_CASE("sim config: bad configs are rejected with errors naming file and key"
   using Catch::Matchers::Contains;
   CHECK_THAT(error_of("act_in_bytes: 1048576", "act_in_bytes: -5"),
              Contains("bad.yaml") && Contains("buffers.act_in_bytes"));
-  CHECK_THAT(error_of("persistent_bytes: 2097152", "persistent_bytes: 4000000"),
-             Contains("bad.yaml") && Contains("buffers.persistent_bytes") && Contains("larger than the on-chip"));
+  CHECK_THAT(
+      error_of("persistent_bytes: 2097152", "persistent_bytes: 4000000"),
+      Contains("bad.yaml") && Contains("buffers.persistent_bytes") && Contains("larger than the on-chip"));
   CHECK_THAT(error_of("peak_gbps: 19.2", "peak_gbps: 0"), Contains("bad.yaml") && Contains("dram.peak_gbps"));
   CHECK_THAT(error_of("interface_bytes_per_cycle: 96", "interface_bytes_per_cycle: 0"),
              Contains("dram.interface_bytes_per_cycle"));
@@ -88,8 +98,9 @@ TEST_CASE("sim: a layer that does not fit a buffer is an input error naming the 
   const SupernetSpace s = space("ofa_resnet50");
   Subnet max = s.max_subnet();
   max.resolution = 224;
-  CHECK_THROWS_WITH(sim::simulate(small, s, max, s.empty_subgraph(), Fidelity::Analytic),
-                    Catch::Matchers::Contains("buffers.psum_bytes") && Catch::Matchers::Contains("small_psum.yaml"));
+  CHECK_THROWS_WITH(
+      sim::simulate(small, s, max, s.empty_subgraph(), Fidelity::Analytic),
+      Catch::Matchers::Contains("buffers.psum_bytes") && Catch::Matchers::Contains("small_psum.yaml"));
 }
 
 // Every layer of the max and min subnets (at their own resolutions) of every shipped space on every shipped
@@ -102,7 +113,8 @@ TEST_CASE("sim: physical limits hold and both fidelities count the same bytes", 
     for (const char* sp : kSpaces) {
       const SupernetSpace space_ = space(sp);
       for (const Subnet& s : {space_.max_subnet(), space_.min_subnet()}) {
-        for (const SubGraph& g : {space_.empty_subgraph(), sim::fit_to_pb(acc, space_, space_.min_subnet())}) {
+        for (const SubGraph& g :
+             {space_.empty_subgraph(), sim::fit_to_pb(acc, space_, space_.min_subnet())}) {
           const sim::RunResult an = sim::simulate(acc, space_, s, g, Fidelity::Analytic);
           const sim::RunResult cy = sim::simulate(acc, space_, s, g, Fidelity::Cycle);
           REQUIRE(an.layers.size() == cy.layers.size());
@@ -144,7 +156,8 @@ TEST_CASE("sim: analytic is within 2% of the cycle model on every layer of the m
       std::mt19937_64 rng(7);
       const Subnet random = space_.random_subnet(rng);
       for (const Subnet& s : {space_.max_subnet(), space_.min_subnet(), random}) {
-        for (const SubGraph& g : {space_.empty_subgraph(), sim::fit_to_pb(acc, space_, space_.min_subnet())}) {
+        for (const SubGraph& g :
+             {space_.empty_subgraph(), sim::fit_to_pb(acc, space_, space_.min_subnet())}) {
           const sim::RunResult an = sim::simulate(acc, space_, s, g, Fidelity::Analytic);
           const sim::RunResult cy = sim::simulate(acc, space_, s, g, Fidelity::Cycle);
           for (size_t i = 0; i < cy.layers.size(); ++i) {
@@ -189,8 +202,8 @@ TEST_CASE("sim: SGS removes exactly the shared bytes from off-chip weight traffi
       }
     }
   }
-  // A PB that holds the whole SubGraph: every min subnet fits cloud_large's 16 MiB, and caching the subnet itself
-  // removes all of its weight traffic.
+  // A PB that holds the whole SubGraph: every min subnet fits cloud_large's 16 MiB, and caching the subnet
+  // itself removes all of its weight traffic.
   const AccelConfig cloud = accel("cloud_large");
   for (const char* sp : kSpaces) {
     const SupernetSpace space_ = space(sp);
@@ -218,8 +231,9 @@ TEST_CASE("sim: PB load cost and fit_to_pb", "[sim][sgs]") {
   CHECK(load.energy_pj >= double(load.bytes) * z.dram_pj_per_byte);
   CHECK(sim::pb_load_cost(z, mbv3.empty_subgraph()).cycles == 0);
   CHECK_THROWS_AS(sim::pb_load_cost(z, mbv3.subgraph(mbv3.max_subnet())), InputError);
-  CHECK_THROWS_AS(sim::simulate(z, mbv3, mbv3.max_subnet(), mbv3.subgraph(mbv3.max_subnet()), Fidelity::Analytic),
-                  InputError);
+  CHECK_THROWS_AS(
+      sim::simulate(z, mbv3, mbv3.max_subnet(), mbv3.subgraph(mbv3.max_subnet()), Fidelity::Analytic),
+      InputError);
 }
 
 TEST_CASE("sim: analytic_layer matches the analytic run layer by layer", "[sim]") {
@@ -230,7 +244,8 @@ TEST_CASE("sim: analytic_layer matches the analytic run layer by layer", "[sim]"
   const sim::RunResult run = sim::simulate(z, r50, s, g, Fidelity::Analytic);
   const std::vector<Layer> layers = r50.layers(s);
   for (size_t i = 0; i < layers.size(); ++i) {
-    const WeightSlice cached = layers[i].has_weights() ? g.slices[size_t(layers[i].slice.tensor)] : WeightSlice{};
+    const WeightSlice cached =
+        layers[i].has_weights() ? g.slices[size_t(layers[i].slice.tensor)] : WeightSlice{};
     const sim::LayerEstimate e = sim::analytic_layer(z, layers[i], cached);
     CHECK(e.cycles == run.layers[i].cycles);
     CHECK(e.dram_weight_bytes == run.layers[i].dram_weight_bytes);
@@ -243,16 +258,20 @@ namespace {
 // A random conv-like or vector layer with consistent shapes (what SupernetSpace::layers() would produce).
 Layer random_layer(std::mt19937_64& rng) {
   auto pick = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
-  const LayerKind kinds[] = {LayerKind::Conv,     LayerKind::Pointwise, LayerKind::Depthwise, LayerKind::FC,
-                             LayerKind::SEReduce, LayerKind::SEExpand,  LayerKind::Conv,      LayerKind::Depthwise};
+  const LayerKind kinds[] = {LayerKind::Conv, LayerKind::Pointwise, LayerKind::Depthwise,
+                             LayerKind::FC,   LayerKind::SEReduce,  LayerKind::SEExpand,
+                             LayerKind::Conv, LayerKind::Depthwise};
   Layer l;
   l.kind = kinds[rng() % 8];
   l.name = std::string("random_") + to_string(l.kind);
-  const bool spatial = l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::Pointwise;
+  const bool spatial =
+      l.kind == LayerKind::Conv || l.kind == LayerKind::Depthwise || l.kind == LayerKind::Pointwise;
   l.in_c = pick(1, 60);
   l.in_h = spatial ? pick(1, 14) : 1;
   l.in_w = spatial ? pick(1, 14) : 1;
-  l.kernel = l.kind == LayerKind::Conv ? 1 + 2 * pick(0, 3) : l.kind == LayerKind::Depthwise ? 3 + 2 * pick(0, 2) : 1;
+  l.kernel = l.kind == LayerKind::Conv        ? 1 + 2 * pick(0, 3)
+             : l.kind == LayerKind::Depthwise ? 3 + 2 * pick(0, 2)
+                                              : 1;
   l.stride = spatial ? pick(1, 2) : 1;
   l.pad = l.kernel / 2;
   l.out_c = l.kind == LayerKind::Depthwise ? l.in_c : pick(1, 60);
@@ -271,7 +290,7 @@ Layer random_layer(std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE("sim functional: the cycle model's int8 outputs equal the reference on 300 random layers",
+TEST_CASE("sim functional: the cycle model's int8 outputs equal the reference on 450 random layers",
           "[sim][functional]") {
   // Odd array shapes exercise partial K-, C- and window tiles; the shipped config checks the real mapping.
   std::string odd = read_file("workloads/accel/zcu104_sushi.yaml");
@@ -280,17 +299,23 @@ TEST_CASE("sim functional: the cycle model's int8 outputs equal the reference on
                           {"window_parallel: 9", "window_parallel: 4"},
                           {"fold_pointwise: true", "fold_pointwise: false"}})
     odd.replace(odd.find(from), from.size(), to);
-  for (const AccelConfig& acc : {accel("zcu104_sushi"), AccelConfig::parse(odd, "odd.yaml")}) {
+  // A tiny act_in streams the input of the larger layers through its two halves.
+  std::string streaming = odd;
+  streaming.replace(streaming.find("act_in_bytes: 1048576"), 21, "act_in_bytes: 2048");
+  for (const AccelConfig& acc : {accel("zcu104_sushi"), AccelConfig::parse(odd, "odd.yaml"),
+                                 AccelConfig::parse(streaming, "stream.yaml")}) {
     std::mt19937_64 rng(2024);
     std::vector<QOp> ops;
     std::vector<QTensor> inputs, inputs2;
     for (int i = 0; i < 150; ++i) {
       const Layer l = random_layer(rng);
       ops.push_back(make_random_qop(l, rng()));
-      inputs.push_back(make_random_qtensor(l.in_c, l.in_h, l.in_w, rng(), ops.back().in_scale, ops.back().in_zp));
+      inputs.push_back(
+          make_random_qtensor(l.in_c, l.in_h, l.in_w, rng(), ops.back().in_scale, ops.back().in_zp));
       inputs2.emplace_back();
     }
     std::vector<QTensor> outputs;
+    int restreamed = 0;
     const sim::RunResult r = sim::simulate_layers_functional(acc, ops, inputs, inputs2, outputs);
     REQUIRE(outputs.size() == ops.size());
     int exact = 0;
@@ -305,12 +330,17 @@ TEST_CASE("sim functional: the cycle model's int8 outputs equal the reference on
       CHECK(outputs[i].w == ref.w);
       exact += outputs[i].data == ref.data;
       CHECK(r.layers[i].cycles >= r.layers[i].compute_cycles);
+      const Layer& l = ops[i].layer;
+      restreamed += r.layers[i].dram_act_bytes >
+                    int64_t(l.in_c) * l.in_h * l.in_w + int64_t(l.out_c) * l.out_h * l.out_w;
     }
     CHECK(exact == int(ops.size()));
+    if (acc.file == "stream.yaml") CHECK(restreamed > 0);
   }
 }
 
-TEST_CASE("sim functional: whole fmnist_tiny subnets are bit-exact with the int8 reference", "[sim][functional]") {
+TEST_CASE("sim functional: whole fmnist_tiny subnets are bit-exact with the int8 reference",
+          "[sim][functional]") {
   const SupernetSpace tiny = space("fmnist_tiny");
   for (const char* a : kAccels) {
     const AccelConfig acc = accel(a);
@@ -341,8 +371,8 @@ TEST_CASE("sim cycle: the VCD trace records the controller, DMA and array handsh
   const SupernetSpace tiny = space("fmnist_tiny");
   sim::SimOptions options;
   options.trace_vcd = path;
-  const sim::RunResult r =
-      sim::simulate(accel("zcu104_sushi"), tiny, tiny.min_subnet(), tiny.empty_subgraph(), Fidelity::Cycle, options);
+  const sim::RunResult r = sim::simulate(accel("zcu104_sushi"), tiny, tiny.min_subnet(),
+                                         tiny.empty_subgraph(), Fidelity::Cycle, options);
   CHECK(r.cycles > 0);
   std::ifstream in(path);
   REQUIRE(in.good());

@@ -23,8 +23,8 @@ SubGraph parse_cache(const sim::AccelConfig& accel, const SupernetSpace& space, 
 }
 
 void write_json(const sim::AccelConfig& accel, const std::string& supernet_file, const SupernetSpace& space,
-                const Subnet& s, const std::string& cache_spec, const SubGraph& cached, sim::Fidelity fidelity,
-                const sim::RunResult& r, const std::string& functional_status) {
+                const Subnet& s, const std::string& cache_spec, const SubGraph& cached,
+                sim::Fidelity fidelity, const sim::RunResult& r, const std::string& functional_status) {
   JsonWriter j;
   j.begin_object()
       .field("accel", accel.name)
@@ -83,14 +83,14 @@ void write_json(const sim::AccelConfig& accel, const std::string& supernet_file,
   out() << j.str() << "\n";
 }
 
-void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                 sim::Fidelity fidelity, const sim::RunResult& r) {
+void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                 const SubGraph& cached, sim::Fidelity fidelity, const sim::RunResult& r) {
   char buf[320];
   out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
-        << sim::to_string(fidelity) << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
-        << " bytes\n";
-  std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind", "cycles",
-                "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
+        << sim::to_string(fidelity) << "\nsubnet " << space.to_json(s)
+        << "\ncached SubGraph: " << cached.bytes() << " bytes\n";
+  std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind",
+                "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
   out() << buf;
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const sim::LayerResult& l = r.layers[i];
@@ -106,8 +106,8 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
                 "energy: %.3f uJ (DRAM %.3f, SRAM %.3f, MAC %.3f)\n",
                 (long long)r.cycles, r.latency_ms, accel.clock_mhz, (long long)r.compute_cycles,
                 (long long)r.stall_cycles, 100 * r.utilization, (long long)r.offchip_weight_bytes,
-                (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6, r.energy_dram_pj * 1e-6,
-                r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
+                (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6,
+                r.energy_dram_pj * 1e-6, r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
   out() << buf;
 }
 
@@ -123,9 +123,11 @@ int sim_command(const std::vector<std::string>& args) {
       "SubGraph in the PB: none, or a subnet spec (its weights, cut to the PB when larger)")(
       "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
       "fidelity", po::value(&fidelity_name)->default_value("analytic"), "analytic | cycle")(
-      "functional", "cycle model also computes int8 outputs and checks them against the Eigen int8 reference")(
+      "functional",
+      "cycle model also computes int8 outputs and checks them against the Eigen int8 reference")(
       "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
-      "trace", po::value(&trace), "write a VCD of the cycle model to this file")("json", "print one JSON object");
+      "trace", po::value(&trace), "write a VCD of the cycle model to this file")("json",
+                                                                                 "print one JSON object");
   po::variables_map vm;
   if (!parse("sim",
              "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity analytic|cycle] "
@@ -155,15 +157,16 @@ int sim_command(const std::vector<std::string>& args) {
   std::string functional_status;
   if (functional) {
     const QNetwork net = make_random_qnetwork(space, s, seed);
-    const QTensor input = make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed, net.in_scale,
-                                              net.in_zp);
+    const QTensor input = make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed,
+                                              net.in_scale, net.in_zp);
     std::vector<QTensor> outputs;
     r = sim::simulate_functional(accel, space, s, cached, net, input, outputs, options);
     const std::vector<QTensor> ref = run_qnetwork(net, input);
     size_t bad = 0;
     for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
-    functional_status = bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
-                                 : std::to_string(bad) + " layers differ from the int8 reference";
+    functional_status =
+        bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
+                 : std::to_string(bad) + " layers differ from the int8 reference";
     if (bad) std::cerr << "sushi sim: " << functional_status << "\n";
   } else {
     r = sim::simulate(accel, space, s, cached, fidelity, options);
@@ -187,15 +190,19 @@ int bench_sim(const std::vector<std::string>& args) {
   std::string accel_file;
   int repeat = 5;
   o.add_options()("accel", po::value(&accel_file)->default_value("workloads/accel/zcu104_sushi.yaml"),
-                  "accelerator YAML")("repeat", po::value(&repeat)->default_value(5), "repetitions (median reported)")(
-      "json", "print one JSON object");
+                  "accelerator YAML")("repeat", po::value(&repeat)->default_value(5),
+                                      "repetitions (median reported)")("json", "print one JSON object");
   po::variables_map vm;
   if (!parse("bench sim", "[--accel A.yaml] [--repeat N] [--json]", o, args, vm)) return 0;
-  if (repeat < 1 || repeat > 1000) throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
+  if (repeat < 1 || repeat > 1000)
+    throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   using clock = std::chrono::steady_clock;
   JsonWriter j;
-  j.begin_object().field("accel", accel.name).field("accel_hash", accel.hash).field("git_commit", git_commit());
+  j.begin_object()
+      .field("accel", accel.name)
+      .field("accel_hash", accel.hash)
+      .field("git_commit", git_commit());
   j.field("repeat", repeat).key("cycle_model").begin_array();
   struct Row {
     std::string space;
@@ -270,11 +277,13 @@ int bench_sim(const std::vector<std::string>& args) {
   }
   char buf[256];
   for (const Row& r : rows) {
-    std::snprintf(buf, sizeof buf, "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
+    std::snprintf(buf, sizeof buf,
+                  "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
                   r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
     out() << buf;
   }
-  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate, repeat);
+  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate,
+                repeat);
   out() << buf;
   return 0;
 }
