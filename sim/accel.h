@@ -113,9 +113,8 @@ struct SimOptions {
   std::string trace_vcd;  // cycle fidelity: write a VCD of the modules' handshakes here (empty = none)
 };
 
-// One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer (an
-// empty SubGraph, or one with no slices, means no SGS). Throws InputError when a layer does not fit the
-// buffers.
+// One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer
+// (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
                    const SubGraph& cached, Fidelity fidelity);
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,

@@ -180,8 +180,7 @@ PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g) {
                      " bytes does not fit the Persistent Buffer of " + accel.name + " (" +
                      std::to_string(accel.pb_bytes) + " bytes)");
   if (r.bytes == 0) return r;
-  // One DMA stream from DRAM straight into the PB: setup, first-data latency, then the channel at its
-  // sustained rate.
+  // One DMA stream from DRAM straight into the PB: setup, first-data latency, then the sustained rate.
   r.cycles = accel.pb_load_setup_cycles + accel.dram_latency_cycles() + accel.dram_data_cycles(r.bytes);
   r.energy_pj =
       double(r.bytes) * (accel.dram_pj_per_byte + accel.sram_class(accel.pb_bytes).write_pj_per_byte);

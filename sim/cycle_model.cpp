@@ -25,8 +25,7 @@ using sc_core::sc_time;
 
 constexpr double kNsPerCycle = 1.0;
 
-// SUSHI_SIM_DEBUG=1 logs every DRAM transfer and K-tile completion to stderr (for calibrating the analytic
-// model).
+// SUSHI_SIM_DEBUG=1 logs every DRAM transfer and K-tile end to stderr (to calibrate the analytic model).
 const bool debug_log = std::getenv("SUSHI_SIM_DEBUG") != nullptr;
 
 int64_t now_cycles() {
@@ -108,8 +107,7 @@ class DramChannel : public sc_module {
   Context& ctx_;
 };
 
-// Buffers: each holds the progress channels that say which of its slots hold valid data, and counts its
-// traffic.
+// Buffers: each holds the progress channels that say which of its slots hold valid data, and its traffic.
 class WeightBuffer : public sc_module {  // streaming weights, double-buffered per K-tile
  public:
   Progress loaded{"loaded"};  // K-tiles whose streamed part has arrived
@@ -238,8 +236,7 @@ class ComputeArray : public sc_module {
       }
     }
   }
-  // Results of a K-tile reach the output buffer pipeline_depth cycles after its last operands entered the
-  // array.
+  // A K-tile's results reach the output buffer pipeline_depth cycles after its last operands entered.
   void writeback() {
     for (int64_t layer = 1;; ++layer) {
       layer_started->wait_until(layer);
@@ -277,8 +274,7 @@ void ComputeArray::begin_functional_layer(const LayerPlan& p) {
   QTensor& out = (*job.outputs)[size_t(index)];
   const Layer& l = *p.layer;
   if (p.unit == Unit::Vector) {
-    // The post-processing unit's values are the reference's by construction; only its timing is modelled
-    // here.
+    // The post-processing unit's values are the reference's by construction; only its timing is modelled.
     const bool two = l.kind == LayerKind::Add || l.kind == LayerKind::SEScale;
     const QTensor* b = two ? &layer_operand(job, ctx_.layer, l, 1) : nullptr;
     out = run_qop(op, layer_operand(job, ctx_.layer, l, 0), b);
@@ -341,8 +337,8 @@ void ComputeArray::functional_pass(const LayerPlan& p, int kt, int ct) {
   }
 }
 
-// Sequences the layers of one job: per layer, register setup, then start DMA and compute, then wait for the
-// last write-back.
+// Sequences the layers of one job: per layer, register setup, start DMA and compute, wait for the last
+// write-back.
 class Controller : public sc_module {
  public:
   Progress layer_started{"layer_started"};

@@ -16,47 +16,39 @@
 // buffer across its C-tiles; the last C-tile's adder output goes through QOp::finish (requantize +
 // activation) into the int8 output buffer instead.
 //
-//   layer kind                 K-tile          C-tile            window passes      utilisation (full tiles)
-//   Conv k x k (3x3, 5x5, 7x7) Kp out chans    Cp in chans       ceil(k^2 / Wp)     k^2 / (Wp * passes): 3x3
-//   100%,
-//     (any stride; stride only changes the pixel count)                                5x5 93%, 7x7 91%
-//   Conv 1x1 / Pointwise / FC  Kp out chans    Cp*Wp in chans    1                  100% (fold_pointwise: the
-//   Wp taps
-//     SEReduce / SEExpand                      (Cp if not folded) (1 pixel for FC/SE) take Wp more input
-//     channels,
-//                                                                                     FEATHER's
-//                                                                                     kernel-recompile
-//                                                                                     trick); 1/Wp when not
-//                                                                                     folded
-//   Depthwise k x k            Kp channels     its own channels  ceil(k^2 / Wp)     one engine per row: 1/Cp
-//   of the
-//                                              (one C-tile)                           3x3 figure (11% at 3x3)
-//   GlobalPool, MaxPool,       Vl channels on the vector unit, no weights; cycles per tile = output pixels x
-//   taps AvgPool, Add, SEScale      (GlobalPool: H*W taps, Max/AvgPool: k*k, Add/SEScale: 1). Not counted as
-//   array MACs.
-// Partial tiles (channels not a multiple of Kp or the C-tile) waste the idle lanes: utilisation scales by
-// channels / (tiles * tile width) on each axis.
+// clang-format off
+//   layer kind                   K-tile        C-tile             window passes   utilisation of full tiles
+//   Conv k x k, any stride       Kp out ch.    Cp in ch.          ceil(k^2/Wp)    k^2/(Wp*passes): 3x3 100%,
+//                                                                                 5x5 93%, 7x7 91%
+//   Conv 1x1, Pointwise, FC,     Kp out ch.    Cp*Wp in ch.       1               100%: fold_pointwise puts Wp
+//   SEReduce, SEExpand                         (Cp unfolded)                      more input channels on the
+//   (FC/SE: one pixel)                                                            taps (FEATHER's kernel
+//                                                                                 recompile); 1/Wp unfolded
+//   Depthwise k x k              Kp channels   its own channel    ceil(k^2/Wp)    one engine per row: 1/Cp of
+//                                                                                 the conv figure (11% at 3x3)
+//   GlobalPool, MaxPool,         Vl channels on the vector unit, no weights; cycles per tile = output pixels x
+//   AvgPool, Add, SEScale        taps (GlobalPool H*W, Max/AvgPool k*k, Add/SEScale 1). No array MACs.
+// clang-format on
+// Partial tiles (channels not a multiple of the tile width) idle the spare lanes: utilisation scales by
+// channels / (tiles x tile width) on each axis.
 //
 // Buffers and the schedule of one layer:
-// - Weights: the K-tile's slice not in the Persistent Buffer is streamed from DRAM into one half of the
-// streaming
-//   weight buffer (double-buffered per K-tile); the part of the tile the PB holds (a leading prefix of output
-//   channels, in channels and kernel centre: the SubGraph's slice) is read from the PB and costs no DRAM
-//   traffic.
-// - Input activations: if the layer's whole input map fits act_in it is loaded once, C-tile by C-tile during
-// the
-//   first K-tile (resident); else each pass's input chunk is streamed into one of two act_in halves
-//   (streaming). Depthwise and vector layers read each channel once, so their chunk belongs to one K-tile.
+// - Weights: the part of a K-tile's slice that is not in the Persistent Buffer streams from DRAM into one
+//   half of the streaming weight buffer (double-buffered per K-tile). The part the PB holds (a leading prefix
+//   of output channels, input channels and the kernel centre: the SubGraph's slice) is read from the PB in
+//   place and costs no DRAM traffic.
+// - Input activations: if the layer's whole input map fits act_in, it is loaded once, C-tile by C-tile,
+//   during the first K-tile (resident); else each pass's chunk streams into one of two act_in halves.
+//   Depthwise and vector layers read each channel once, so their chunk belongs to one K-tile.
 // - Outputs: a K-tile's int8 outputs go to one half of act_out and are written to DRAM while the next K-tile
 //   computes.
 // - One in-order DMA queue per layer, issued by the controller: W(0); then for each K-tile kt: its chunk
-// loads
-//   A(kt, ct), then W(kt+1) (waits until K-tile kt-1 finished computing: its weight half is free), then
-//   O(kt-1) (waits until K-tile kt-1's results left the pipeline); finally O(last). A streaming chunk load
+//   loads A(kt, ct), then W(kt+1) (waits until K-tile kt-1 finished computing: its weight half is free),
+//   then O(kt-1) (waits until K-tile kt-1's results left the pipeline); finally O(last). A streamed chunk
 //   waits until the pass two before it finished reading its half. A request starts its data phase at
-//   max(issue + DRAM latency, channel free) and holds the channel for its whole bursts.
-// - Compute runs the passes in order; a pass waits for its K-tile's weights and its input chunk, and the last
-//   pass of a K-tile also waits for its act_out half to be written back (O(kt-2)). The layer ends when
+//   max(issue + DRAM latency, channel free) and holds the channel for all its bursts.
+// - Compute runs the passes in order; a pass waits for its K-tile's weights and its input chunk, and the
+//   last pass of a K-tile also waits for its act_out half to be written back (O(kt-2)). The layer ends when
 //   O(last) completes; the controller spends layer_setup_cycles before the first DMA request of each layer.
 #include <algorithm>
 #include <cstdint>
