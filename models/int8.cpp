@@ -317,7 +317,6 @@ bool uses_lut(Activation a) {
 void set_output_params(QOp& op, const LayerRange& r) {
   const Activation act = op.layer.act;
   QuantParams out = choose_quant_params(act == Activation::ReLU ? 0.0f : r.out_min, r.out_max);
-  if (act == Activation::HSigmoid) out = choose_quant_params(0.0f, 1.0f);
   op.out_scale = out.scale;
   op.out_zp = out.zero_point;
   if (uses_lut(act)) {
@@ -410,7 +409,7 @@ QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& la
 QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, uint64_t seed) {
   Checkpoint weights = make_random_supernet(space, seed);
   const int res = subnet.resolution;
-  const auto images = random_images(8, space.input_channels(), res, res, seed + 2);
+  const auto images = random_images(16, space.input_channels(), res, res, seed + 2);
   add_subnet_norm(weights, space, subnet, images);
   return quantize_subnet(weights, space.layers(subnet), images, subnet_key(space, subnet));
 }
