@@ -1,12 +1,17 @@
 // Weight sharing in the forward pass, subnet extraction, and fp32 vs int8 agreement.
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <numeric>
+#include <set>
 
 #include "models/forward.h"
 #include "models/int8.h"
+#include "tools/cli.h"
 
 using namespace sushi;
 
@@ -176,4 +181,29 @@ TEST_CASE("make_random_qnetwork is deterministic and int8 results do not depend 
   CHECK(one.back() == run_qnetwork(b, input).back());
   std::set<int> distinct(one.back().data.begin(), one.back().data.end());
   CHECK(distinct.size() > 3);  // logits are not collapsed onto one code
+}
+
+TEST_CASE("sushi export writes a supernet and a standalone subnet checkpoint", "[numerics][cli]") {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("sushi_export_" + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  const std::string space_file = "workloads/supernets/fmnist_tiny.yaml";
+  REQUIRE(cli::run(
+              {"export", "--supernet", space_file, "--random-seed", "5", "--out", dir + "/super.ckpt"}) == 0);
+  REQUIRE(cli::run({"export", "--supernet", space_file, "--checkpoint", dir + "/super.ckpt", "--subnet",
+                    "min", "--out", dir + "/min.ckpt", "--npy", dir + "/npy"}) == 0);
+  const SupernetSpace space = space_of("fmnist_tiny");
+  const Checkpoint supernet = Checkpoint::load(dir + "/super.ckpt");
+  CHECK(supernet == make_random_supernet(space, 5));
+  const Checkpoint min = Checkpoint::load(dir + "/min.ckpt");
+  const auto layers = space.layers(space.min_subnet());
+  const Tensor image = random_images(1, 1, 28, 28, 1)[0];
+  CHECK(forward_fp32(min, layers, image).data == forward_fp32(supernet, layers, image).data);
+  CHECK(std::filesystem::exists(dir + "/npy/stem.conv.weight.npy"));
+  // Bad input exits with status 2.
+  CHECK(cli::run({"export", "--supernet", space_file, "--out", dir + "/x.ckpt"}) == 2);
+  std::filesystem::resize_file(dir + "/min.ckpt", 100);
+  CHECK(cli::run({"export", "--supernet", space_file, "--checkpoint", dir + "/min.ckpt", "--subnet", "min",
+                  "--out", dir + "/x.ckpt"}) == 2);
+  std::filesystem::remove_all(dir);
 }

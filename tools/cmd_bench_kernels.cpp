@@ -9,8 +9,8 @@
 #include <random>
 #include <thread>
 
-#include "models/int8.h"
 #include "models/errors.h"
+#include "models/int8.h"
 #include "models/json_writer.h"
 #include "models/kernels.h"
 #include "models/provenance.h"
@@ -22,7 +22,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // fp32 peak of one core: 12 independent multiply-add chains on Eigen's widest float packet (the same FMA
 // instruction and vector width Eigen's GEMM uses), long enough for turbo to settle.
@@ -76,7 +78,8 @@ void bench_space(const std::string& file, int resolution, int threads, int repea
   std::mt19937_64 rng(1);
   std::normal_distribution<float> normal;
   for (const Layer& l : space.layers(max)) {
-    if (l.kind != LayerKind::Conv && l.kind != LayerKind::Pointwise && l.kind != LayerKind::Depthwise) continue;
+    if (l.kind != LayerKind::Conv && l.kind != LayerKind::Pointwise && l.kind != LayerKind::Depthwise)
+      continue;
     Tensor x(l.in_c, l.in_h, l.in_w);
     for (float& v : x.data) v = normal(rng);
     std::vector<float> w(size_t(l.out_c) * (l.in_c / l.groups) * l.kernel * l.kernel);
@@ -112,7 +115,8 @@ int bench_kernels(const std::vector<std::string>& args) {
       "json", "print one JSON object");
   po::variables_map vm;
   if (!parse("bench kernels", "[--repeat N] [--json]", o, args, vm)) return 0;
-  if (repeat < 1 || repeat > 1000) throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
+  if (repeat < 1 || repeat > 1000)
+    throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
   const int saved_threads = kernel_threads();
   std::vector<Row> rows;
   std::map<int, double> peak;
@@ -129,7 +133,11 @@ int bench_kernels(const std::vector<std::string>& args) {
   if (vm.count("json")) {
     JsonWriter j;
     j.begin_object().field("git_commit", git_commit()).field("simd", simd).field("repeat", repeat);
-    j.key("peak_fp32_gflops").begin_object().field("threads_1", peak[1] / 1e9).field("threads_2", peak[2] / 1e9).end_object();
+    j.key("peak_fp32_gflops")
+        .begin_object()
+        .field("threads_1", peak[1] / 1e9)
+        .field("threads_2", peak[2] / 1e9)
+        .end_object();
     j.field("peak_method", "12 independent Eigen pmadd chains on the widest float packet per thread");
     j.key("rows").begin_array();
     for (const Row& r : rows) {
@@ -153,11 +161,12 @@ int bench_kernels(const std::vector<std::string>& args) {
   }
   char buf[256];
   out() << "Eigen SIMD: " << simd << "\n";
-  std::snprintf(buf, sizeof buf, "fp32 peak (FMA chains, Eigen packet): %.1f GFLOP/s on 1 thread, %.1f on 2\n\n",
+  std::snprintf(buf, sizeof buf,
+                "fp32 peak (FMA chains, Eigen packet): %.1f GFLOP/s on 1 thread, %.1f on 2\n\n",
                 peak[1] / 1e9, peak[2] / 1e9);
   out() << buf;
-  std::snprintf(buf, sizeof buf, "%-18s %-10s %3s %6s %9s %12s %7s %11s\n", "space", "kind", "thr", "layers", "MMACs",
-                "fp32 GFLOP/s", "% peak", "int8 GOP/s");
+  std::snprintf(buf, sizeof buf, "%-18s %-10s %3s %6s %9s %12s %7s %11s\n", "space", "kind", "thr", "layers",
+                "MMACs", "fp32 GFLOP/s", "% peak", "int8 GOP/s");
   out() << buf;
   for (const Row& r : rows) {
     const double flops = 2.0 * double(r.macs);
@@ -166,12 +175,13 @@ int bench_kernels(const std::vector<std::string>& args) {
                   100.0 * flops / r.fp32_seconds / peak[r.threads], flops / r.int8_seconds / 1e9);
     out() << buf;
   }
-  out() << "\nGFLOP/s and GOP/s count 2 operations per multiply-accumulate; int8 includes im2col and requantization.\n";
+  out() << "\nGFLOP/s and GOP/s count 2 operations per multiply-accumulate; int8 includes im2col and "
+           "requantization.\n";
   return 0;
 }
 
-const bool registered =
-    register_bench({"kernels", "fp32 GFLOP/s and int8 GOP/s of the conv layers vs measured fp32 peak", bench_kernels});
+const bool registered = register_bench(
+    {"kernels", "fp32 GFLOP/s and int8 GOP/s of the conv layers vs measured fp32 peak", bench_kernels});
 
 }  // namespace
 }  // namespace sushi::cli
