@@ -18,7 +18,8 @@ using RowMap = Eigen::Map<RowMatrix>;
 // Deterministic fp32 by default: Eigen's GEMM blocking depends on its thread count.
 const bool kSingleThreadedByDefault = (Eigen::setNbThreads(1), true);
 
-// im2col of one group: row (i, ky, kx), column (oy, ox); padded positions are 0.
+}  // namespace
+
 void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
             std::vector<float>& col) {
   const int64_t cols = int64_t(oh) * ow;
@@ -48,6 +49,8 @@ void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvP
         }
   }
 }
+
+namespace {
 
 void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
   for (int c = 0; c < y.c; ++c) {
