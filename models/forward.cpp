@@ -33,6 +33,9 @@ class Normal {
   std::mt19937_64 rng_;
 };
 
+// Batch-norm gain of a residual branch's last layer in random supernets (see make_random_supernet).
+constexpr double kResidualGamma = 0.1;
+
 std::string transform_name(const std::string& layer, int from, int to) {
   return layer + ".kernel_transform." + std::to_string(from) + "to" + std::to_string(to);
 }
@@ -78,6 +81,21 @@ void transform_kernel(const Checkpoint& w, const std::string& layer, const float
     size = to;
   }
   std::copy(cur.begin(), cur.end(), out);
+}
+
+// The value `share` of the way from the lowest to the highest of `values` (which are reordered).
+float quantile(std::vector<float>& values, double share) {
+  const size_t at = std::min(values.size() - 1, size_t(share * double(values.size() - 1) + 0.5));
+  std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(at), values.end());
+  return values[at];
+}
+
+void clipped_range(const std::vector<Tensor>& ys, double clip, float& lo, float& hi) {
+  std::vector<float> all;
+  for (const Tensor& y : ys) all.insert(all.end(), y.data.begin(), y.data.end());
+  if (all.empty()) return;
+  lo = quantile(all, clip);
+  hi = quantile(all, 1.0 - clip);
 }
 
 struct Range {
@@ -236,11 +254,13 @@ ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers
       }
     }
     Range pre, post;
+    for (const Tensor& y : ys) pre.add(y);
+    if (opt.range_clip > 0) clipped_range(ys, opt.range_clip, pre.lo, pre.hi);
     for (Tensor& y : ys) {
-      pre.add(y);
       apply_activation(y, l.act);
       post.add(y);
     }
+    if (opt.range_clip > 0) clipped_range(ys, opt.range_clip, post.lo, post.hi);
     res.ranges[li] = {pre.lo, pre.hi, post.lo, post.hi};
     if (!opt.keep_all) {  // free every operand whose last reader was this layer
       for (int j : {l.input, l.input2})
@@ -272,7 +292,12 @@ Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed) {
     kernel_sizes.insert(choices.begin(), choices.end());
   const Subnet max = space.max_subnet();
   std::map<std::string, Layer> by_name;
-  for (const Layer& l : space.layers(max)) by_name[l.name] = l;
+  std::set<std::string> residual_branch_ends;  // layers whose output feeds a residual Add
+  const std::vector<Layer> max_layers = space.layers(max);
+  for (const Layer& l : max_layers) {
+    by_name[l.name] = l;
+    if (l.kind == LayerKind::Add) residual_branch_ends.insert(max_layers[size_t(l.input)].name);
+  }
   Normal normal(seed);
   for (const TensorInfo& t : space.tensors()) {
     const Layer& l = by_name.at(t.name);
@@ -288,7 +313,10 @@ Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed) {
     }
     if (l.batch_norm) {
       NdArray gamma({f.out}), beta({f.out}), mean({f.out}, 0.0f), var({f.out}, 1.0f);
-      for (float& v : gamma.data) v = float(1.0 + 0.1 * normal());
+      // Residual branches start small (as with zero-gamma init): a random BN network is otherwise chaotic
+      // and amplifies any perturbation, quantization noise included, layer after layer.
+      const double gain = residual_branch_ends.count(t.name) ? kResidualGamma : 1.0;
+      for (float& v : gamma.data) v = float(gain * (1.0 + 0.1 * normal()));
       for (float& v : beta.data) v = float(0.1 * normal());
       ckpt.add(t.name + ".bn.weight", std::move(gamma));
       ckpt.add(t.name + ".bn.bias", std::move(beta));

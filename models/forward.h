@@ -35,7 +35,9 @@ std::string subnet_key(const SupernetSpace& space, const Subnet& s);
 // Random supernet weights from a seed: He-normal conv/FC weights (std sqrt(2 / fan_in)), small random BN
 // affine parameters and biases, identity-plus-noise kernel transforms; the shared batch-norm statistics are
 // then recalibrated (OFA's set_running_statistics) on seeded random images through the max subnet at the
-// space's smallest resolution, so activations neither vanish nor explode.
+// space's smallest resolution, so activations neither vanish nor explode. The last batch norm of every
+// residual branch gets gain 0.1 (zero-gamma-style init): a random network with full-strength branches is
+// chaotic and amplifies any perturbation (quantization noise included) block after block.
 Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed);
 // `count` images of N(0, 1) pixels.
 std::vector<Tensor> random_images(int count, int channels, int height, int width, uint64_t seed);
@@ -62,6 +64,9 @@ struct ForwardOptions {
   std::string subnet_key;       // selects subnet_norm statistics; "" = the shared ones
   bool recalibrate_bn = false;  // normalise with batch statistics over all images and return them
   bool keep_all = false;        // keep every layer's output (else only the last)
+  // Ranges clip this share of the values at each end (0 = exact min/max): int8 calibration ignores rare
+  // outliers that would otherwise coarsen the quantization step for every other value.
+  double range_clip = 0;
 };
 
 struct ForwardResult {

@@ -7,6 +7,8 @@
 #include <random>
 #include <stdexcept>
 
+#include "models/kernels.h"
+
 namespace sushi {
 
 namespace {
@@ -35,40 +37,39 @@ bool is_conv_like(LayerKind k) {
          k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
 }
 
-// The accumulators of a conv-like layer, [out][oy][ox]. The sum of int8 products is computed by an Eigen
-// GEMM in floating point, which is exact: every partial sum is an integer below 2^24 (float) or 2^53
-// (double), so the result equals the int32 accumulation of the contract in any order.
-template <typename Scalar>
+// The accumulators of a conv-like layer, [out][oy][ox]. The sums of int8 products are computed by Eigen's
+// float GEMM over slices of at most kExactDepth input terms: every partial sum of a slice is an integer of
+// magnitude below 128 * 255 * kExactDepth < 2^24, so float holds it exactly and the int32 total equals the
+// contract's accumulation in any summation order and at any thread count.
+constexpr int64_t kExactDepth = 512;
+
 void conv_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc) {
-  using RowMatrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using ConstRowMap = Eigen::Map<const RowMatrix>;
   const Layer& l = op.layer;
-  const int g = l.groups, k = l.kernel, s = l.stride, p = l.pad;
+  const int g = l.groups;
   const int in_pg = l.in_c / g, out_pg = l.out_c / g;
-  const int oh = l.out_h, ow = l.out_w;
-  const int64_t cols = int64_t(oh) * ow, depth = int64_t(in_pg) * k * k;
+  const int64_t cols = int64_t(l.out_h) * l.out_w, depth = int64_t(in_pg) * l.kernel * l.kernel;
+  const ConvParams params{l.stride, l.pad, g};
+  Tensor centered(x.c, x.h, x.w);  // x - in_zp, so padding (which holds in_zp) contributes 0
+  for (size_t i = 0; i < x.data.size(); ++i) centered.data[i] = float(int32_t(x.data[i]) - op.in_zp);
+  const bool direct = l.kernel == 1 && l.stride == 1 && l.pad == 0;
   acc.assign(size_t(l.out_c) * cols, 0);
-  RowMatrix col(depth, cols), w(out_pg, depth), y(out_pg, cols);
+  std::vector<float> col;
+  RowMatrix w(out_pg, depth), y(out_pg, cols);
   for (int gi = 0; gi < g; ++gi) {
-    for (int i = 0; i < in_pg; ++i)
-      for (int ky = 0; ky < k; ++ky)
-        for (int kx = 0; kx < k; ++kx) {
-          Scalar* row = col.data() + ((int64_t(i) * k + ky) * k + kx) * cols;
-          for (int oy = 0; oy < oh; ++oy) {
-            const int iy = oy * s + ky - p;
-            for (int ox = 0; ox < ow; ++ox) {
-              const int ix = ox * s + kx - p;
-              const bool inside = iy >= 0 && iy < x.h && ix >= 0 && ix < x.w;
-              row[oy * ow + ox] =
-                  inside ? Scalar(int32_t(x.at(gi * in_pg + i, iy, ix)) - op.in_zp) : Scalar(0);
-            }
-          }
-        }
+    if (!direct) im2col(centered, gi * in_pg, in_pg, l.kernel, params, l.out_h, l.out_w, col);
+    const ConstRowMap rhs(direct ? centered.channel(gi * in_pg) : col.data(), depth, cols);
     const int8_t* wsrc = op.weights.data() + int64_t(gi) * out_pg * depth;
-    for (int64_t e = 0; e < int64_t(out_pg) * depth; ++e) w.data()[e] = Scalar(wsrc[e]);
-    y.noalias() = w * col;
+    for (int64_t e = 0; e < int64_t(out_pg) * depth; ++e) w.data()[e] = float(wsrc[e]);
+    int32_t* dst = acc.data() + size_t(gi) * out_pg * cols;
     for (int o = 0; o < out_pg; ++o)
-      for (int64_t c = 0; c < cols; ++c)
-        acc[size_t(gi * out_pg + o) * cols + c] = int32_t(int64_t(y(o, c)) + op.bias[gi * out_pg + o]);
+      std::fill(dst + o * cols, dst + (o + 1) * cols, op.bias[gi * out_pg + o]);
+    for (int64_t k0 = 0; k0 < depth; k0 += kExactDepth) {
+      const int64_t kc = std::min(kExactDepth, depth - k0);
+      y.noalias() = w.middleCols(k0, kc) * rhs.middleRows(k0, kc);
+      for (int64_t e = 0; e < int64_t(out_pg) * cols; ++e) dst[e] += int32_t(y.data()[e]);
+    }
   }
 }
 
@@ -179,13 +180,10 @@ QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b) {
   const int64_t plane = int64_t(y.h) * y.w;
   if (op.conv_like()) {
     std::vector<int32_t> acc;
-    const int64_t depth = int64_t(l.in_c / l.groups) * l.kernel * l.kernel;
     if (l.kind == LayerKind::Depthwise || (l.groups == l.in_c && l.groups == l.out_c && l.groups > 1))
       depthwise_accumulate(op, a, acc);
-    else if (depth * 128 * 255 < (int64_t(1) << 24))
-      conv_accumulate<float>(op, a, acc);
     else
-      conv_accumulate<double>(op, a, acc);
+      conv_accumulate(op, a, acc);
     for (int o = 0; o < y.c; ++o)
       for (int64_t i = 0; i < plane; ++i) y.data[o * plane + i] = op.finish(o, acc[o * plane + i]);
     return y;
@@ -317,7 +315,6 @@ bool uses_lut(Activation a) {
 void set_output_params(QOp& op, const LayerRange& r) {
   const Activation act = op.layer.act;
   QuantParams out = choose_quant_params(act == Activation::ReLU ? 0.0f : r.out_min, r.out_max);
-  if (act == Activation::HSigmoid) out = choose_quant_params(0.0f, 1.0f);
   op.out_scale = out.scale;
   op.out_zp = out.zero_point;
   if (uses_lut(act)) {
@@ -410,7 +407,7 @@ QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& la
 QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, uint64_t seed) {
   Checkpoint weights = make_random_supernet(space, seed);
   const int res = subnet.resolution;
-  const auto images = random_images(8, space.input_channels(), res, res, seed + 2);
+  const auto images = random_images(16, space.input_channels(), res, res, seed + 2);
   add_subnet_norm(weights, space, subnet, images);
   return quantize_subnet(weights, space.layers(subnet), images, subnet_key(space, subnet));
 }

@@ -18,7 +18,8 @@ using RowMap = Eigen::Map<RowMatrix>;
 // Deterministic fp32 by default: Eigen's GEMM blocking depends on its thread count.
 const bool kSingleThreadedByDefault = (Eigen::setNbThreads(1), true);
 
-// im2col of one group: row (i, ky, kx), column (oy, ox); padded positions are 0.
+}  // namespace
+
 void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
             std::vector<float>& col) {
   const int64_t cols = int64_t(oh) * ow;
@@ -35,14 +36,21 @@ void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvP
             std::fill(row, row + ow, 0.0f);
             continue;
           }
-          const float* line = src + int64_t(y) * x.w;
-          for (int ox = 0; ox < ow; ++ox) {
-            const int xx = ox * p.stride + kx - p.pad;
-            row[ox] = (xx >= 0 && xx < x.w) ? line[xx] : 0.0f;
-          }
+          const float* line = src + int64_t(y) * x.w + kx - p.pad;  // input column of ox is line[ox * stride]
+          const int lo = std::min(ow, std::max(0, (p.pad - kx + p.stride - 1) / p.stride));
+          const int last = x.w - 1 + p.pad - kx;
+          const int hi = last < 0 ? 0 : std::max(lo, std::min(ow, last / p.stride + 1));
+          std::fill(row, row + lo, 0.0f);
+          if (p.stride == 1)
+            std::copy(line + lo, line + hi, row + lo);
+          else
+            for (int ox = lo; ox < hi; ++ox) row[ox] = line[int64_t(ox) * p.stride];
+          std::fill(row + hi, row + ow, 0.0f);
         }
   }
 }
+
+namespace {
 
 void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
   for (int c = 0; c < y.c; ++c) {

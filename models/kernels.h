@@ -37,6 +37,10 @@ struct ConvParams {
 int conv_out_size(int in, int k, int stride, int pad);
 int pool_out_size(int in, int k, int stride, int pad, bool ceil_mode);
 
+// GEMM operand of one group's convolution: row (i, ky, kx), column (oy, ox), channels
+// [first_channel, first_channel + channels) of x; padded positions are 0.
+void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
+            std::vector<float>& col);
 // Convolution (regular, grouped, depthwise, pointwise; FC is a 1x1 conv on a 1x1 map). bias may be null.
 Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const ConvParams& p);
 // y = gamma * (x - mean) / sqrt(var + eps) + beta per channel (inference form).
