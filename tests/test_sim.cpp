@@ -386,3 +386,44 @@ TEST_CASE("sim cycle: the VCD trace records the controller, DMA and array handsh
                   InputError);
   std::remove(path.c_str());
 }
+
+// The schedule of sim/mapping.h worked by hand on two small layers: what the RTL must reproduce cycle for
+// cycle. zcu104_sushi: 96 B/cycle sustained, 64 B bursts, latency ceil(120 ns x 100 MHz) = 12, setup 64,
+// pipeline depth 12.
+TEST_CASE("sim cycle: hand-worked schedules of a 3x3 conv with one and two K-tiles", "[sim][cycle][golden]") {
+  const AccelConfig z = accel("zcu104_sushi");
+  REQUIRE(z.dram_latency_cycles() == 12);
+  auto conv = [](int out_c) {
+    Layer l;
+    l.name = "conv" + std::to_string(out_c);
+    l.kind = LayerKind::Conv;
+    l.in_c = 9;
+    l.in_h = l.in_w = 8;
+    l.out_c = out_c;
+    l.out_h = l.out_w = 8;
+    l.kernel = 3;
+    l.pad = 1;
+    l.batch_norm = true;
+    l.macs = int64_t(64) * out_c * 9 * 9;
+    l.slice = WeightSlice{0, out_c, 9, 3, true};
+    l.weight_bytes = l.slice.bytes();
+    return l;
+  };
+  std::vector<QOp> ops = {make_random_qop(conv(16), 1), make_random_qop(conv(32), 2)};
+  std::vector<QTensor> inputs = {make_random_qtensor(9, 8, 8, 3), make_random_qtensor(9, 8, 8, 4)};
+  std::vector<QTensor> inputs2(2), outputs;
+  const sim::RunResult r = sim::simulate_layers_functional(z, ops, inputs, inputs2, outputs);
+  // One K-tile: W0 = 16 x (81 + 4) = 1,360 B -> 1,408 B of bursts -> 15 cycles, data [12, 27); the 576 B
+  // input chunk -> 6 cycles, [27, 33); the pass (64 pixels x 1 window pass) [33, 97); results out at 97 + 12
+  // = 109; O(0) = 1,024 B -> 11 cycles, issued at 109, data [121, 132). Plus 64 setup cycles.
+  CHECK(r.layers[0].cycles == 64 + 132);
+  CHECK(r.layers[0].compute_cycles == 64);
+  // Two K-tiles: W1 is requested at once behind the chunk, [33, 48); K-tile 1 computes [97, 161); O(0) issued
+  // at 109 runs [121, 132); O(1) issued at 161 + 12 = 173 runs [185, 196).
+  CHECK(r.layers[1].cycles == 64 + 196);
+  CHECK(r.layers[1].compute_cycles == 128);
+  for (size_t i = 0; i < 2; ++i) {
+    CHECK(outputs[i].data == run_qop(ops[i], inputs[i], nullptr).data);
+    CHECK(sim::analytic_layer(z, ops[i].layer, WeightSlice{}).cycles == r.layers[i].cycles);
+  }
+}
