@@ -113,6 +113,9 @@ struct SimOptions {
   std::string trace_vcd;  // cycle fidelity: write a VCD of the modules' handshakes here (empty = none)
 };
 
+// Threads: the analytic fidelity is pure and thread-safe. The cycle fidelity runs on the process's one SystemC
+// kernel: calls are serialized by a lock, and should all come from the same thread.
+//
 // One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer
 // (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <systemc>
 
@@ -455,6 +456,8 @@ bool traced = false;
 }  // namespace
 
 void run_cycle_model(CycleJob& job, const SimOptions& options) {
+  static std::mutex kernel;  // one SystemC kernel per process
+  const std::lock_guard<std::mutex> hold(kernel);
   if (!top_instance) {
     top_instance = new SushiAccelTop("sushi_accel");  // lives for the process: SystemC elaborates once
     if (!options.trace_vcd.empty()) {
