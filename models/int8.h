@@ -13,8 +13,10 @@
 //   output zero point, h-swish / h-sigmoid as a 256-entry lookup table on the requantized value.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "models/forward.h"
 #include "models/supernet.h"
 
 namespace sushi {
@@ -36,7 +38,12 @@ struct Requant {
   int32_t multiplier = 1 << 30;
   int32_t shift = 0;
 };
+// real_multiplier 0 (or below 2^-93) gives multiplier 0; above 2^30 it throws std::domain_error.
 Requant make_requant(double real_multiplier);
+// Two ratios on one shift (the larger's); the smaller's multiplier may then be below 2^30.
+std::pair<Requant, Requant> make_requant_pair(double real_a, double real_b);
+// round(v) with ties away from zero, the one rounding rule of the int8 path.
+int64_t round_half_away(double v);
 // round(acc * multiplier / 2^(31+shift)) with ties away from zero, saturated to int32.
 int32_t apply_requant(int64_t acc, Requant r);
 
@@ -60,7 +67,26 @@ struct QOp {
   bool conv_like() const;
   // int32 accumulator of output channel o -> int8 output (requantization + activation).
   int8_t finish(int o, int32_t acc) const;
+  // The activation stage of finish(): v is a requantized value before its zero point is added. With a lut:
+  // lut[clamp(v + pre_zp, -128, 127) + 128]; else clamp(v + out_zp, -128, 127), and ReLU then clamps at
+  // out_zp from below.
+  int8_t activate(int32_t v) const;
 };
+
+// Semantics of the layers without weights (run_qop); "res" is pre_scale when lut is set, else out_scale,
+// and every result goes through QOp::activate():
+//   Add        v = round((a - in_zp) * aux[0].multiplier + (b - in2_zp) * aux[1].multiplier) / 2^(31 +
+//   aux[0].shift))
+//              (ties away from zero; aux[0].shift == aux[1].shift: both ratios in_scale/res and
+//              in2_scale/res share one shift chosen by the larger, see make_requant_pair)
+//   SEScale    v = apply_requant((x - in_zp) * (gate - in2_zp), aux[0]),  aux[0] ~ in_scale * in2_scale / res
+//   GlobalPool v = apply_requant(sum over the plane of (x - in_zp), aux[0]),  aux[0] ~ in_scale / (res * h *
+//   w) AvgPool    v = apply_requant(sum over the window's n positions inside the input of (x - in_zp), aux[n
+//   - 1]),
+//              aux[n - 1] ~ in_scale / (res * n)  (PyTorch count_include_pad=False; ceil_mode from the layer
+//              list)
+//   MaxPool    v = apply_requant(max over the window's positions inside the input of (x - in_zp), aux[0])
+// where "~" means make_requant() of that real ratio.
 
 struct QNetwork {
   std::vector<QOp> ops;  // same order and indices as SupernetSpace::layers()
@@ -78,5 +104,27 @@ QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale = 0.
 // A whole subnet quantized from random fp32 supernet weights (seeded), with activation ranges calibrated on
 // seeded random inputs: what functional tests of the accelerator models run end to end.
 QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, uint64_t seed);
+
+// Affine int8 quantization: real = scale * (q - zero_point).
+struct QuantParams {
+  float scale = 1;
+  int32_t zero_point = 0;
+};
+// The range is widened to include 0 (so 0 is exact); scale = (hi - lo) / 255.
+QuantParams choose_quant_params(float lo, float hi);
+QTensor quantize(const Tensor& x, QuantParams q);  // round half away from zero, saturating
+Tensor dequantize(const QTensor& q);
+// lut[q + 128] = quantize_out(f(pre_scale * (q - pre_zp))) for f = h-swish or h-sigmoid, computed in double.
+std::vector<int8_t> make_activation_lut(Activation act, QuantParams pre, QuantParams out);
+
+// Quantizes a subnet's fp32 weights (batch norm folded, per-output-channel symmetric int8 in [-127, 127],
+// bias rounded to in_scale * weight_scale units) with activation ranges from a calibration forward pass
+// (forward_fp32 ranges over the calibration images; `input` is the images' quantization).
+QNetwork quantize_network(const Checkpoint& weights, const std::vector<Layer>& layers,
+                          const std::vector<LayerRange>& ranges, QuantParams input,
+                          const std::string& subnet_key);
+// Calibrates on `images` (min/max of every layer's pre-activation and output) and quantizes.
+QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& layers,
+                         const std::vector<Tensor>& images, const std::string& subnet_key);
 
 }  // namespace sushi

@@ -1,9 +1,9 @@
 #pragma once
 // SushiAccel: the accelerator configuration, and the analytic and SystemC cycle models of one query.
 //
-// One YAML file (workloads/accel/*.yaml) is the single source of every parameter (ARCHITECTURE.md contract 2);
-// AccelConfig is its typed, validated form and later drives the RTL generator too. simulate() evaluates one
-// (subnet, cached SubGraph) point at a chosen fidelity; both fidelities return the same RunResult shape.
+// One YAML file (workloads/accel/*.yaml) is the single source of every parameter (ARCHITECTURE.md contract
+// 2); AccelConfig is its typed, validated form and later drives the RTL generator too. simulate() evaluates
+// one (subnet, cached SubGraph) point at a chosen fidelity; both fidelities return the same RunResult shape.
 // The layer-to-array mapping and the per-layer schedule both models follow are documented in sim/mapping.h.
 #include <cstdint>
 #include <string>
@@ -13,6 +13,7 @@
 
 namespace sushi {
 struct QNetwork;
+struct QOp;
 struct QTensor;
 }  // namespace sushi
 
@@ -54,11 +55,11 @@ struct AccelConfig {
   int64_t pb_bytes = 0;             // Persistent Buffer: the cached SubGraph (SubGraph Stationary)
 
   // Off-chip memory.
-  double dram_peak_gbps = 0;                // GB/s (1e9 bytes/s), device peak
-  double dram_efficiency = 1;               // sustained / peak
-  double dram_latency_ns = 0;               // request to first data
-  int64_t dram_burst_bytes = 64;            // transfers are whole bursts
-  int64_t interface_bytes_per_cycle = 0;    // accelerator-side AXI width x ports, bytes per accelerator cycle
+  double dram_peak_gbps = 0;              // GB/s (1e9 bytes/s), device peak
+  double dram_efficiency = 1;             // sustained / peak
+  double dram_latency_ns = 0;             // request to first data
+  int64_t dram_burst_bytes = 64;          // transfers are whole bursts
+  int64_t interface_bytes_per_cycle = 0;  // accelerator-side AXI width x ports, bytes per accelerator cycle
   double dram_pj_per_byte = 0;
 
   int64_t layer_setup_cycles = 0;  // controller: per-layer register setup before the first DMA request
@@ -112,12 +113,15 @@ struct SimOptions {
   std::string trace_vcd;  // cycle fidelity: write a VCD of the modules' handshakes here (empty = none)
 };
 
-// One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer (an empty
-// SubGraph, or one with no slices, means no SGS). Throws InputError when a layer does not fit the buffers.
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity);
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity, const SimOptions& options);
+// Threads: the analytic fidelity is pure and thread-safe. The cycle fidelity runs on the process's one SystemC
+// kernel: calls are serialized by a lock, and should all come from the same thread.
+//
+// One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer
+// (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity);
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity, const SimOptions& options);
 
 // Cycle fidelity with functional mode: the array also computes every layer's int8 output from `net` (made for
 // subnet s) and `input`; `outputs` receives one tensor per layer, same order as SupernetSpace::layers().
@@ -125,14 +129,20 @@ RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& spa
                               const SubGraph& cached, const QNetwork& net, const QTensor& input,
                               std::vector<QTensor>& outputs, const SimOptions& options = {});
 
-// One layer at the analytic fidelity, allocation-free: what sweeps and latency tables call in their inner loop.
-// `cached` is the PB's slice of the layer's tensor (an empty slice when nothing of it is cached).
+// One layer at the analytic fidelity, allocation-free: what sweeps and latency tables call in their inner
+// loop. `cached` is the PB's slice of the layer's tensor (an empty slice when nothing of it is cached).
 struct LayerEstimate {
   int64_t cycles = 0, compute_cycles = 0;
   int64_t dram_weight_bytes = 0, dram_act_bytes = 0, pb_hit_bytes = 0;
   double energy_pj = 0;
 };
 LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const WeightSlice& cached);
+
+// Cycle fidelity with functional mode on stand-alone layers (property tests): layer i is ops[i].layer and
+// reads inputs[i] (and inputs2[i] for Add / SEScale, else an empty tensor); nothing is cached in the PB.
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
+                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                                     std::vector<QTensor>& outputs);
 
 // Loading SubGraph g into the PB (what a cache update costs).
 PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g);

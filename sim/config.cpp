@@ -18,16 +18,19 @@ int positive_int(const YamlView& v, const std::string& key, int fallback, int ma
 
 int64_t bytes_at_least(const YamlView& v, const std::string& key, int64_t minimum) {
   const int64_t x = v.get<int64_t>(key);
-  if (x < minimum) v.at(key).fail("expected at least " + std::to_string(minimum) + " bytes, got " + std::to_string(x));
+  if (x < minimum)
+    v.at(key).fail("expected at least " + std::to_string(minimum) + " bytes, got " + std::to_string(x));
   return x;
 }
 
-double number_in(const YamlView& v, const std::string& key, double lo, double hi, bool lo_open, double fallback) {
+double number_in(const YamlView& v, const std::string& key, double lo, double hi, bool lo_open,
+                 double fallback) {
   const bool present = v.has(key);
   const double x = present ? v.get<double>(key) : fallback;
   const bool ok = std::isfinite(x) && (lo_open ? x > lo : x >= lo) && x <= hi;
   if (!ok) {
-    const std::string range = std::string(lo_open ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    const std::string range =
+        std::string(lo_open ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) + "]";
     if (present) v.at(key).fail("expected a number in " + range + ", got " + std::to_string(x));
     v.fail("'" + key + "' default out of range");
   }
@@ -45,7 +48,8 @@ AccelConfig AccelConfig::load(const std::string& yaml_path) {
 AccelConfig AccelConfig::parse(const std::string& text, const std::string& origin) {
   const YamlView root = YamlView::parse(text, origin);
   if (!root.is_map()) root.fail("expected a mapping (an accelerator config)");
-  root.expect_keys({"name", "description", "clock_mhz", "array", "vector", "buffers", "dram", "controller", "energy"});
+  root.expect_keys(
+      {"name", "description", "clock_mhz", "array", "vector", "buffers", "dram", "controller", "energy"});
   AccelConfig c;
   c.file = origin;
   c.hash = content_hash(text);
@@ -80,13 +84,15 @@ AccelConfig AccelConfig::parse(const std::string& text, const std::string& origi
   const int64_t streaming = c.weight_buffer_bytes + c.act_in_bytes + c.psum_bytes + c.act_out_bytes;
   if (streaming > c.on_chip_bytes)
     buffers.at("on_chip_bytes")
-        .fail("the streaming buffers (weight_stream + act_in + psum + act_out = " + std::to_string(streaming) +
-              " bytes) do not fit in on_chip_bytes = " + std::to_string(c.on_chip_bytes));
+        .fail(
+            "the streaming buffers (weight_stream + act_in + psum + act_out = " + std::to_string(streaming) +
+            " bytes) do not fit in on_chip_bytes = " + std::to_string(c.on_chip_bytes));
   if (streaming + c.pb_bytes > c.on_chip_bytes)
     buffers.at("persistent_bytes")
-        .fail("a Persistent Buffer of " + std::to_string(c.pb_bytes) + " bytes is larger than the on-chip memory left (" +
-              std::to_string(c.on_chip_bytes - streaming) + " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) +
-              " after the streaming buffers)");
+        .fail("a Persistent Buffer of " + std::to_string(c.pb_bytes) +
+              " bytes is larger than the on-chip memory left (" +
+              std::to_string(c.on_chip_bytes - streaming) +
+              " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) + " after the streaming buffers)");
 
   const YamlView dram = root.at("dram");
   dram.expect_keys({"peak_gbps", "efficiency", "latency_ns", "burst_bytes", "interface_bytes_per_cycle",
@@ -124,7 +130,8 @@ AccelConfig AccelConfig::parse(const std::string& text, const std::string& origi
       cls.at("max_bytes").fail("size classes must be listed by increasing max_bytes");
     c.sram_classes.push_back(s);
   }
-  const int64_t largest = std::max({c.weight_buffer_bytes, c.act_in_bytes, c.psum_bytes, c.act_out_bytes, c.pb_bytes});
+  const int64_t largest =
+      std::max({c.weight_buffer_bytes, c.act_in_bytes, c.psum_bytes, c.act_out_bytes, c.pb_bytes});
   if (c.sram_classes.back().max_bytes < largest)
     sram.fail("the largest size class (max_bytes " + std::to_string(c.sram_classes.back().max_bytes) +
               ") must hold the largest buffer (" + std::to_string(largest) + " bytes)");
@@ -157,7 +164,9 @@ Fidelity parse_fidelity(const std::string& s) {
   throw InputError("--fidelity '" + s + "': expected analytic or cycle");
 }
 
-const char* to_string(Fidelity f) { return f == Fidelity::Analytic ? "analytic" : "cycle"; }
+const char* to_string(Fidelity f) {
+  return f == Fidelity::Analytic ? "analytic" : "cycle";
+}
 
 SubGraph fit_to_pb(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s) {
   return space.partial_subgraph(s, accel.pb_bytes);
@@ -167,12 +176,14 @@ PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g) {
   PbLoadResult r;
   r.bytes = g.bytes();
   if (r.bytes > accel.pb_bytes)
-    throw InputError("SubGraph of " + std::to_string(r.bytes) + " bytes does not fit the Persistent Buffer of " +
-                     accel.name + " (" + std::to_string(accel.pb_bytes) + " bytes)");
+    throw InputError("SubGraph of " + std::to_string(r.bytes) +
+                     " bytes does not fit the Persistent Buffer of " + accel.name + " (" +
+                     std::to_string(accel.pb_bytes) + " bytes)");
   if (r.bytes == 0) return r;
-  // One DMA stream from DRAM straight into the PB: setup, first-data latency, then the channel at its sustained rate.
+  // One DMA stream from DRAM straight into the PB: setup, first-data latency, then the sustained rate.
   r.cycles = accel.pb_load_setup_cycles + accel.dram_latency_cycles() + accel.dram_data_cycles(r.bytes);
-  r.energy_pj = double(r.bytes) * (accel.dram_pj_per_byte + accel.sram_class(accel.pb_bytes).write_pj_per_byte);
+  r.energy_pj =
+      double(r.bytes) * (accel.dram_pj_per_byte + accel.sram_class(accel.pb_bytes).write_pj_per_byte);
   return r;
 }
 

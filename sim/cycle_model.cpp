@@ -1,13 +1,17 @@
 // The SystemC cycle model of SushiAccel: controller, DMA, DRAM channel, weight buffer, Persistent Buffer,
-// activation buffers and the compute array, connected by SystemC channels. The schedule is the one documented in
-// sim/mapping.h. Simulation time runs at 1 ns per accelerator cycle, so VCD timestamps read as cycles.
+// activation buffers and the compute array, connected by SystemC channels. The schedule is the one documented
+// in sim/mapping.h. Simulation time runs at 1 ns per accelerator cycle, so VCD timestamps read as cycles.
 //
 // Speed: processes wait on events for whole transfers and whole passes (pixels x window passes cycles in one
 // wait) instead of ticking a clock; the cycle counts stay exact because every wait is an exact cycle count.
 #include "sim/cycle_model.h"
 
-#include <systemc>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <systemc>
 
 #include "models/errors.h"
 #include "models/int8.h"
@@ -22,7 +26,12 @@ using sc_core::sc_time;
 
 constexpr double kNsPerCycle = 1.0;
 
-int64_t now_cycles() { return int64_t(sc_core::sc_time_stamp().value() / 1000); }  // default resolution: 1 ps
+// SUSHI_SIM_DEBUG=1 logs every DRAM transfer and K-tile end to stderr (to calibrate the analytic model).
+const bool debug_log = std::getenv("SUSHI_SIM_DEBUG") != nullptr;
+
+int64_t now_cycles() {
+  return int64_t(sc_core::sc_time_stamp().value() / 1000);
+}  // default resolution: 1 ps
 void wait_cycles(int64_t n) {
   if (n > 0) sc_core::wait(sc_time(double(n) * kNsPerCycle, sc_core::SC_NS));
 }
@@ -57,7 +66,9 @@ struct DramRequest {
   Stream stream = Stream::Weights;
   Progress* done = nullptr;
 };
-inline std::ostream& operator<<(std::ostream& os, const DramRequest& r) { return os << r.bytes << "B"; }
+inline std::ostream& operator<<(std::ostream& os, const DramRequest& r) {
+  return os << r.bytes << "B";
+}
 
 // State shared by the modules for the job being run: the plan of the current layer and the job itself.
 struct Context {
@@ -88,13 +99,16 @@ class DramChannel : public sc_module {
       wait_cycles(ctx_.accel().dram_data_cycles(r.bytes));
       busy.write(false);
       bytes[int(r.stream)] += r.bytes;
+      if (debug_log)
+        std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.stream),
+                     (long long)r.bytes, (long long)r.issue_cycle, (long long)start, (long long)now_cycles());
       r.done->advance();
     }
   }
   Context& ctx_;
 };
 
-// Buffers: each holds the progress channels that say which of its slots hold valid data, and counts its traffic.
+// Buffers: each holds the progress channels that say which of its slots hold valid data, and its traffic.
 class WeightBuffer : public sc_module {  // streaming weights, double-buffered per K-tile
  public:
   Progress loaded{"loaded"};  // K-tiles whose streamed part has arrived
@@ -113,13 +127,13 @@ class ActInBuffer : public sc_module {  // input map, resident or two streaming 
 };
 class ActOutBuffer : public sc_module {  // int8 outputs, double-buffered per K-tile
  public:
-  Progress filled{"filled"};   // K-tiles whose results left the array pipeline
+  Progress filled{"filled"};    // K-tiles whose results left the array pipeline
   Progress drained{"drained"};  // K-tiles written back to DRAM
   explicit ActOutBuffer(sc_module_name name) : sc_module(name) {}
 };
 
-// The DMA engine: walks the layer's in-order descriptor queue (mapping.h), waiting for each descriptor's slot to
-// be free, and hands transfers to the DRAM channel.
+// The DMA engine: walks the layer's in-order descriptor queue (mapping.h), waiting for each descriptor's slot
+// to be free, and hands transfers to the DRAM channel.
 class Dma : public sc_module {
  public:
   sc_core::sc_fifo_out<DramRequest> requests;
@@ -218,11 +232,12 @@ class ComputeArray : public sc_module {
           passes_done.advance();
         }
         ktile_done_at_[size_t(kt)] = now_cycles();
+        if (debug_log) std::fprintf(stderr, "  E%d = %lld\n", kt, (long long)now_cycles());
         ktiles_done.advance();
       }
     }
   }
-  // Results of a K-tile reach the output buffer pipeline_depth cycles after its last operands entered the array.
+  // A K-tile's results reach the output buffer pipeline_depth cycles after its last operands entered.
   void writeback() {
     for (int64_t layer = 1;; ++layer) {
       layer_started->wait_until(layer);
@@ -243,20 +258,27 @@ class ComputeArray : public sc_module {
   std::vector<int32_t> psum_;
 };
 
-const QTensor& layer_input(const CycleJob& job, int index) {
+const QOp& layer_op(const CycleJob& job, size_t plan) {
+  return job.ops ? (*job.ops)[plan] : job.net->ops[size_t(job.layer_index[plan])];
+}
+// Operand `which` (0 = input, 1 = input2) of the layer of plan `plan`.
+const QTensor& layer_operand(const CycleJob& job, size_t plan, const Layer& l, int which) {
+  if (job.inputs) return which == 0 ? (*job.inputs)[plan] : (*job.inputs2)[plan];
+  const int index = which == 0 ? l.input : l.input2;
   return index < 0 ? *job.input : (*job.outputs)[size_t(index)];
 }
 
 void ComputeArray::begin_functional_layer(const LayerPlan& p) {
   const CycleJob& job = *ctx_.job;
   const int index = job.layer_index[ctx_.layer];
-  const QOp& op = job.net->ops[size_t(index)];
+  const QOp& op = layer_op(job, ctx_.layer);
   QTensor& out = (*job.outputs)[size_t(index)];
   const Layer& l = *p.layer;
   if (p.unit == Unit::Vector) {
-    // The post-processing unit's values are the reference's by construction; only its timing is modelled here.
-    const QTensor* b = l.input2 >= 0 ? &layer_input(job, l.input2) : nullptr;
-    out = run_qop(op, layer_input(job, l.input), b);
+    // The post-processing unit's values are the reference's by construction; only its timing is modelled.
+    const bool two = l.kind == LayerKind::Add || l.kind == LayerKind::SEScale;
+    const QTensor* b = two ? &layer_operand(job, ctx_.layer, l, 1) : nullptr;
+    out = run_qop(op, layer_operand(job, ctx_.layer, l, 0), b);
     return;
   }
   out = QTensor{};
@@ -269,15 +291,15 @@ void ComputeArray::begin_functional_layer(const LayerPlan& p) {
   psum_.assign(size_t(p.k_tile) * size_t(p.pixels), 0);
 }
 
-// One pass in the array's loop order: every output pixel of the K-tile accumulates the C-tile's products into its
-// partial sum; the last C-tile requantizes into the int8 output. int32 wraps like the hardware adders.
+// One pass in the array's loop order: every output pixel of the K-tile accumulates the C-tile's products into
+// its partial sum; the last C-tile requantizes into the int8 output. int32 wraps like the hardware adders.
 void ComputeArray::functional_pass(const LayerPlan& p, int kt, int ct) {
   if (p.unit == Unit::Vector) return;
   const CycleJob& job = *ctx_.job;
   const int index = job.layer_index[ctx_.layer];
-  const QOp& op = job.net->ops[size_t(index)];
+  const QOp& op = layer_op(job, ctx_.layer);
   const Layer& l = *p.layer;
-  const QTensor& x = layer_input(job, l.input);
+  const QTensor& x = layer_operand(job, ctx_.layer, l, 0);
   QTensor& out = (*job.outputs)[size_t(index)];
   const bool depthwise = p.per_ktile_chunks;
   const int k0 = kt * p.k_tile, kn = p.channels_in_ktile(kt);
@@ -291,7 +313,8 @@ void ComputeArray::functional_pass(const LayerPlan& p, int kt, int ct) {
       const size_t pix = size_t(oy) * l.out_w + ox;
       for (int k = 0; k < kn; ++k) {
         const int o = k0 + k;
-        uint32_t acc = first ? uint32_t(op.bias.empty() ? 0 : op.bias[size_t(o)]) : uint32_t(psum_[size_t(k) * p.pixels + pix]);
+        uint32_t acc = first ? uint32_t(op.bias.empty() ? 0 : op.bias[size_t(o)])
+                             : uint32_t(psum_[size_t(k) * p.pixels + pix]);
         for (int ci = 0; ci < cn; ++ci) {
           const int c = depthwise ? o : c0 + ci;
           const int wc = depthwise ? 0 : c0 + ci;
@@ -315,7 +338,7 @@ void ComputeArray::functional_pass(const LayerPlan& p, int kt, int ct) {
   }
 }
 
-// Sequences the layers of one job: per layer, register setup, then start DMA and compute, then wait for the last
+// Sequences the layers of one job: per layer, register setup, start DMA and compute, wait for the last
 // write-back.
 class Controller : public sc_module {
  public:
@@ -329,6 +352,7 @@ class Controller : public sc_module {
   Controller(sc_module_name name, Context& ctx) : sc_module(name), ctx_(ctx) { SC_THREAD(run); }
   SC_HAS_PROCESS(Controller);
   Progress jobs_started{"jobs_started"};
+  int64_t jobs_finished = 0;
 
  private:
   void run() {
@@ -338,6 +362,7 @@ class Controller : public sc_module {
       for (size_t i = 0; i < job.plans->size(); ++i) {
         const int64_t start = now_cycles();
         wait_cycles(ctx_.accel().layer_setup_cycles);
+        if (debug_log) std::fprintf(stderr, "layer %zu t0 %lld\n", i, (long long)now_cycles());
         ctx_.plan = &(*job.plans)[i];
         ctx_.layer = i;
         reset_layer();
@@ -347,6 +372,7 @@ class Controller : public sc_module {
         job.cycles[i].cycles = now_cycles() - start;
         finish_layer(i);
       }
+      ++jobs_finished;
       sc_core::sc_pause();
     }
   }
@@ -430,6 +456,8 @@ bool traced = false;
 }  // namespace
 
 void run_cycle_model(CycleJob& job, const SimOptions& options) {
+  static std::mutex kernel;  // one SystemC kernel per process
+  const std::lock_guard<std::mutex> hold(kernel);
   if (!top_instance) {
     top_instance = new SushiAccelTop("sushi_accel");  // lives for the process: SystemC elaborates once
     if (!options.trace_vcd.empty()) {
@@ -444,8 +472,12 @@ void run_cycle_model(CycleJob& job, const SimOptions& options) {
   if (job.plans->empty()) return;
   top_instance->ctx.job = &job;
   top_instance->controller.jobs_started.advance();
+  const int64_t finished_before = top_instance->controller.jobs_finished;
   sc_core::sc_start();
   top_instance->ctx.job = nullptr;
+  if (top_instance->controller.jobs_finished != finished_before + 1)  // every process waits: a schedule bug
+    throw std::logic_error("SushiAccel cycle model stalled forever in layer " +
+                           std::to_string(top_instance->ctx.layer) + " (deadlock)");
   if (traced) {
     top_instance->close_trace();
     traced = false;

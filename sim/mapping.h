@@ -2,47 +2,54 @@
 // How every layer kind maps onto SushiAccel, and the per-layer schedule that the analytic model, the SystemC
 // cycle model and (next) the RTL all follow. This block is the one place the mapping is documented.
 //
-// The array: Kp x Cp dot-product engines (DPEs), each Wp taps wide (default 16 x 9 x 9 = 1,296 MACs/cycle). Each
-// cycle the array takes ONE output pixel: DPE (k, c) multiplies Wp weights of output channel k, input channel c
-// with the matching Wp input taps; an adder tree sums the Cp engines of row k into output channel k's int32
-// partial sum. Weights stay in the DPE registers for a whole pass (weight-stationary within a pass).
+// The array: Kp x Cp dot-product engines (DPEs), each Wp taps wide (default 16 x 9 x 9 = 1,296 MACs/cycle).
+// Each cycle the array takes ONE output pixel: DPE (k, c) multiplies Wp weights of output channel k, input
+// channel c with the matching Wp input taps; an adder tree sums the Cp engines of row k into output channel
+// k's int32 partial sum. Weights stay in the DPE registers for a whole pass (weight-stationary within a
+// pass); those registers are double-buffered, so the next pass's weights load during the current pass at no
+// cycle cost. Pipeline fill and drain: a K-tile's results reach the output buffer pipeline_depth cycles after
+// its last operands entered the array; passes issue back to back while their operands are ready (one pixel
+// per cycle).
 //
 // Loop order (one layer per call): K-tile -> C-tile -> every output pixel [-> window pass]. A pass is one
-// (K-tile, C-tile) pair and lasts pixels x window_passes cycles. Partial sums of a K-tile live in the psum buffer
-// across its C-tiles; the last C-tile's adder output goes through QOp::finish (requantize + activation) into the
-// int8 output buffer instead.
+// (K-tile, C-tile) pair and lasts pixels x window_passes cycles. Partial sums of a K-tile live in the psum
+// buffer across its C-tiles; the last C-tile's adder output goes through QOp::finish (requantize +
+// activation) into the int8 output buffer instead.
 //
-//   layer kind                 K-tile          C-tile            window passes      utilisation (full tiles)
-//   Conv k x k (3x3, 5x5, 7x7) Kp out chans    Cp in chans       ceil(k^2 / Wp)     k^2 / (Wp * passes): 3x3 100%,
-//     (any stride; stride only changes the pixel count)                                5x5 93%, 7x7 91%
-//   Conv 1x1 / Pointwise / FC  Kp out chans    Cp*Wp in chans    1                  100% (fold_pointwise: the Wp taps
-//     SEReduce / SEExpand                      (Cp if not folded) (1 pixel for FC/SE) take Wp more input channels,
-//                                                                                     FEATHER's kernel-recompile trick);
-//                                                                                     1/Wp when not folded
-//   Depthwise k x k            Kp channels     its own channels  ceil(k^2 / Wp)     one engine per row: 1/Cp of the
-//                                              (one C-tile)                           3x3 figure (11% at 3x3)
-//   GlobalPool, MaxPool,       Vl channels on the vector unit, no weights; cycles per tile = output pixels x taps
-//   AvgPool, Add, SEScale      (GlobalPool: H*W taps, Max/AvgPool: k*k, Add/SEScale: 1). Not counted as array MACs.
-// Partial tiles (channels not a multiple of Kp or the C-tile) waste the idle lanes: utilisation scales by
-// channels / (tiles * tile width) on each axis.
+// clang-format off
+//   layer kind                   K-tile        C-tile             window passes   utilisation of full tiles
+//   Conv k x k, any stride       Kp out ch.    Cp in ch.          ceil(k^2/Wp)    k^2/(Wp*passes): 3x3 100%,
+//                                                                                 5x5 93%, 7x7 91%
+//   Conv 1x1, Pointwise, FC,     Kp out ch.    Cp*Wp in ch.       1               100%: fold_pointwise puts Wp
+//   SEReduce, SEExpand                         (Cp unfolded)                      more input channels on the
+//   (FC/SE: one pixel)                                                            taps (FEATHER's kernel
+//                                                                                 recompile); 1/Wp unfolded
+//   Depthwise k x k              Kp channels   its own channel    ceil(k^2/Wp)    one engine per row: 1/Cp of
+//                                                                                 the conv figure (11% at 3x3)
+//   GlobalPool, MaxPool,         Vl channels on the vector unit, no weights; cycles per tile = output pixels x
+//   AvgPool, Add, SEScale        taps (GlobalPool H*W, Max/AvgPool k*k, Add/SEScale 1). No array MACs.
+// clang-format on
+// Partial tiles (channels not a multiple of the tile width) idle the spare lanes: utilisation scales by
+// channels / (tiles x tile width) on each axis.
 //
 // Buffers and the schedule of one layer:
-// - Weights: the K-tile's slice not in the Persistent Buffer is streamed from DRAM into one half of the streaming
-//   weight buffer (double-buffered per K-tile); the part of the tile the PB holds (a leading prefix of output
-//   channels, in channels and kernel centre: the SubGraph's slice) is read from the PB and costs no DRAM traffic.
-// - Input activations: if the layer's whole input map fits act_in it is loaded once, C-tile by C-tile during the
-//   first K-tile (resident); else each pass's input chunk is streamed into one of two act_in halves (streaming).
+// - Weights: the part of a K-tile's slice that is not in the Persistent Buffer streams from DRAM into one
+//   half of the streaming weight buffer (double-buffered per K-tile). The part the PB holds (a leading prefix
+//   of output channels, input channels and the kernel centre: the SubGraph's slice) is read from the PB in
+//   place and costs no DRAM traffic.
+// - Input activations: if the layer's whole input map fits act_in, it is loaded once, C-tile by C-tile,
+//   during the first K-tile (resident); else each pass's chunk streams into one of two act_in halves.
 //   Depthwise and vector layers read each channel once, so their chunk belongs to one K-tile.
 // - Outputs: a K-tile's int8 outputs go to one half of act_out and are written to DRAM while the next K-tile
 //   computes.
-// - One in-order DMA queue per layer, issued by the controller: W(0); then for each K-tile kt: its chunk loads
-//   A(kt, ct), then W(kt+1) (waits until K-tile kt-1 finished computing: its weight half is free), then O(kt-1)
-//   (waits until K-tile kt-1's results left the pipeline); finally O(last). A streaming chunk load waits until
-//   the pass two before it finished reading its half. A request starts its data phase at
-//   max(issue + DRAM latency, channel free) and holds the channel for its whole bursts.
-// - Compute runs the passes in order; a pass waits for its K-tile's weights and its input chunk, and the last
-//   pass of a K-tile also waits for its act_out half to be written back (O(kt-2)). The layer ends when O(last)
-//   completes; the controller spends layer_setup_cycles before the first DMA request of each layer.
+// - One in-order DMA queue per layer, issued by the controller: W(0); then for each K-tile kt: its chunk
+//   loads A(kt, ct), then W(kt+1) (waits until K-tile kt-1 finished computing: its weight half is free),
+//   then O(kt-1) (waits until K-tile kt-1's results left the pipeline); finally O(last). A streamed chunk
+//   waits until the pass two before it finished reading its half. A request starts its data phase at
+//   max(issue + DRAM latency, channel free) and holds the channel for all its bursts.
+// - Compute runs the passes in order; a pass waits for its K-tile's weights and its input chunk, and the
+//   last pass of a K-tile also waits for its act_out half to be written back (O(kt-2)). The layer ends when
+//   O(last) completes; the controller spends layer_setup_cycles before the first DMA request of each layer.
 #include <algorithm>
 #include <cstdint>
 
@@ -63,9 +70,9 @@ struct LayerPlan {
   int nk = 1, nc = 1;
   int window_passes = 1;
   int pipeline_depth = 1;
-  int64_t pixels = 0;       // output pixels per channel
-  int64_t pass_cycles = 0;  // issue cycles of one pass
-  int64_t in_plane = 0;     // bytes of one input channel (int8)
+  int64_t pixels = 0;                   // output pixels per channel
+  int64_t pass_cycles = 0;              // issue cycles of one pass
+  int64_t in_plane = 0;                 // bytes of one input channel (int8)
   int64_t chunk_extra_per_channel = 0;  // Add: second operand plane; SEScale: one scale byte
   int in_channels = 0;
   int out_channels = 0;
@@ -109,7 +116,8 @@ struct LayerTraffic {
 };
 LayerTraffic layer_traffic(const LayerPlan& plan);
 // Fills bytes, energy and utilisation of `r` (cycles and compute_cycles already set).
-void finish_layer_result(const AccelConfig& accel, const LayerPlan& plan, const LayerTraffic& t, LayerResult& r);
+void finish_layer_result(const AccelConfig& accel, const LayerPlan& plan, const LayerTraffic& t,
+                         LayerResult& r);
 
 // Closed-form cycles of one layer (the analytic fidelity); allocation-free.
 struct LayerCycles {

@@ -75,13 +75,13 @@ RunResult run_cycle(const AccelConfig& accel, const std::vector<Layer>& layers, 
 
 }  // namespace
 
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity) {
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity) {
   return simulate(accel, space, s, cached, fidelity, SimOptions{});
 }
 
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s, const SubGraph& cached,
-                   Fidelity fidelity, const SimOptions& options) {
+RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                   const SubGraph& cached, Fidelity fidelity, const SimOptions& options) {
   check_cache(accel, space, cached);
   const std::vector<Layer> layers = space.layers(s, s.resolution);
   if (fidelity == Fidelity::Cycle) {
@@ -112,8 +112,9 @@ LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const
   r.cycles = c.cycles;
   r.compute_cycles = c.compute_cycles;
   finish_layer_result(accel, p, layer_traffic(p), r);
-  return LayerEstimate{r.cycles,          r.compute_cycles, r.dram_weight_bytes, r.dram_act_bytes,
-                       r.pb_hit_bytes,    r.energy_dram_pj + r.energy_sram_pj + r.energy_mac_pj};
+  return LayerEstimate{
+      r.cycles,         r.compute_cycles, r.dram_weight_bytes,
+      r.dram_act_bytes, r.pb_hit_bytes,   r.energy_dram_pj + r.energy_sram_pj + r.energy_mac_pj};
 }
 
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
@@ -130,6 +131,24 @@ RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& spa
   job.input = &input;
   job.outputs = &outputs;
   return run_cycle(accel, layers, cached, job, options);
+}
+
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
+                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                                     std::vector<QTensor>& outputs) {
+  if (inputs.size() != ops.size() || inputs2.size() != ops.size())
+    throw InputError("simulate_layers_functional: one input and one second input per op expected");
+  std::vector<Layer> layers;
+  layers.reserve(ops.size());
+  for (const QOp& op : ops) layers.push_back(op.layer);
+  outputs.assign(ops.size(), QTensor{});
+  CycleJob job;
+  job.ops = &ops;
+  job.inputs = &inputs;
+  job.inputs2 = &inputs2;
+  job.outputs = &outputs;
+  SubGraph none;
+  return run_cycle(accel, layers, none, job, SimOptions{});
 }
 
 }  // namespace sushi::sim

@@ -39,7 +39,14 @@ void write_json(const sim::AccelConfig& accel, const std::string& supernet_file,
       .raw(space.to_json(s))
       .field("resolution", s.resolution)
       .field("cache", cache_spec)
-      .field("cached_bytes", cached.bytes())
+      .field("cached_bytes", cached.bytes());
+  const sim::PbLoadResult load = sim::pb_load_cost(accel, cached);
+  j.key("pb_load")  // what loading the cached SubGraph costs (charged when the cache changes, not per query)
+      .begin_object()
+      .field("cycles", load.cycles)
+      .field("bytes", load.bytes)
+      .field("energy_pj", load.energy_pj)
+      .end_object()
       .field("cycles", r.cycles)
       .field("latency_ms", r.latency_ms)
       .field("compute_cycles", r.compute_cycles)
@@ -88,7 +95,8 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
   char buf[320];
   out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
         << sim::to_string(fidelity) << "\nsubnet " << space.to_json(s)
-        << "\ncached SubGraph: " << cached.bytes() << " bytes\n";
+        << "\ncached SubGraph: " << cached.bytes() << " bytes (loading it into the PB costs "
+        << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
   std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind",
                 "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
   out() << buf;

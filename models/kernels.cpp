@@ -1,0 +1,252 @@
+#include "models/kernels.h"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace sushi {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstRowMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+using RowMap = Eigen::Map<RowMatrix>;
+
+// Deterministic fp32 by default: Eigen's GEMM blocking depends on its thread count.
+const bool kSingleThreadedByDefault = (Eigen::setNbThreads(1), true);
+
+}  // namespace
+
+void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
+            std::vector<float>& col) {
+  const int64_t cols = int64_t(oh) * ow;
+  col.resize(size_t(channels) * k * k * cols);
+  float* dst = col.data();
+  for (int i = 0; i < channels; ++i) {
+    const float* src = x.channel(first_channel + i);
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx, dst += cols)
+        for (int oy = 0; oy < oh; ++oy) {
+          const int y = oy * p.stride + ky - p.pad;
+          float* row = dst + int64_t(oy) * ow;
+          if (y < 0 || y >= x.h) {
+            std::fill(row, row + ow, 0.0f);
+            continue;
+          }
+          const float* line = src + int64_t(y) * x.w + kx - p.pad;  // input column of ox is line[ox * stride]
+          const int lo = std::min(ow, std::max(0, (p.pad - kx + p.stride - 1) / p.stride));
+          const int last = x.w - 1 + p.pad - kx;
+          const int hi = last < 0 ? 0 : std::max(lo, std::min(ow, last / p.stride + 1));
+          std::fill(row, row + lo, 0.0f);
+          if (p.stride == 1)
+            std::copy(line + lo, line + hi, row + lo);
+          else
+            for (int ox = lo; ox < hi; ++ox) row[ox] = line[int64_t(ox) * p.stride];
+          std::fill(row + hi, row + ow, 0.0f);
+        }
+  }
+}
+
+namespace {
+
+void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
+  for (int c = 0; c < y.c; ++c) {
+    const float* src = x.channel(c);
+    float* dst = y.channel(c);
+    for (int ky = 0; ky < w.k; ++ky)
+      for (int kx = 0; kx < w.k; ++kx) {
+        const float wv = w.at(c, 0, ky, kx);
+        for (int oy = 0; oy < y.h; ++oy) {
+          const int iy = oy * p.stride + ky - p.pad;
+          if (iy < 0 || iy >= x.h) continue;
+          const float* line = src + int64_t(iy) * x.w;
+          float* out = dst + int64_t(oy) * y.w;
+          // Output columns whose input column is inside the image.
+          const int lo = std::max(0, (p.pad - kx + p.stride - 1) / p.stride);
+          const int last = x.w - 1 + p.pad - kx;  // ox * stride <= last
+          const int hi = last < 0 ? 0 : std::min(y.w, last / p.stride + 1);
+          if (p.stride == 1) {
+            const float* in = line + kx - p.pad;
+            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * in[ox];
+          } else {
+            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * line[ox * p.stride + kx - p.pad];
+          }
+        }
+      }
+  }
+}
+
+}  // namespace
+
+int conv_out_size(int in, int k, int stride, int pad) {
+  return (in + 2 * pad - k) / stride + 1;
+}
+
+int pool_out_size(int in, int k, int stride, int pad, bool ceil_mode) {
+  const int span = in + 2 * pad - k;
+  return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+}
+
+Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const ConvParams& p) {
+  const int g = p.groups;
+  if (x.c != w.in * g || w.out % g != 0)
+    throw std::logic_error("conv2d: input has " + std::to_string(x.c) + " channels, weights expect " +
+                           std::to_string(w.in) + " x " + std::to_string(g) + " groups");
+  const int oh = conv_out_size(x.h, w.k, p.stride, p.pad), ow = conv_out_size(x.w, w.k, p.stride, p.pad);
+  Tensor y(w.out, oh, ow);
+  const int64_t cols = int64_t(oh) * ow;
+  if (g > 1 && w.in == 1 && w.out == g) {
+    depthwise(x, w, p, y);
+  } else {
+    const int out_per_group = w.out / g;
+    const int64_t depth = int64_t(w.in) * w.k * w.k;
+    std::vector<float> col, gathered;
+    for (int gi = 0; gi < g; ++gi) {
+      const float* rhs = nullptr;
+      if (w.k == 1 && p.stride == 1 && p.pad == 0) {
+        rhs = x.channel(gi * w.in);  // the input planes already are the (in x HW) operand
+      } else {
+        im2col(x, gi * w.in, w.in, w.k, p, oh, ow, col);
+        rhs = col.data();
+      }
+      const float* lhs = w.data + int64_t(gi) * out_per_group * w.out_stride;
+      int64_t lhs_stride = w.out_stride;
+      if (!w.rows_contiguous()) {  // e.g. a kernel-centre slice: gather the rows once
+        gathered.resize(size_t(out_per_group) * depth);
+        for (int o = 0; o < out_per_group; ++o)
+          for (int i = 0; i < w.in; ++i)
+            for (int ky = 0; ky < w.k; ++ky)
+              for (int kx = 0; kx < w.k; ++kx)
+                gathered[((size_t(o) * w.in + i) * w.k + ky) * w.k + kx] =
+                    w.at(gi * out_per_group + o, i, ky, kx);
+        lhs = gathered.data();
+        lhs_stride = depth;
+      }
+      ConstRowMap a(lhs, out_per_group, depth, Eigen::OuterStride<>(lhs_stride));
+      ConstRowMap b(rhs, depth, cols, Eigen::OuterStride<>(cols));
+      RowMap c(y.channel(gi * out_per_group), out_per_group, cols);
+      c.noalias() = a * b;
+    }
+  }
+  if (bias)
+    for (int o = 0; o < y.c; ++o) {
+      float* d = y.channel(o);
+      for (int64_t i = 0; i < cols; ++i) d[i] += bias[o];
+    }
+  return y;
+}
+
+void batch_norm(Tensor& x, const float* gamma, const float* beta, const float* mean, const float* var,
+                float eps) {
+  for (int c = 0; c < x.c; ++c) {
+    const float scale = gamma[c] / std::sqrt(var[c] + eps);
+    const float shift = beta[c] - mean[c] * scale;
+    float* d = x.channel(c);
+    for (int64_t i = 0; i < x.plane(); ++i) d[i] = d[i] * scale + shift;
+  }
+}
+
+void fold_batch_norm(std::vector<float>& weights, std::vector<float>& bias, int out, const float* gamma,
+                     const float* beta, const float* mean, const float* var, float eps) {
+  const size_t fan_in = weights.size() / size_t(out);
+  bias.resize(size_t(out), 0.0f);
+  for (int o = 0; o < out; ++o) {
+    const float scale = gamma[o] / std::sqrt(var[o] + eps);
+    for (size_t i = 0; i < fan_in; ++i) weights[o * fan_in + i] *= scale;
+    bias[o] = (bias[o] - mean[o]) * scale + beta[o];
+  }
+}
+
+float activate(float v, Activation act) {
+  switch (act) {
+    case Activation::None:
+      return v;
+    case Activation::ReLU:
+      return v > 0.0f ? v : 0.0f;
+    case Activation::HSwish:
+      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    case Activation::HSigmoid:
+      return std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+  }
+  return v;
+}
+
+void apply_activation(Tensor& x, Activation act) {
+  if (act == Activation::None) return;
+  for (float& v : x.data) v = activate(v, act);
+}
+
+Tensor global_avg_pool(const Tensor& x) {
+  Tensor y(x.c, 1, 1);
+  for (int c = 0; c < x.c; ++c) {
+    double sum = 0;
+    const float* d = x.channel(c);
+    for (int64_t i = 0; i < x.plane(); ++i) sum += d[i];
+    y.data[c] = float(sum / double(x.plane()));
+  }
+  return y;
+}
+
+namespace {
+template <typename Reduce>
+Tensor pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode, Reduce reduce) {
+  Tensor y(x.c, pool_out_size(x.h, k, stride, pad, ceil_mode), pool_out_size(x.w, k, stride, pad, ceil_mode));
+  for (int c = 0; c < x.c; ++c)
+    for (int oy = 0; oy < y.h; ++oy)
+      for (int ox = 0; ox < y.w; ++ox) {
+        const int y0 = std::max(oy * stride - pad, 0), y1 = std::min(oy * stride - pad + k, x.h);
+        const int x0 = std::max(ox * stride - pad, 0), x1 = std::min(ox * stride - pad + k, x.w);
+        y.at(c, oy, ox) = reduce(x, c, y0, y1, x0, x1);
+      }
+  return y;
+}
+}  // namespace
+
+Tensor max_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
+  return pool(x, k, stride, pad, ceil_mode, [](const Tensor& t, int c, int y0, int y1, int x0, int x1) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (int yy = y0; yy < y1; ++yy)
+      for (int xx = x0; xx < x1; ++xx) m = std::max(m, t.at(c, yy, xx));
+    return m;
+  });
+}
+
+Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
+  return pool(x, k, stride, pad, ceil_mode, [](const Tensor& t, int c, int y0, int y1, int x0, int x1) {
+    float s = 0;
+    for (int yy = y0; yy < y1; ++yy)
+      for (int xx = x0; xx < x1; ++xx) s += t.at(c, yy, xx);
+    return s / float((y1 - y0) * (x1 - x0));
+  });
+}
+
+Tensor add(const Tensor& a, const Tensor& b, Activation act) {
+  if (a.data.size() != b.data.size()) throw std::logic_error("add: operand shapes differ");
+  Tensor y = a;
+  for (size_t i = 0; i < y.data.size(); ++i) y.data[i] = activate(a.data[i] + b.data[i], act);
+  return y;
+}
+
+Tensor se_scale(const Tensor& x, const Tensor& gate) {
+  if (gate.c != x.c) throw std::logic_error("se_scale: gate has the wrong channel count");
+  Tensor y = x;
+  for (int c = 0; c < x.c; ++c) {
+    float* d = y.channel(c);
+    for (int64_t i = 0; i < x.plane(); ++i) d[i] *= gate.data[c];
+  }
+  return y;
+}
+
+void set_kernel_threads(int threads) {
+  (void)kSingleThreadedByDefault;
+  Eigen::setNbThreads(std::max(1, threads));
+}
+
+int kernel_threads() {
+  return Eigen::nbThreads();
+}
+
+}  // namespace sushi

@@ -1,0 +1,64 @@
+#pragma once
+// fp32 reference kernels on Eigen. Layout: CHW per image (models/tensor.h); weights [out][in/groups][k][k].
+// Regular and pointwise convolutions run as one GEMM per group through Eigen (im2col, skipped for 1x1
+// stride-1 convolutions, whose input already is the GEMM operand); depthwise convolutions run as direct
+// per-channel loops. Eigen's GEMM is single-threaded unless set_kernel_threads() says otherwise (its
+// blocking, and so the fp32 rounding, depends on the thread count).
+#include <cstdint>
+#include <vector>
+
+#include "models/supernet.h"
+#include "models/tensor.h"
+
+namespace sushi {
+
+// A [out][in][k][k] block of weights inside a possibly larger tensor (a supernet slice): element
+// (o, i, y, x) is data[o * out_stride + i * in_stride + y * row_stride + x]. No copy is made.
+struct ConvWeightView {
+  const float* data = nullptr;
+  int out = 0, in = 0, k = 1;
+  int64_t out_stride = 0, in_stride = 0;
+  int row_stride = 1;
+
+  static ConvWeightView dense(const float* data, int out, int in, int k) {
+    return {data, out, in, k, int64_t(in) * k * k, int64_t(k) * k, k};
+  }
+  float at(int o, int i, int y, int x) const {
+    return data[o * out_stride + i * in_stride + y * row_stride + x];
+  }
+  // (in, k, k) of one output channel is contiguous, so the view is a strided GEMM operand.
+  bool rows_contiguous() const { return row_stride == k && in_stride == int64_t(k) * k; }
+};
+
+struct ConvParams {
+  int stride = 1, pad = 0, groups = 1;
+};
+
+int conv_out_size(int in, int k, int stride, int pad);
+int pool_out_size(int in, int k, int stride, int pad, bool ceil_mode);
+
+// GEMM operand of one group's convolution: row (i, ky, kx), column (oy, ox), channels
+// [first_channel, first_channel + channels) of x; padded positions are 0.
+void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
+            std::vector<float>& col);
+// Convolution (regular, grouped, depthwise, pointwise; FC is a 1x1 conv on a 1x1 map). bias may be null.
+Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const ConvParams& p);
+// y = gamma * (x - mean) / sqrt(var + eps) + beta per channel (inference form).
+void batch_norm(Tensor& x, const float* gamma, const float* beta, const float* mean, const float* var,
+                float eps);
+// Folds batch norm into the preceding conv: dense weights [out][fan_in] and bias [out] (bias in/out).
+void fold_batch_norm(std::vector<float>& weights, std::vector<float>& bias, int out, const float* gamma,
+                     const float* beta, const float* mean, const float* var, float eps);
+float activate(float v, Activation act);  // ReLU, h-swish x*relu6(x+3)/6, h-sigmoid relu6(x+3)/6
+void apply_activation(Tensor& x, Activation act);
+Tensor global_avg_pool(const Tensor& x);
+Tensor max_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode = false);  // padding never wins
+// Average over the window's positions inside the input (PyTorch count_include_pad=False).
+Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode = false);
+Tensor add(const Tensor& a, const Tensor& b, Activation act = Activation::None);
+Tensor se_scale(const Tensor& x, const Tensor& gate);  // x[c] * gate[c] (gate is c x 1 x 1)
+
+void set_kernel_threads(int threads);  // Eigen::setNbThreads (needs OpenMP); 1 by default
+int kernel_threads();
+
+}  // namespace sushi
