@@ -404,10 +404,15 @@ QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& la
   return quantize_network(weights, layers, r.ranges, choose_quant_params(lo, hi), key);
 }
 
+int calibration_image_count(int resolution) {
+  const int64_t pixels = int64_t(resolution) * resolution;
+  return int(std::min<int64_t>(64, std::max<int64_t>(16, (50176 + pixels - 1) / pixels)));
+}
+
 QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, uint64_t seed) {
   Checkpoint weights = make_random_supernet(space, seed);
   const int res = subnet.resolution;
-  const auto images = random_images(16, space.input_channels(), res, res, seed + 2);
+  const auto images = random_images(calibration_image_count(res), space.input_channels(), res, res, seed + 2);
   add_subnet_norm(weights, space, subnet, images);
   return quantize_subnet(weights, space.layers(subnet), images, subnet_key(space, subnet));
 }

@@ -123,6 +123,9 @@ std::vector<int8_t> make_activation_lut(Activation act, QuantParams pre, QuantPa
 QNetwork quantize_network(const Checkpoint& weights, const std::vector<Layer>& layers,
                           const std::vector<LayerRange>& ranges, QuantParams input,
                           const std::string& subnet_key);
+// How many calibration images make_random_qnetwork uses at a resolution: at least 16, and enough that about
+// 50k pixels per channel are seen (small inputs need more images, or unseen images clip against the ranges).
+int calibration_image_count(int resolution);
 // Calibrates on `images` (min/max of every layer's pre-activation and output) and quantizes.
 QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& layers,
                          const std::vector<Tensor>& images, const std::string& subnet_key);

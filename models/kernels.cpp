@@ -53,29 +53,30 @@ void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvP
 namespace {
 
 void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
+  // Output-row major, so one output row stays in L1 while all k * k taps accumulate into it.
   for (int c = 0; c < y.c; ++c) {
     const float* src = x.channel(c);
-    float* dst = y.channel(c);
-    for (int ky = 0; ky < w.k; ++ky)
-      for (int kx = 0; kx < w.k; ++kx) {
-        const float wv = w.at(c, 0, ky, kx);
-        for (int oy = 0; oy < y.h; ++oy) {
-          const int iy = oy * p.stride + ky - p.pad;
-          if (iy < 0 || iy >= x.h) continue;
-          const float* line = src + int64_t(iy) * x.w;
-          float* out = dst + int64_t(oy) * y.w;
+    for (int oy = 0; oy < y.h; ++oy) {
+      float* out = y.channel(c) + int64_t(oy) * y.w;
+      for (int ky = 0; ky < w.k; ++ky) {
+        const int iy = oy * p.stride + ky - p.pad;
+        if (iy < 0 || iy >= x.h) continue;
+        const float* line = src + int64_t(iy) * x.w;
+        for (int kx = 0; kx < w.k; ++kx) {
+          const float wv = w.at(c, 0, ky, kx);
           // Output columns whose input column is inside the image.
           const int lo = std::max(0, (p.pad - kx + p.stride - 1) / p.stride);
           const int last = x.w - 1 + p.pad - kx;  // ox * stride <= last
           const int hi = last < 0 ? 0 : std::min(y.w, last / p.stride + 1);
+          const float* in = line + kx - p.pad;
           if (p.stride == 1) {
-            const float* in = line + kx - p.pad;
             for (int ox = lo; ox < hi; ++ox) out[ox] += wv * in[ox];
           } else {
-            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * line[ox * p.stride + kx - p.pad];
+            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * in[int64_t(ox) * p.stride];
           }
         }
       }
+    }
   }
 }
 

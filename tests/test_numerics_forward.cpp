@@ -118,8 +118,8 @@ void check_int8_tracks_fp32(const std::string& name, int subnets, int resolution
     Subnet s = i == 0 ? space.max_subnet() : i == 1 ? space.min_subnet() : space.random_subnet(rng);
     s.resolution = resolution;
     Checkpoint weights = supernet;
-    const auto calibration =
-        random_images(16, space.input_channels(), resolution, resolution, 7 + uint64_t(i));
+    const auto calibration = random_images(calibration_image_count(resolution), space.input_channels(),
+                                           resolution, resolution, 7 + uint64_t(i));
     add_subnet_norm(weights, space, s, calibration);
     const std::string key = subnet_key(space, s);
     const auto layers = space.layers(s);
