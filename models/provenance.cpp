@@ -14,6 +14,9 @@ namespace sushi {
 const char* git_commit() {
   return SUSHI_GIT_COMMIT;
 }
+const char* model_version() {
+  return SUSHI_MODEL_VERSION;
+}
 
 std::string content_hash(const std::string& data) {
   uint64_t h = 1469598103934665603ull;

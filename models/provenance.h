@@ -7,6 +7,8 @@
 namespace sushi {
 
 const char* git_commit();
+// Hash of the sources that shape simulated results (layer lists, accelerator models), fixed at build time.
+const char* model_version();
 // 64-bit FNV-1a, printed as 16 hex digits: the content hash used for configs and cache keys.
 std::string content_hash(const std::string& data);
 std::string file_hash(const std::string& path);  // throws InputError when unreadable

@@ -10,6 +10,7 @@
 #include "models/errors.h"
 #include "models/json_writer.h"
 #include "models/provenance.h"
+#include "sched/cosim.h"
 #include "sched/svg_plot.h"
 #include "sim/accel.h"
 
@@ -165,27 +166,11 @@ ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& 
       sr.slo_lo_ms = ts.constraints.slo_lo_ms;
       sr.slo_hi_ms = ts.constraints.slo_hi_ms;
       sr.rate_qps = ts.rate_qps;
-      RunCost cost;
-      if (spec.run_fidelity == "cycle") {
-        const sim::AccelConfig* accel = p.accel.get();
-        const SupernetSpace* sp = space.get();
-        cost = [accel, sp, &t](int s, int g, int) {
-          const sim::RunResult r =
-              sim::simulate(*accel, *sp, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle);
-          LtEntry e;
-          e.latency_ms = r.latency_ms;
-          e.cycles = r.cycles;
-          e.offchip_weight_bytes = r.offchip_weight_bytes;
-          e.offchip_act_bytes = r.offchip_act_bytes;
-          e.pb_hit_bytes = r.pb_hit_bytes;
-          e.energy_pj = r.energy_pj;
-          e.offchip_energy_pj = r.energy_dram_pj;
-          return e;
-        };
-      }
       for (const YamlView& pv : spec.policies) {
         auto policy = make_policy(pv);
-        sr.policies.push_back(serve(t, trace, *policy, spec.serving, cost));
+        sr.policies.push_back(spec.run_fidelity == "cycle"
+                                  ? serve_cosim(*p.accel, *space, t, trace, *policy, spec.serving)
+                                  : serve(t, trace, *policy, spec.serving));
       }
       out.streams.push_back(std::move(sr));
     }

@@ -27,13 +27,12 @@ LtEntry entry_from(const sim::RunResult& r) {
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, sim::Fidelity fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir) {
-  // Cache key: the space file, the accuracy table, the accelerator config, the fidelity and this code's
-  // table version (contract 5). The model's own version is the git commit's tree for sim/ — approximated by
-  // the table version, bumped when a model change alters results.
+  // Cache key (contract 5): the space file, the accuracy table, the accelerator config, the fidelity, the
+  // Pareto size, the model version (a hash of the model sources) and this table format's version.
   const std::string key =
       content_hash(read_file(space.source()) + "\n" + read_file(accuracy.source()) + "\n" + accel.hash +
-                   "\n" + sim::to_string(fidelity) + "\n" + std::to_string(options.max_subnets) + "\nv" +
-                   std::to_string(kLatencyTableVersion));
+                   "\n" + sim::to_string(fidelity) + "\n" + std::to_string(options.max_subnets) + "\n" +
+                   model_version() + "\nv" + std::to_string(kLatencyTableVersion));
   const std::string cache_file =
       cache_dir.empty() ? "" : cache_dir + "/lt-" + accel.name + "-" + key + ".txt";
   if (!cache_file.empty() && std::filesystem::exists(cache_file)) {

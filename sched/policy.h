@@ -1,8 +1,9 @@
 #pragma once
 // Scheduling policies behind one interface (ARCHITECTURE.md contract 6). A policy sees the head of the
-// queue and its length (in the simulator's discipline order), the clock and the cached SubGraph, and returns which subnet serves how many
-// queries from the head of the queue; it may request a Persistent Buffer update, whose cost the simulator
-// charges. Policies register themselves by name and are picked with `impl:` in an experiment YAML.
+// queue and its length (in the simulator's discipline order), the clock and the cached SubGraph, and returns
+// which subnet serves how many queries from the head of the queue; it may request a Persistent Buffer update,
+// whose cost the simulator charges. Policies register themselves by name and are picked with `impl:` in an
+// experiment YAML.
 #include <deque>
 #include <functional>
 #include <memory>

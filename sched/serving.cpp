@@ -22,7 +22,7 @@ ServingOptions ServingOptions::from_yaml(const YamlView& v) {
 }
 
 ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
-                    const ServingOptions& options, const RunCost& cost) {
+                    const ServingOptions& options, const RunCost& cost, ServingClock* clock) {
   ServingResult result;
   result.policy = policy.name();
   result.records.resize(trace.size());
@@ -36,6 +36,7 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
     const PbLoadCost& c = t.pb_load.at(size_t(g));
     result.cache_events.push_back({now, g, c.latency_ms, c.bytes, c.energy_pj});
     now += c.latency_ms;  // the PB fill occupies the DRAM channel and the accelerator
+    if (clock) clock->advance_to(now);
     cached = g;
   };
   const int initial = policy.initial_subgraph(t);
@@ -83,7 +84,10 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
   std::vector<size_t> batch_members;
   size_t next = 0;
   while (next < trace.size() || queued() > 0) {
-    if (queued() == 0 && now < trace[next].arrival_ms) now = trace[next].arrival_ms;
+    if (queued() == 0 && now < trace[next].arrival_ms) {
+      now = trace[next].arrival_ms;
+      if (clock) clock->advance_to(now);
+    }
     while (next < trace.size() && trace[next].arrival_ms <= now) push(next++);
     // Admission at the head: a query whose deadline passed (drop_expired) or that waited too long is dropped
     // when it reaches the head of the queue.
@@ -109,6 +113,7 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
     const LtEntry e = run(d.subnet, g, d.batch_index);
     const double start = now;
     now += e.latency_ms;
+    if (clock) clock->advance_to(now);
     for (int k = 0; k < batch; ++k) {
       const size_t i = head();
       pop();

@@ -19,6 +19,15 @@ struct ServingOptions {
 // How a dispatched run is costed: table mode reads LT; cycle mode runs the SystemC model per query.
 using RunCost = std::function<LtEntry(int subnet, int subgraph, int batch_index)>;
 
+// Where simulated time lives. Table mode keeps it in the serving loop alone; in co-simulation the loop runs
+// as a SystemC process and every move of its clock (an arrival, a PB load, a finished run) is a wait in the
+// kernel, so the accelerator's modules and the scheduler share one timeline.
+class ServingClock {
+ public:
+  virtual ~ServingClock() = default;
+  virtual void advance_to(double ms) = 0;
+};
+
 struct QueryRecord {
   int64_t id = 0;
   double arrival_ms = 0, start_ms = 0, finish_ms = 0, latency_ms = 0;
@@ -58,7 +67,8 @@ struct ServingResult {
 };
 
 ServingResult serve(const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,
-                    const ServingOptions& options, const RunCost& cost = nullptr);
+                    const ServingOptions& options, const RunCost& cost = nullptr,
+                    ServingClock* clock = nullptr);
 ServingSummary summarize(const std::vector<QueryRecord>& records,
                          const std::vector<CacheEvent>& cache_events);
 

@@ -6,6 +6,7 @@
 // one (subnet, cached SubGraph) point at a chosen fidelity; both fidelities return the same RunResult shape.
 // The layer-to-array mapping and the per-layer schedule both models follow are documented in sim/mapping.h.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -113,8 +114,8 @@ struct SimOptions {
   std::string trace_vcd;  // cycle fidelity: write a VCD of the modules' handshakes here (empty = none)
 };
 
-// Threads: the analytic fidelity is pure and thread-safe. The cycle fidelity runs on the process's one SystemC
-// kernel: calls are serialized by a lock, and should all come from the same thread.
+// Threads: the analytic fidelity is pure and thread-safe. The cycle fidelity runs on the process's one
+// SystemC kernel: calls are serialized by a lock, and should all come from the same thread.
 //
 // One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer
 // (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
@@ -143,6 +144,14 @@ LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const
 RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
                                      const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
                                      std::vector<QTensor>& outputs);
+
+// Co-simulation: runs `task` as a SystemC process in the same kernel as the cycle model, beside the
+// accelerator's modules. Inside the task, simulate(..., Fidelity::Cycle) hands the job to the accelerator and
+// returns when it has finished in simulated time, and kernel_wait_cycles() lets simulated time pass (one unit
+// per accelerator cycle). Exceptions thrown by the task are rethrown here.
+void run_in_kernel(const std::function<void()>& task);
+void kernel_wait_cycles(int64_t cycles);
+int64_t kernel_now_cycles();
 
 // Loading SubGraph g into the PB (what a cache update costs).
 PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g);

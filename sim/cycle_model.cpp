@@ -8,6 +8,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -352,7 +354,11 @@ class Controller : public sc_module {
   Controller(sc_module_name name, Context& ctx) : sc_module(name), ctx_(ctx) { SC_THREAD(run); }
   SC_HAS_PROCESS(Controller);
   Progress jobs_started{"jobs_started"};
+  Progress jobs_done{"jobs_done"};
   int64_t jobs_finished = 0;
+  // Stand-alone runs pause the kernel after each job; in co-simulation the caller's process waits on
+  // jobs_done instead and the kernel keeps running.
+  bool pause_after_job = true;
 
  private:
   void run() {
@@ -373,15 +379,43 @@ class Controller : public sc_module {
         finish_layer(i);
       }
       ++jobs_finished;
-      sc_core::sc_pause();
+      jobs_done.advance();
+      if (pause_after_job) sc_core::sc_pause();
     }
   }
   Context& ctx_;
 };
 
+// Runs tasks from outside the kernel as a SystemC process beside the accelerator (co-simulation): a task
+// may wait simulated time and hand jobs to the controller, which then run concurrently with it.
+class HostProcess : public sc_module {
+ public:
+  explicit HostProcess(sc_module_name name) : sc_module(name) { SC_THREAD(run); }
+  SC_HAS_PROCESS(HostProcess);
+  Progress tasks_started{"tasks_started"};
+  const std::function<void()>* task = nullptr;
+  std::exception_ptr error;
+  int64_t tasks_finished = 0;
+
+ private:
+  void run() {
+    for (int64_t n = 1;; ++n) {
+      tasks_started.wait_until(n);
+      try {
+        (*task)();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      ++tasks_finished;
+      sc_core::sc_pause();
+    }
+  }
+};
+
 class SushiAccelTop : public sc_module {
  public:
   Context ctx;
+  HostProcess host{"host"};
   Controller controller{"controller", ctx};
   Dma dma{"dma", ctx};
   DramChannel dram{"dram", ctx};
@@ -455,9 +489,13 @@ bool traced = false;
 
 }  // namespace
 
-void run_cycle_model(CycleJob& job, const SimOptions& options) {
+std::mutex& kernel_mutex() {
   static std::mutex kernel;  // one SystemC kernel per process
-  const std::lock_guard<std::mutex> hold(kernel);
+  return kernel;
+}
+bool in_host_task = false;
+
+void elaborate(const SimOptions& options) {
   if (!top_instance) {
     top_instance = new SushiAccelTop("sushi_accel");  // lives for the process: SystemC elaborates once
     if (!options.trace_vcd.empty()) {
@@ -467,6 +505,24 @@ void run_cycle_model(CycleJob& job, const SimOptions& options) {
   } else if (!options.trace_vcd.empty()) {
     throw InputError("--trace: a VCD can only be written by the first cycle simulation in a process");
   }
+}
+
+void run_cycle_model(CycleJob& job, const SimOptions& options) {
+  if (in_host_task) {  // called from a co-simulation task: hand the job over and wait for it in simulated
+                       // time
+    if (!options.trace_vcd.empty()) throw InputError("--trace is not available inside a co-simulation");
+    job.cycles.assign(job.plans->size(), LayerCycles{});
+    job.traffic.assign(job.plans->size(), LayerTraffic{});
+    if (job.plans->empty()) return;
+    const int64_t done = top_instance->controller.jobs_done.value();
+    top_instance->ctx.job = &job;
+    top_instance->controller.jobs_started.advance();
+    top_instance->controller.jobs_done.wait_until(done + 1);
+    top_instance->ctx.job = nullptr;
+    return;
+  }
+  const std::lock_guard<std::mutex> hold(kernel_mutex());
+  elaborate(options);
   job.cycles.assign(job.plans->size(), LayerCycles{});
   job.traffic.assign(job.plans->size(), LayerTraffic{});
   if (job.plans->empty()) return;
@@ -482,6 +538,35 @@ void run_cycle_model(CycleJob& job, const SimOptions& options) {
     top_instance->close_trace();
     traced = false;
   }
+}
+
+void run_in_kernel(const std::function<void()>& task) {
+  if (in_host_task) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
+  const std::lock_guard<std::mutex> hold(kernel_mutex());
+  elaborate(SimOptions{});
+  HostProcess& host = top_instance->host;
+  host.task = &task;
+  host.error = nullptr;
+  top_instance->controller.pause_after_job = false;
+  in_host_task = true;
+  const int64_t finished_before = host.tasks_finished;
+  host.tasks_started.advance();
+  sc_core::sc_start();
+  in_host_task = false;
+  top_instance->controller.pause_after_job = true;
+  host.task = nullptr;
+  if (host.error) std::rethrow_exception(host.error);
+  if (host.tasks_finished != finished_before + 1)
+    throw std::logic_error("co-simulation stalled: the host task never finished (deadlock)");
+}
+
+void kernel_wait_cycles(int64_t cycles) {
+  if (!in_host_task) throw std::logic_error("kernel_wait_cycles: only inside run_in_kernel");
+  wait_cycles(cycles);
+}
+
+int64_t kernel_now_cycles() {
+  return now_cycles();
 }
 
 }  // namespace sushi::sim

@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "models/provenance.h"
-#include "sched/serving.h"
+#include "sched/cosim.h"
 #include "sim/accel.h"
 
 using namespace sushi;
@@ -120,19 +120,8 @@ TEST_CASE("table mode and --fidelity cycle agree on a short trace", "[sched][sim
   auto p1 = policy("{impl: sushi, window: 4, variant: min_latency}");
   auto p2 = policy("{impl: sushi, window: 4, variant: min_latency}");
   const ServingResult table = serve(t, trace, *p1, ServingOptions{});
-  const RunCost cycle = [&](int s, int g, int) {
-    const sim::RunResult r =
-        sim::simulate(f.accel, f.space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle);
-    LtEntry e;
-    e.latency_ms = r.latency_ms;
-    e.offchip_weight_bytes = r.offchip_weight_bytes;
-    e.offchip_act_bytes = r.offchip_act_bytes;
-    e.pb_hit_bytes = r.pb_hit_bytes;
-    e.energy_pj = r.energy_pj;
-    e.offchip_energy_pj = r.energy_dram_pj;
-    return e;
-  };
-  const ServingResult cyc = serve(t, trace, *p2, ServingOptions{}, cycle);
+  // The co-simulation: the serving loop runs as a SystemC process beside the cycle model.
+  const ServingResult cyc = serve_cosim(f.accel, f.space, t, trace, *p2, ServingOptions{});
   double worst = 0;
   for (size_t i = 0; i < trace.size(); ++i) {
     REQUIRE(table.records[i].subnet == cyc.records[i].subnet);
@@ -145,6 +134,16 @@ TEST_CASE("table mode and --fidelity cycle agree on a short trace", "[sched][sim
   WARN("worst per-query service-time difference, table (analytic) vs cycle: " << 100 * worst << "%");
   CHECK(worst <= 0.02);
   CHECK(table.summary.mean_latency_ms == Approx(cyc.summary.mean_latency_ms).epsilon(0.02));
+  // The same runs costed by calling the cycle model from the loop (no shared kernel) give identical records.
+  auto p3 = policy("{impl: sushi, window: 4, variant: min_latency}");
+  const ServingResult direct = serve(t, trace, *p3, ServingOptions{}, [&](int s, int g, int) {
+    return cycle_cost(f.accel, f.space, t, s, g);
+  });
+  for (size_t i = 0; i < trace.size(); ++i) {
+    CHECK(direct.records[i].finish_ms == Approx(cyc.records[i].finish_ms).epsilon(1e-12));
+    CHECK(direct.records[i].energy_pj == cyc.records[i].energy_pj);
+  }
+  CHECK(direct.cache_events.size() == cyc.cache_events.size());
 }
 
 TEST_CASE("the A40 profile loads as a batched table and SlackFit batches under load", "[sched]") {

@@ -1,0 +1,60 @@
+#include "sched/cosim.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "models/errors.h"
+
+namespace sushi {
+
+LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t, int s,
+                   int g) {
+  if (t.subnets.empty())
+    throw InputError("the cycle model needs a latency table built from an accelerator, not a profile");
+  const sim::RunResult r =
+      sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle);
+  LtEntry e;
+  e.latency_ms = r.latency_ms;
+  e.cycles = r.cycles;
+  e.offchip_weight_bytes = r.offchip_weight_bytes;
+  e.offchip_act_bytes = r.offchip_act_bytes;
+  e.pb_hit_bytes = r.pb_hit_bytes;
+  e.energy_pj = r.energy_pj;
+  e.offchip_energy_pj = r.energy_dram_pj;
+  return e;
+}
+
+namespace {
+
+// Simulated time of the kernel, in the serving loop's milliseconds (one kernel unit per accelerator cycle).
+class KernelClock : public ServingClock {
+ public:
+  KernelClock(double clock_mhz) : cycles_per_ms_(clock_mhz * 1e3), base_(sim::kernel_now_cycles()) {}
+  void advance_to(double ms) override {
+    const int64_t target = base_ + std::llround(ms * cycles_per_ms_);
+    const int64_t now = sim::kernel_now_cycles();
+    // A run returns when the accelerator finished it, so the loop's clock may only trail the kernel by
+    // rounding.
+    if (now > target + 1) throw std::logic_error("co-simulation clock ran ahead of the serving loop");
+    if (target > now) sim::kernel_wait_cycles(target - now);
+  }
+
+ private:
+  double cycles_per_ms_;
+  int64_t base_;
+};
+
+}  // namespace
+
+ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
+                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options) {
+  ServingResult result;
+  sim::run_in_kernel([&] {
+    KernelClock clock(accel.clock_mhz);
+    const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
+    result = serve(t, trace, policy, options, cost, &clock);
+  });
+  return result;
+}
+
+}  // namespace sushi
