@@ -430,7 +430,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
     std::vector<PlotSeries> pb;
     for (const ServingResult& p : s.policies) {
       double weight = 0, hit = 0;
-      PlotSeries hits{p.policy + " hit ratio", {}, PlotSeries::Style::Line};
+      PlotSeries hits{p.policy + ": PB hit ratio", {}, PlotSeries::Style::Line};
       const size_t window = std::max<size_t>(1, p.records.size() / 100);
       std::vector<std::pair<double, double>> recent;
       for (size_t i = 0; i < p.records.size(); ++i) {
@@ -446,7 +446,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
       bool uses_pb = !p.cache_events.empty();
       if (uses_pb) pb.push_back(hits);
       if (uses_pb && p.policy.rfind("sushi", 0) == 0) {
-        PlotSeries which{p.policy + " cached SubGraph (index/max)", {}, PlotSeries::Style::Step};
+        PlotSeries which{p.policy + ": cached SubGraph (index / max)", {}, PlotSeries::Style::Step};
         double max_g = 1;
         for (const CacheEvent& c : p.cache_events) max_g = std::max(max_g, double(c.subgraph));
         for (const CacheEvent& c : p.cache_events)

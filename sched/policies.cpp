@@ -35,6 +35,18 @@ int subgraph_of_source(const LatencyTable& t, int subnet) {
   return 0;
 }
 
+// Adaptive batching for policies that serve one subnet at a time (Clipper's rule): the largest batch the
+// queue can fill whose latency still fits the head query's remaining SLO budget; batch 1 when none fits.
+int batch_for(const LatencyTable& t, int subnet, const SchedContext& ctx, int subgraph) {
+  int best = 0;
+  const double budget = ctx.head->has_slo() ? ctx.head->deadline_ms() - ctx.now_ms : 1e300;
+  for (size_t b = 1; b < t.num_batches(); ++b)
+    if (size_t(t.batch_sizes[b]) <= ctx.queued &&
+        t.at(size_t(subnet), size_t(subgraph), b).latency_ms <= budget)
+      best = int(b);
+  return best;
+}
+
 void check_index(const YamlView& p, const std::string& key, int idx, size_t n) {
   if (idx < 0 || size_t(idx) >= n)
     p.at(key).fail("subnet index " + std::to_string(idx) + " out of range (table has " + std::to_string(n) +
@@ -220,9 +232,10 @@ class FixedSubnet : public Policy {
   int initial_subgraph(const LatencyTable& t) const override {
     return cache_ ? subgraph_of_source(t, subnet_) : -1;
   }
-  Decision decide(const SchedContext&) override {
+  Decision decide(const SchedContext& ctx) override {
     Decision d;
     d.subnet = subnet_;
+    d.batch_index = batch_for(*ctx.table, subnet_, ctx, ctx.cached_subgraph);
     return d;
   }
 
@@ -253,6 +266,7 @@ class Infaas : public Policy {
       if (best < 0 || t.accuracy[s] < t.accuracy[best]) best = int(s);
     }
     d.subnet = best >= 0 ? best : choose_subnet(t, q, ctx.now_ms, 0);
+    d.batch_index = batch_for(t, d.subnet, ctx, 0);
     return d;
   }
 

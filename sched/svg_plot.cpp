@@ -47,7 +47,7 @@ const char* kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
 }  // namespace
 
 std::string render_svg(const PlotSpec& spec, const std::vector<PlotSeries>& series) {
-  const double W = 760, H = 460, L = 70, R = 200, T = 40, B = 70;
+  const double W = 900, H = 460, L = 70, R = 300, T = 40, B = 70;
   double x0 = 1e300, x1 = -1e300, y0 = 1e300, y1 = -1e300;
   for (const auto& s : series)
     for (const auto& [x, y] : s.points) {
@@ -71,8 +71,7 @@ std::string render_svg(const PlotSpec& spec, const std::vector<PlotSeries>& seri
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << W << "\" height=\"" << H
     << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   o << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  o << "<text x=\"" << W / 2 - R / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">"
-    << esc(spec.title) << "</text>\n";
+  o << "<text x=\"" << L << "\" y=\"22\" font-size=\"15\">" << esc(spec.title) << "</text>\n";
   // Axes, grid and ticks.
   const double xs = tick_step(x0, x1, 6), ys = tick_step(y0, y1, 6);
   for (double x = std::ceil(x0 / xs) * xs; x <= x1 + 1e-9 * xs; x += xs)
