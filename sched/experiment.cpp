@@ -198,6 +198,7 @@ void summary_json(JsonWriter& j, const ServingSummary& s) {
       .field("accuracy_attainment", s.accuracy_attainment)
       .field("mean_served_accuracy_pct", s.mean_accuracy)
       .field("offchip_bytes_per_query", s.offchip_bytes_per_query)
+      .field("offchip_weight_bytes_per_query", s.offchip_weight_bytes_per_query)
       .field("offchip_energy_uj_per_query", s.offchip_energy_pj_per_query * 1e-6)
       .field("energy_uj_per_query", s.energy_pj_per_query * 1e-6)
       .field("pb_hit_ratio", s.pb_hit_ratio)
@@ -219,13 +220,15 @@ struct Headline {
   double latency_reduction = NAN;      // accuracy-constrained stream: 1 - mean latency / no-SGS mean latency
   double accuracy_gain_pp = NAN;       // latency-constrained stream: mean served accuracy minus no-SGS's
   double offchip_energy_saving = NAN;  // all streams: 1 - off-chip energy / no-SGS off-chip energy
+  double weight_traffic_saving =
+      NAN;  // all streams: 1 - off-chip weight bytes (PB loads included) / no-SGS's
 };
 
 std::vector<Headline> headlines(const ExperimentResult& r) {
   std::vector<Headline> out;
   std::map<std::pair<std::string, std::string>, Headline> by;
-  std::map<std::pair<std::string, std::string>, std::pair<double, double>>
-      energy;  // (policy sum, baseline sum)
+  std::map<std::pair<std::string, std::string>, std::pair<double, double>> energy,
+      weights;  // (policy, no-SGS) sums
   for (const StreamResult& s : r.streams) {
     const ServingResult* base = find_policy(s, "no_sgs");
     if (!base) continue;
@@ -243,11 +246,16 @@ std::vector<Headline> headlines(const ExperimentResult& r) {
       auto& e = energy[{s.platform, p.policy}];
       e.first += p.summary.offchip_energy_pj_per_query;
       e.second += base->summary.offchip_energy_pj_per_query;
+      auto& w = weights[{s.platform, p.policy}];
+      w.first += p.summary.offchip_weight_bytes_per_query;
+      w.second += base->summary.offchip_weight_bytes_per_query;
     }
   }
   for (auto& [k, h] : by) {
     const auto& e = energy[k];
     if (e.second > 0) h.offchip_energy_saving = 1 - e.first / e.second;
+    const auto& w = weights[k];
+    if (w.second > 0) h.weight_traffic_saving = 1 - w.first / w.second;
     out.push_back(h);
   }
   return out;
@@ -297,9 +305,9 @@ std::string format_comparison(const ExperimentResult& r) {
     for (const Headline& h : hs) {
       std::snprintf(buf, sizeof buf,
                     "%-16s %-14s latency -%.2f%% (accuracy stream)  accuracy %+.3f pp (latency stream)  "
-                    "off-chip energy -%.2f%%\n",
+                    "off-chip energy -%.2f%% (weight traffic -%.2f%%)\n",
                     h.platform.c_str(), h.policy.c_str(), 100 * h.latency_reduction, h.accuracy_gain_pp,
-                    100 * h.offchip_energy_saving);
+                    100 * h.offchip_energy_saving, 100 * h.weight_traffic_saving);
       o << buf;
     }
   }
@@ -469,6 +477,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
         .field("latency_reduction", h.latency_reduction)
         .field("accuracy_gain_pp", h.accuracy_gain_pp)
         .field("offchip_energy_saving", h.offchip_energy_saving)
+        .field("offchip_weight_traffic_saving", h.weight_traffic_saving)
         .end_object();
   top.end_array().end_object();
   fs::create_directories(spec.output_dir);

@@ -150,7 +150,7 @@ ServingSummary summarize(const std::vector<QueryRecord>& records,
   s.queries = int64_t(records.size());
   std::vector<double> lat;
   int64_t with_slo = 0, slo_met = 0, with_acc = 0, acc_met = 0;
-  double acc_sum = 0, bytes = 0, off_energy = 0, energy = 0, hit = 0, weight_need = 0;
+  double acc_sum = 0, bytes = 0, weight_bytes = 0, off_energy = 0, energy = 0, hit = 0, weight_need = 0;
   for (const QueryRecord& r : records) {
     if (r.slo_ms > 0) {
       ++with_slo;
@@ -173,9 +173,11 @@ ServingSummary summarize(const std::vector<QueryRecord>& records,
     energy += r.energy_pj;
     hit += r.pb_hit_bytes;
     weight_need += r.pb_hit_bytes + r.offchip_weight_bytes;
+    weight_bytes += r.offchip_weight_bytes;
   }
   for (const CacheEvent& c : cache_events) {
     bytes += double(c.bytes);
+    weight_bytes += double(c.bytes);
     off_energy += c.energy_pj;
     energy += c.energy_pj;
   }
@@ -200,6 +202,7 @@ ServingSummary summarize(const std::vector<QueryRecord>& records,
   s.accuracy_attainment = with_acc ? double(acc_met) / double(with_acc) : nan;
   const double n = std::max<double>(1, double(s.queries));
   s.offchip_bytes_per_query = bytes / n;
+  s.offchip_weight_bytes_per_query = weight_bytes / n;
   s.offchip_energy_pj_per_query = off_energy / n;
   s.energy_pj_per_query = energy / n;
   s.pb_hit_ratio = weight_need > 0 ? hit / weight_need : 0;

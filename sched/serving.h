@@ -50,9 +50,10 @@ struct CacheEvent {
 struct ServingSummary {
   int64_t queries = 0, served = 0, dropped = 0, cache_updates = 0;
   double mean_latency_ms = 0, p50_latency_ms = 0, p99_latency_ms = 0;
-  double slo_attainment = 0;       // over queries with an SLO; dropped ones miss (NaN when none)
-  double accuracy_attainment = 0;  // over queries with an accuracy target (NaN when none)
-  double mean_accuracy = 0;        // top-1 of the serving subnet, over served queries
+  double slo_attainment = 0;                  // over queries with an SLO; dropped ones miss (NaN when none)
+  double accuracy_attainment = 0;             // over queries with an accuracy target (NaN when none)
+  double mean_accuracy = 0;                   // top-1 of the serving subnet, over served queries
+  double offchip_weight_bytes_per_query = 0;  // weights streamed from DRAM plus PB loads
   double offchip_bytes_per_query = 0, offchip_energy_pj_per_query = 0,
          energy_pj_per_query = 0;  // incl. PB loads
   double pb_hit_ratio = 0;         // PB hit bytes / weight bytes the runs needed
