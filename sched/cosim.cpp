@@ -11,17 +11,8 @@ LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, co
                    int g) {
   if (t.subnets.empty())
     throw InputError("the cycle model needs a latency table built from an accelerator, not a profile");
-  const sim::RunResult r =
-      sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle);
-  LtEntry e;
-  e.latency_ms = r.latency_ms;
-  e.cycles = r.cycles;
-  e.offchip_weight_bytes = r.offchip_weight_bytes;
-  e.offchip_act_bytes = r.offchip_act_bytes;
-  e.pb_hit_bytes = r.pb_hit_bytes;
-  e.energy_pj = r.energy_pj;
-  e.offchip_energy_pj = r.energy_dram_pj;
-  return e;
+  return entry_from(
+      sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle));
 }
 
 namespace {

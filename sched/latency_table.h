@@ -12,6 +12,7 @@
 
 namespace sushi::sim {
 struct AccelConfig;
+struct RunResult;
 enum class Fidelity;
 }  // namespace sushi::sim
 
@@ -70,6 +71,9 @@ struct ParetoOptions {
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, sim::Fidelity fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir);
+
+// One accelerator run as a table entry.
+LtEntry entry_from(const sim::RunResult& run);
 
 // A measured profile (YAML): subnets with accuracy and latency per batch size; no Persistent Buffer.
 LatencyTable load_profile_table(const std::string& path);

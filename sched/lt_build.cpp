@@ -8,8 +8,6 @@
 
 namespace sushi {
 
-namespace {
-
 LtEntry entry_from(const sim::RunResult& r) {
   LtEntry e;
   e.latency_ms = r.latency_ms;
@@ -21,8 +19,6 @@ LtEntry entry_from(const sim::RunResult& r) {
   e.offchip_energy_pj = r.energy_dram_pj;
   return e;
 }
-
-}  // namespace
 
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, sim::Fidelity fidelity,
