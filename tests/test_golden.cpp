@@ -1,0 +1,59 @@
+// Golden regression of the main job: the policy comparison of a short sushi_mbv3 run on zcu104_sushi.
+// Regenerate after an intended change with SUSHI_UPDATE_GOLDEN=1 (the diff then shows what moved).
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "models/provenance.h"
+#include "sched/experiment.h"
+
+using namespace sushi;
+
+namespace {
+
+// summary.csv without its provenance line, which names the commit.
+std::string summary_body(const std::string& path) {
+  std::istringstream in(read_file(path));
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.rfind("#", 0) != 0) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("golden: sushi_mbv3 on zcu104_sushi, 400 queries per stream", "[golden][sched][sim]") {
+  ExperimentSpec spec = ExperimentSpec::load("workloads/experiments/sushi_mbv3.yaml");
+  spec.output_dir = "build/test_tmp/golden_run";
+  spec.cache_dir = "";
+  ExperimentOverrides ov;
+  ov.count = 400;
+  ov.only_platform = "zcu104_sushi";
+  const ExperimentResult r = run_experiment(spec, ov);
+  write_experiment_outputs(spec, r);
+  // Same inputs and seed: the same result, bit for bit.
+  const ExperimentResult again = run_experiment(spec, ov);
+  REQUIRE(again.streams.size() == r.streams.size());
+  for (size_t s = 0; s < r.streams.size(); ++s)
+    for (size_t p = 0; p < r.streams[s].policies.size(); ++p)
+      for (size_t q = 0; q < r.streams[s].policies[p].records.size(); ++q) {
+        REQUIRE(again.streams[s].policies[p].records[q].finish_ms ==
+                r.streams[s].policies[p].records[q].finish_ms);
+        REQUIRE(again.streams[s].policies[p].records[q].subnet == r.streams[s].policies[p].records[q].subnet);
+      }
+  for (const char* stream : {"latency_constrained", "accuracy_constrained"}) {
+    const std::string got = summary_body(spec.output_dir + "/zcu104_sushi/" + stream + "/summary.csv");
+    const std::string golden = std::string("tests/golden/sushi_mbv3_zcu104_") + stream + ".csv";
+    if (std::getenv("SUSHI_UPDATE_GOLDEN")) {
+      write_file_atomic(golden, got);
+      WARN("rewrote " << golden);
+      continue;
+    }
+    if (!std::filesystem::exists(golden))
+      FAIL("missing golden file " << golden << " (run with SUSHI_UPDATE_GOLDEN=1)");
+    INFO(golden << " differs; if the change is intended, regenerate with SUSHI_UPDATE_GOLDEN=1");
+    CHECK(got == read_file(golden));
+  }
+}
