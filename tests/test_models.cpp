@@ -205,11 +205,11 @@ TEST_CASE("MACs and parameters of min and max subnets match independent counts",
 
 TEST_CASE("the MobileNetV3 family reproduces MobileNetV3-Large's published parameter count", "[models]") {
   // MobileNetV3-Large (Howard et al., ICCV 2019, Table 1) is one subnet of a MobileNetV3 space with expand
-  // {2.3, 2.5, 3, 4, 6}: expansions 64/16, 72/24 | 72/24, 120/40 x2 | 240/40, 200/80, 184/80 x2 | 480/80, 672/112 |
-  // 672/112, 960/160 x2, kernels 3,3 | 5,5,5 | 3,3,3,3 | 3,3 | 5,5,5, SE on the 40, 112 and 160 stages.
-  // torchvision's mobilenet_v3_large has 5,483,032 parameters; its 960->1280 layer is a Linear with a bias,
-  // where OFA's feature-mix conv (ours) has none: 1,280 fewer. Published MACs: 219 M (the paper), 216.6 M here
-  // (conv and FC multiply-accumulates only).
+  // {2.3, 2.5, 3, 4, 6}: expansions 64/16, 72/24 | 72/24, 120/40 x2 | 240/40, 200/80, 184/80 x2 | 480/80,
+  // 672/112 | 672/112, 960/160 x2, kernels 3,3 | 5,5,5 | 3,3,3,3 | 3,3 | 5,5,5, SE on the 40, 112 and 160
+  // stages. torchvision's mobilenet_v3_large has 5,483,032 parameters; its 960->1280 layer is a Linear with a
+  // bias, where OFA's feature-mix conv (ours) has none: 1,280 fewer. Published MACs: 219 M (the paper), 216.6
+  // M here (conv and FC multiply-accumulates only).
   const auto space = SupernetSpace::load("tests/data/mobilenetv3_large_space.yaml");
   const Subnet large = space.parse_subnet(
       R"({"ks":[3,3,0,0, 5,5,5,0, 3,3,3,3, 3,3,0,0, 5,5,5,0],"e":[4,3,0,0, 3,3,3,0, 6,2.5,2.3,2.3, 6,6,0,0, 6,6,6,0],"d":[2,3,4,2,3]})");
@@ -305,7 +305,7 @@ TEST_CASE("the JSON subnet form round-trips for every row of the shared accuracy
   CHECK(err.find("\"d\": [2, 2, 2, 2, 2]") != std::string::npos);
 }
 
-TEST_CASE("subnet specs: max, min, random:SEED and JSON; errors name the key", "[models]") {
+TEST_CASE("subnet specs: max, min, random:SEED and JSON, with errors that name the key", "[models]") {
   const auto space = SupernetSpace::load(space_path("ofa_mbv3"));
   CHECK(space.parse_subnet("max") == space.max_subnet());
   CHECK(space.parse_subnet("min") == space.min_subnet());

@@ -84,7 +84,7 @@ TEST_CASE("SGS never increases off-chip weight bytes for the same subnet sequenc
   }
 }
 
-TEST_CASE("latency table cache: a second build reads the same table from disk; a damaged file is rebuilt",
+TEST_CASE("latency table cache: a second build reads the same table from disk, and a damaged file is rebuilt",
           "[sched][sim]") {
   Fixture f;
   const std::string dir = "build/test_tmp/lt_cache";
