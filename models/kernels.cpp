@@ -15,8 +15,12 @@ using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using ConstRowMap = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 using RowMap = Eigen::Map<RowMatrix>;
 
-// Deterministic fp32 by default: Eigen's GEMM blocking depends on its thread count.
+// Eigen's GEMM blocking (and so the fp32 rounding) depends on the problem size and on its own thread count.
+// Eigen stays single-threaded; parallelism comes from splitting every GEMM into column blocks of a fixed
+// width, the same at any thread count, so results are bit-identical whatever set_kernel_threads() says.
 const bool kSingleThreadedByDefault = (Eigen::setNbThreads(1), true);
+constexpr int64_t kColumnBlock = 256;
+int g_kernel_threads = 1;
 
 }  // namespace
 
@@ -127,9 +131,17 @@ Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const
         lhs_stride = depth;
       }
       ConstRowMap a(lhs, out_per_group, depth, Eigen::OuterStride<>(lhs_stride));
-      ConstRowMap b(rhs, depth, cols, Eigen::OuterStride<>(cols));
-      RowMap c(y.channel(gi * out_per_group), out_per_group, cols);
-      c.noalias() = a * b;
+      float* out = y.channel(gi * out_per_group);
+      const int64_t blocks = (cols + kColumnBlock - 1) / kColumnBlock;
+#pragma omp parallel for schedule(static) \
+    num_threads(g_kernel_threads) if (g_kernel_threads > 1 && blocks > 1)
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t j0 = blk * kColumnBlock, n = std::min(kColumnBlock, cols - j0);
+        ConstRowMap b(rhs + j0, depth, n, Eigen::OuterStride<>(cols));
+        Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>> c(out + j0, out_per_group, n,
+                                                         Eigen::OuterStride<>(cols));
+        c.noalias() = a * b;
+      }
     }
   }
   if (bias)
@@ -243,11 +255,11 @@ Tensor se_scale(const Tensor& x, const Tensor& gate) {
 
 void set_kernel_threads(int threads) {
   (void)kSingleThreadedByDefault;
-  Eigen::setNbThreads(std::max(1, threads));
+  g_kernel_threads = std::max(1, threads);
 }
 
 int kernel_threads() {
-  return Eigen::nbThreads();
+  return g_kernel_threads;
 }
 
 }  // namespace sushi

@@ -2,8 +2,8 @@
 // fp32 reference kernels on Eigen. Layout: CHW per image (models/tensor.h); weights [out][in/groups][k][k].
 // Regular and pointwise convolutions run as one GEMM per group through Eigen (im2col, skipped for 1x1
 // stride-1 convolutions, whose input already is the GEMM operand); depthwise convolutions run as direct
-// per-channel loops. Eigen's GEMM is single-threaded unless set_kernel_threads() says otherwise (its
-// blocking, and so the fp32 rounding, depends on the thread count).
+// per-channel loops. set_kernel_threads() runs fixed-width column blocks of each GEMM in parallel (OpenMP);
+// Eigen itself stays single-threaded, so fp32 results are bit-identical at any thread count (contract 8).
 #include <cstdint>
 #include <vector>
 
@@ -58,7 +58,7 @@ Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode = fa
 Tensor add(const Tensor& a, const Tensor& b, Activation act = Activation::None);
 Tensor se_scale(const Tensor& x, const Tensor& gate);  // x[c] * gate[c] (gate is c x 1 x 1)
 
-void set_kernel_threads(int threads);  // Eigen::setNbThreads (needs OpenMP); 1 by default
+void set_kernel_threads(int threads);  // OpenMP threads over GEMM column blocks; 1 by default
 int kernel_threads();
 
 }  // namespace sushi

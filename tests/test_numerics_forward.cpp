@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <numeric>
@@ -181,6 +182,22 @@ TEST_CASE("make_random_qnetwork is deterministic and int8 results do not depend 
   CHECK(one.back() == run_qnetwork(b, input).back());
   std::set<int> distinct(one.back().data.begin(), one.back().data.end());
   CHECK(distinct.size() > 3);  // logits are not collapsed onto one code
+}
+
+TEST_CASE("fp32 forward is bit-identical at 1 and 2 threads", "[numerics][fp32]") {
+  const SupernetSpace space = space_of("ofa_mbv3");
+  const Checkpoint weights = make_random_supernet(space, 3);
+  Subnet s = space.max_subnet();
+  s.resolution = 160;  // maps up to 80x80: several column blocks per GEMM
+  const auto layers = space.layers(s);
+  const Tensor image = random_images(1, 3, 160, 160, 9).front();
+  set_kernel_threads(1);
+  const Tensor one = forward_fp32(weights, layers, image);
+  set_kernel_threads(2);
+  const Tensor two = forward_fp32(weights, layers, image);
+  set_kernel_threads(1);
+  REQUIRE(one.data.size() == two.data.size());
+  CHECK(std::memcmp(one.data.data(), two.data.data(), one.data.size() * sizeof(float)) == 0);
 }
 
 TEST_CASE("sushi export writes a supernet and a standalone subnet checkpoint", "[numerics][cli]") {
