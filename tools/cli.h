@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "models/supernet.h"
+
 namespace sushi::cli {
 
 namespace po = boost::program_options;
@@ -27,6 +29,9 @@ int run(const std::vector<std::string>& args);
 bool parse(const std::string& command, const std::string& usage, const po::options_description& options,
            const std::vector<std::string>& args, po::variables_map& vm,
            const po::positional_options_description* positional = nullptr);
+
+// A subnet given on the command line (max | min | random:SEED | JSON) at --resolution R (0 = its own).
+Subnet subnet_option(const SupernetSpace& space, const std::string& spec, int resolution);
 
 // The --json object or the human table goes to stdout; notes go to stderr.
 std::ostream& out();

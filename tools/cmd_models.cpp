@@ -27,12 +27,7 @@ int info(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse("info", "--supernet FILE [--subnet SPEC] [--resolution R] [--json]", o, args, vm)) return 0;
   const SupernetSpace space = SupernetSpace::load(supernet);
-  Subnet s = space.parse_subnet(subnet_spec);
-  if (resolution != 0) {
-    if (resolution < 8 || resolution > 4096)
-      throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
-    s.resolution = resolution;
-  }
+  Subnet s = subnet_option(space, subnet_spec, resolution);
   const auto layers = space.layers(s, s.resolution);
   const LayerTotals t = totals(layers);
   if (vm.count("json")) {

@@ -152,12 +152,7 @@ int sim_command(const std::vector<std::string>& args) {
   }
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   const SupernetSpace space = SupernetSpace::load(supernet);
-  Subnet s = space.parse_subnet(subnet_spec);
-  if (resolution != 0) {
-    if (resolution < 8 || resolution > 4096)
-      throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
-    s.resolution = resolution;
-  }
+  Subnet s = subnet_option(space, subnet_spec, resolution);
   const SubGraph cached = parse_cache(accel, space, cache_spec);
   sim::SimOptions options;
   options.trace_vcd = trace;
