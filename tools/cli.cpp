@@ -31,6 +31,16 @@ std::ostream& out() {
   return std::cout;
 }
 
+Subnet subnet_option(const SupernetSpace& space, const std::string& spec, int resolution) {
+  Subnet s = space.parse_subnet(spec);
+  if (resolution != 0) {
+    if (resolution < 8 || resolution > 4096)
+      throw InputError("--resolution " + std::to_string(resolution) + ": expected 8..4096");
+    s.resolution = resolution;
+  }
+  return s;
+}
+
 bool parse(const std::string& command, const std::string& usage, const po::options_description& options,
            const std::vector<std::string>& args, po::variables_map& vm,
            const po::positional_options_description* positional) {
