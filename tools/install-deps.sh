@@ -2,7 +2,7 @@
 # Installs the Debian packages sushi needs; idempotent, and runs `apt-get update` only when something is missing.
 set -euo pipefail
 packages=(
-  build-essential cmake ninja-build ccache pkg-config zlib1g-dev
+  build-essential cmake ninja-build ccache pkg-config zlib1g-dev clang-format git
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
   dataset-fashion-mnist
 )
