@@ -393,6 +393,13 @@ TEST_CASE("sushi CLI: exit status 2 with one clear line on bad input", "[cli]") 
   CHECK(cli::run({"info"}) == 2);
   CHECK(cli::run({"subnets", "--supernet", mbv3, "--count", "-3"}) == 2);
   CHECK(cli::run({"info", "--help"}) == 0);
+  // Convention: every subcommand answers --help with status 0.
+  const auto commands = cli::command_names();
+  CHECK(commands.size() >= 7);
+  for (const std::string& c : commands) {
+    INFO("sushi " << c << " --help");
+    CHECK(cli::run({c, "--help"}) == 0);
+  }
   CHECK(cli::run({"info", "--supernet", mbv3, "--subnet", "min", "--json"}) == 0);
   CHECK(cli::run({"subnets", "--supernet", mbv3, "--count", "3", "--seed", "9"}) == 0);
 }

@@ -27,6 +27,12 @@ bool register_command(Command cmd) {
   return true;
 }
 
+std::vector<std::string> command_names() {
+  std::vector<std::string> names;
+  for (const auto& kv : registry()) names.push_back(kv.first);
+  return names;
+}
+
 std::ostream& out() {
   return std::cout;
 }

@@ -19,6 +19,7 @@ struct Command {
   std::function<int(const std::vector<std::string>& args)> run;
 };
 bool register_command(Command cmd);
+std::vector<std::string> command_names();
 
 // Runs `sushi ARGS...`; returns the process exit status (0 ok, 1 internal failure, 2 bad input).
 int run(int argc, char** argv);
