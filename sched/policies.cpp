@@ -142,12 +142,13 @@ class SushiSched : public Policy {
       }
     mean_.assign(dims_, 0.0);
   }
-  // The SubGraph minimising the window's total latency; the current one wins ties (no reload for nothing).
+  // The SubGraph minimising the window's total latency, the reload's own latency included (a switch must
+  // pay for itself over one window); the current one wins ties.
   int min_latency_subgraph(const LatencyTable& t, int current) const {
     int best = current;
     double best_total = total(t, current);
     for (size_t g = 0; g < t.num_subgraphs(); ++g) {
-      const double tot = total(t, int(g));
+      const double tot = total(t, int(g)) + (int(g) == current ? 0.0 : t.pb_load[g].latency_ms);
       if (tot < best_total - 1e-12) {
         best_total = tot;
         best = int(g);

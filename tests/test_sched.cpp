@@ -86,7 +86,7 @@ TEST_CASE("SushiSched chooses the next SubGraph every Q queries (both variants)"
     CHECK(first.next_subgraph == -1);                              // window not complete yet
     const Decision second = decide(*p, t, accuracy_query(75), 0);  // s3
     CHECK(second.subnet == 3);
-    // Window {s2, s3}: totals none 14, g1 13.2, g2 12.0, g3 11.3, g4 10.8 -> cache subnet 3's weights.
+    // Window {s2, s3}: totals none 14, g1 13.2, g2 12.0, g3 11.3, g4 10.8, each reload +0.5 ms -> subnet 3's.
     CHECK(second.next_subgraph == 4);
   }
   {
@@ -96,6 +96,20 @@ TEST_CASE("SushiSched chooses the next SubGraph every Q queries (both variants)"
     const Decision d = decide(*p, t, accuracy_query(73), 0);  // s2
     CHECK(d.next_subgraph == 3);                              // mean rank 1.5 rounds to 2: subnet 2's weights
   }
+}
+
+TEST_CASE("SushiSched's min_latency variant switches only when the window saves more than the reload",
+          "[sched]") {
+  // Same latencies, but loading a SubGraph costs 2 ms: caching subnet 3's weights saves 14 - 10.8 = 3.2 ms
+  // over the window {s2, s3} and is worth it from none; from g3 (11.3 ms) it saves 0.5 ms < 2 ms, so stay.
+  LatencyTable t = hand_table();
+  for (size_t g = 1; g < t.num_subgraphs(); ++g) t.pb_load[g].latency_ms = 2.0;
+  auto p = policy("{impl: sushi, window: 2, variant: min_latency}");
+  p->reset(t);
+  decide(*p, t, accuracy_query(73), 0);
+  CHECK(decide(*p, t, accuracy_query(75), 0).next_subgraph == 4);
+  decide(*p, t, accuracy_query(73), 3);
+  CHECK(decide(*p, t, accuracy_query(75), 3).next_subgraph == -1);
 }
 
 TEST_CASE("baseline policies: no SGS, static SubGraph, fixed subnet, INFaaS-like, SlackFit", "[sched]") {
