@@ -99,12 +99,13 @@ ExperimentSpec ExperimentSpec::load(const std::string& path) {
   return e;
 }
 
-ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& ov) {
+ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides& ov) {
   if (!ov.run_fidelity.empty()) {
     if (ov.run_fidelity != "table" && ov.run_fidelity != "cycle")
       throw InputError("--fidelity '" + ov.run_fidelity + "': expected table or cycle");
     spec.run_fidelity = ov.run_fidelity;
   }
+  if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
   ExperimentResult out;
   struct Platform {
     LatencyTable table;

@@ -59,7 +59,8 @@ struct ExperimentOverrides {
   std::string run_fidelity;   // non-empty: table | cycle
 };
 
-ExperimentResult run_experiment(ExperimentSpec spec, const ExperimentOverrides& overrides);
+// Applies the overrides that change what is run to `spec` (so the outputs record them), then runs it.
+ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides& overrides);
 // Writes every output file (atomically) and returns the top-level JSON document.
 std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& result);
 // The human comparison table printed by `sushi serve`.

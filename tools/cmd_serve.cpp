@@ -29,7 +29,6 @@ int serve_cmd(const std::vector<std::string>& args) {
   if (ov.count < 0)
     throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
   ExperimentSpec spec = ExperimentSpec::load(experiment);
-  if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
   const ExperimentResult result = run_experiment(spec, ov);
   const std::string json = write_experiment_outputs(spec, result);
   if (vm.count("json")) {
