@@ -167,6 +167,8 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
       sr.slo_lo_ms = ts.constraints.slo_lo_ms;
       sr.slo_hi_ms = ts.constraints.slo_hi_ms;
       sr.rate_qps = ts.rate_qps;
+      sr.subgraph_names = t.subgraph_names;
+      sr.pb_bytes = p.accel ? p.accel->pb_bytes : 0;
       for (const YamlView& pv : spec.policies) {
         auto policy = make_policy(pv);
         sr.policies.push_back(spec.run_fidelity == "cycle"
@@ -401,6 +403,16 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
                 << csv_num(q.energy_pj * 1e-6) << "," << csv_num(q.offchip_energy_pj * 1e-6) << "\n";
     }
     write_file_atomic((dir / "summary.csv").string(), summary.str());
+    std::ostringstream events;
+    events << "# " << provenance << "\n";
+    events << "policy,time_ms,subgraph,subgraph_name,bytes,pb_bytes,load_ms,energy_uj\n";
+    for (const ServingResult& p : s.policies)
+      for (const CacheEvent& c : p.cache_events)
+        events << p.policy << "," << csv_num(c.time_ms) << "," << c.subgraph << ","
+               << (size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "")
+               << "," << c.bytes << "," << s.pb_bytes << "," << csv_num(c.load_ms) << ","
+               << csv_num(c.energy_pj * 1e-6) << "\n";
+    write_file_atomic((dir / "pb_events.csv").string(), events.str());
     write_file_atomic((dir / "queries.csv").string(), queries.str());
 
     // Latency CDF per policy.
@@ -454,12 +466,13 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
       }
       bool uses_pb = !p.cache_events.empty();
       if (uses_pb) pb.push_back(hits);
-      if (uses_pb && p.policy.rfind("sushi", 0) == 0) {
-        PlotSeries which{p.policy + ": cached SubGraph (index / max)", {}, PlotSeries::Style::Step};
-        double max_g = 1;
-        for (const CacheEvent& c : p.cache_events) max_g = std::max(max_g, double(c.subgraph));
+      if (uses_pb && p.policy.rfind("sushi", 0) == 0 && s.subgraph_names.size() > 2) {
+        // PB contents: whose weights are cached, as the Pareto rank of their subnet (0 fastest, 1 most
+        // accurate).
+        const double ranks = double(s.subgraph_names.size() - 2);
+        PlotSeries which{p.policy + ": cached subnet's Pareto rank", {}, PlotSeries::Style::Step};
         for (const CacheEvent& c : p.cache_events)
-          which.points.push_back({c.time_ms / 1000, c.subgraph / max_g});
+          which.points.push_back({c.time_ms / 1000, c.subgraph > 0 ? (c.subgraph - 1) / ranks : 0.0});
         if (!p.records.empty())
           which.points.push_back({p.summary.makespan_ms / 1000, which.points.back().second});
         pb.push_back(which);
@@ -467,7 +480,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
     }
     write_file_atomic((dir / "pb_timeline.svg").string(),
                       render_svg({"Persistent Buffer over time — " + s.platform + " / " + s.stream,
-                                  "time (s)", "PB hit ratio / cached SubGraph", provenance, true},
+                                  "time (s)", "PB hit ratio / cached subnet rank", provenance, true},
                                  pb));
   }
   top.end_array().key("sushi_vs_no_sgs").begin_array();

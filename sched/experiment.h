@@ -37,6 +37,8 @@ struct StreamResult {
   std::string platform, stream;
   std::string trace_description;
   double slo_lo_ms = 0, slo_hi_ms = 0, rate_qps = 0;
+  std::vector<std::string> subgraph_names;  // the platform's candidate SubGraphs (index 0: none)
+  int64_t pb_bytes = 0;                     // Persistent Buffer capacity (0 for profiles)
   std::vector<ServingResult> policies;
 };
 

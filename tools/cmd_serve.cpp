@@ -36,7 +36,7 @@ int serve_cmd(const std::vector<std::string>& args) {
   } else {
     out() << format_comparison(result);
     out() << "\nwrote " << spec.output_dir
-          << "/results.json and per-stream results.json, summary.csv, queries.csv, "
+          << "/results.json and per-stream results.json, summary.csv, queries.csv, pb_events.csv, "
              "latency_cdf.svg, accuracy_vs_slo.svg, pb_timeline.svg\n";
   }
   return 0;
