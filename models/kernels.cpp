@@ -6,6 +6,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace sushi {
 
@@ -56,31 +57,73 @@ void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvP
 
 namespace {
 
+using Block16 = Eigen::Array<float, 16, 1>;
+
+// 4 output rows x 16 output columns of one depthwise channel, accumulated in registers over all k * k taps
+// (independent accumulators hide the FMA latency), then stored once. The input is a zero-padded plane, so
+// there are no bounds checks; rows past the output are computed into scratch and not stored. For stride 2
+// each padded row is stored as its even columns then its odd columns, so every tap reads 16 contiguous
+// floats: input column 2 * ox + kx is entry ox + kx / 2 of the (kx & 1) half.
+template <int S>
+void depthwise_tile(const float* plane, size_t pw, const float* taps, int k, int oy, int ox0,
+                    Block16 acc[4]) {
+  using Packet = Eigen::Map<const Block16>;
+  const size_t half = S == 1 ? 0 : pw / 2;  // stride 2: length of each half-row
+  const size_t next_row = S * pw;           // input distance between consecutive output rows
+  for (int r = 0; r < 4; ++r) acc[r].setZero();
+  for (int ky = 0; ky < k; ++ky)
+    for (int kx = 0; kx < k; ++kx) {
+      const float wv = taps[ky * k + kx];
+      const float* base = plane + size_t(oy * S + ky) * pw +
+                          (S == 1 ? size_t(ox0 + kx) : size_t(kx & 1) * half + size_t(ox0 + kx / 2));
+      acc[0] += wv * Packet(base);
+      acc[1] += wv * Packet(base + next_row);
+      acc[2] += wv * Packet(base + 2 * next_row);
+      acc[3] += wv * Packet(base + 3 * next_row);
+    }
+}
+
 void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
-  // Output-row major, so one output row stays in L1 while all k * k taps accumulate into it.
+  constexpr int kCols = 16, kRows = 4;
+  const int k = w.k, s = p.stride;
+  if (s != 1 && s != 2)
+    throw std::logic_error("depthwise: stride " + std::to_string(s) + " is not supported");
+  const int tiles_x = (y.w + kCols - 1) / kCols, tiles_y = (y.h + kRows - 1) / kRows;
+  // Padded plane big enough for whole tiles; stride 2 keeps an even row length for its two halves.
+  int pw = std::max(x.w + 2 * p.pad, (tiles_x * kCols - 1) * s + k);
+  if (s == 2) pw = 2 * std::max((pw + 1) / 2, tiles_x * kCols + k / 2);
+  const int ph = std::max(x.h + 2 * p.pad, (tiles_y * kRows - 1) * s + k);
+  std::vector<float> plane(size_t(ph) * pw);
+  std::vector<float> taps(size_t(k) * k);
+  Block16 acc[kRows];
   for (int c = 0; c < y.c; ++c) {
+    std::fill(plane.begin(), plane.end(), 0.0f);
     const float* src = x.channel(c);
-    for (int oy = 0; oy < y.h; ++oy) {
-      float* out = y.channel(c) + int64_t(oy) * y.w;
-      for (int ky = 0; ky < w.k; ++ky) {
-        const int iy = oy * p.stride + ky - p.pad;
-        if (iy < 0 || iy >= x.h) continue;
-        const float* line = src + int64_t(iy) * x.w;
-        for (int kx = 0; kx < w.k; ++kx) {
-          const float wv = w.at(c, 0, ky, kx);
-          // Output columns whose input column is inside the image.
-          const int lo = std::max(0, (p.pad - kx + p.stride - 1) / p.stride);
-          const int last = x.w - 1 + p.pad - kx;  // ox * stride <= last
-          const int hi = last < 0 ? 0 : std::min(y.w, last / p.stride + 1);
-          const float* in = line + kx - p.pad;
-          if (p.stride == 1) {
-            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * in[ox];
-          } else {
-            for (int ox = lo; ox < hi; ++ox) out[ox] += wv * in[int64_t(ox) * p.stride];
-          }
+    for (int iy = 0; iy < x.h; ++iy) {
+      const float* in = src + int64_t(iy) * x.w;
+      float* row = plane.data() + size_t(iy + p.pad) * pw;
+      if (s == 1) {
+        std::copy(in, in + x.w, row + p.pad);
+      } else {
+        for (int ix = 0; ix < x.w; ++ix) {
+          const int col = ix + p.pad;
+          row[(col & 1) * (pw / 2) + col / 2] = in[ix];
         }
       }
     }
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx) taps[size_t(ky) * k + kx] = w.at(c, 0, ky, kx);
+    float* out = y.channel(c);
+    for (int oy = 0; oy < y.h; oy += kRows)
+      for (int ox0 = 0; ox0 < y.w; ox0 += kCols) {
+        if (s == 1)
+          depthwise_tile<1>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
+        else
+          depthwise_tile<2>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
+        const int n = std::min(kCols, y.w - ox0);
+        for (int r = 0; r < kRows && oy + r < y.h; ++r)
+          std::copy(acc[r].data(), acc[r].data() + n, out + int64_t(oy + r) * y.w + ox0);
+      }
   }
 }
 
