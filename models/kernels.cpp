@@ -93,37 +93,42 @@ void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Te
   int pw = std::max(x.w + 2 * p.pad, (tiles_x * kCols - 1) * s + k);
   if (s == 2) pw = 2 * std::max((pw + 1) / 2, tiles_x * kCols + k / 2);
   const int ph = std::max(x.h + 2 * p.pad, (tiles_y * kRows - 1) * s + k);
-  std::vector<float> plane(size_t(ph) * pw);
-  std::vector<float> taps(size_t(k) * k);
-  Block16 acc[kRows];
-  for (int c = 0; c < y.c; ++c) {
-    std::fill(plane.begin(), plane.end(), 0.0f);
-    const float* src = x.channel(c);
-    for (int iy = 0; iy < x.h; ++iy) {
-      const float* in = src + int64_t(iy) * x.w;
-      float* row = plane.data() + size_t(iy + p.pad) * pw;
-      if (s == 1) {
-        std::copy(in, in + x.w, row + p.pad);
-      } else {
-        for (int ix = 0; ix < x.w; ++ix) {
-          const int col = ix + p.pad;
-          row[(col & 1) * (pw / 2) + col / 2] = in[ix];
+  // Channels are independent, so threads split them without changing any result.
+#pragma omp parallel num_threads(g_kernel_threads) if (g_kernel_threads > 1 && y.c > 1)
+  {
+    std::vector<float> plane(size_t(ph) * pw);
+    std::vector<float> taps(size_t(k) * k);
+    Block16 acc[kRows];
+#pragma omp for schedule(static)
+    for (int c = 0; c < y.c; ++c) {
+      std::fill(plane.begin(), plane.end(), 0.0f);
+      const float* src = x.channel(c);
+      for (int iy = 0; iy < x.h; ++iy) {
+        const float* in = src + int64_t(iy) * x.w;
+        float* row = plane.data() + size_t(iy + p.pad) * pw;
+        if (s == 1) {
+          std::copy(in, in + x.w, row + p.pad);
+        } else {
+          for (int ix = 0; ix < x.w; ++ix) {
+            const int col = ix + p.pad;
+            row[(col & 1) * (pw / 2) + col / 2] = in[ix];
+          }
         }
       }
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx) taps[size_t(ky) * k + kx] = w.at(c, 0, ky, kx);
+      float* out = y.channel(c);
+      for (int oy = 0; oy < y.h; oy += kRows)
+        for (int ox0 = 0; ox0 < y.w; ox0 += kCols) {
+          if (s == 1)
+            depthwise_tile<1>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
+          else
+            depthwise_tile<2>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
+          const int n = std::min(kCols, y.w - ox0);
+          for (int r = 0; r < kRows && oy + r < y.h; ++r)
+            std::copy(acc[r].data(), acc[r].data() + n, out + int64_t(oy + r) * y.w + ox0);
+        }
     }
-    for (int ky = 0; ky < k; ++ky)
-      for (int kx = 0; kx < k; ++kx) taps[size_t(ky) * k + kx] = w.at(c, 0, ky, kx);
-    float* out = y.channel(c);
-    for (int oy = 0; oy < y.h; oy += kRows)
-      for (int ox0 = 0; ox0 < y.w; ox0 += kCols) {
-        if (s == 1)
-          depthwise_tile<1>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
-        else
-          depthwise_tile<2>(plane.data(), size_t(pw), taps.data(), k, oy, ox0, acc);
-        const int n = std::min(kCols, y.w - ox0);
-        for (int r = 0; r < kRows && oy + r < y.h; ++r)
-          std::copy(acc[r].data(), acc[r].data() + n, out + int64_t(oy + r) * y.w + ox0);
-      }
   }
 }
 
