@@ -3,7 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi {
 

@@ -7,9 +7,9 @@
 #include <map>
 #include <sstream>
 
-#include "models/errors.h"
-#include "models/json_writer.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/provenance.h"
 #include "sched/cosim.h"
 #include "sched/svg_plot.h"
 #include "sim/accel.h"

@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "models/errors.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/provenance.h"
 
 namespace sushi {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "models/accuracy.h"
-#include "models/supernet.h"
+#include "models/space/accuracy.h"
+#include "models/space/supernet.h"
 
 namespace sushi::sim {
 struct AccelConfig;

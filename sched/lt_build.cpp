@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "models/provenance.h"
+#include "base/provenance.h"
 #include "sched/latency_table.h"
 #include "sim/accel.h"
 

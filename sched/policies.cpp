@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "models/errors.h"
+#include "base/errors.h"
 #include "sched/policy.h"
 
 namespace sushi {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/yaml_util.h"
+#include "base/yaml.h"
 #include "sched/latency_table.h"
 #include "traces/trace.h"
 

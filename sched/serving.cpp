@@ -5,7 +5,7 @@
 #include <deque>
 #include <limits>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "models/supernet.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 struct QNetwork;

@@ -2,8 +2,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/provenance.h"
-#include "models/yaml_util.h"
+#include "base/provenance.h"
+#include "base/yaml.h"
 #include "sim/accel.h"
 
 namespace sushi::sim {

@@ -15,8 +15,8 @@
 #include <stdexcept>
 #include <systemc>
 
-#include "models/errors.h"
-#include "models/int8.h"
+#include "base/errors.h"
+#include "models/ref/int8.h"
 
 namespace sushi::sim {
 namespace {

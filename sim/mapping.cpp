@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi::sim {
 namespace {

@@ -53,7 +53,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "models/supernet.h"
+#include "models/space/supernet.h"
 #include "sim/accel.h"
 
 namespace sushi::sim {

@@ -1,8 +1,8 @@
 // simulate(): plans every layer of a subnet against the PB contents, then evaluates it at one fidelity.
 #include <algorithm>
 
-#include "models/errors.h"
-#include "models/int8.h"
+#include "base/errors.h"
+#include "models/ref/int8.h"
 #include "sim/accel.h"
 #include "sim/cycle_model.h"
 #include "sim/mapping.h"

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/provenance.h"
+#include "base/provenance.h"
 #include "sched/experiment.h"
 
 using namespace sushi;

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <set>
 
-#include "models/accuracy.h"
-#include "models/provenance.h"
-#include "models/supernet.h"
+#include "base/provenance.h"
+#include "models/space/accuracy.h"
+#include "models/space/supernet.h"
 #include "tools/cli.h"
 
 using namespace sushi;

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/provenance.h"
+#include "models/ref/checkpoint.h"
 
 using namespace sushi;
 

@@ -10,8 +10,8 @@
 #include <numeric>
 #include <set>
 
-#include "models/forward.h"
-#include "models/int8.h"
+#include "models/ref/forward.h"
+#include "models/ref/int8.h"
 #include "tools/cli.h"
 
 using namespace sushi;

@@ -4,8 +4,8 @@
 #include <limits>
 #include <random>
 
-#include "models/int8.h"
-#include "models/kernels.h"
+#include "models/ref/int8.h"
+#include "models/ref/kernels.h"
 
 using namespace sushi;
 

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "models/errors.h"
+#include "base/errors.h"
 #include "sched/serving.h"
 #include "traces/trace.h"
 

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "models/provenance.h"
+#include "base/provenance.h"
 #include "sched/cosim.h"
 #include "sim/accel.h"
 

@@ -10,10 +10,10 @@
 #include <random>
 #include <sstream>
 
-#include "models/errors.h"
-#include "models/int8.h"
-#include "models/provenance.h"
-#include "models/supernet.h"
+#include "base/errors.h"
+#include "base/provenance.h"
+#include "models/ref/int8.h"
+#include "models/space/supernet.h"
 #include "sim/accel.h"
 
 using namespace sushi;

@@ -3,8 +3,8 @@
 #include <iostream>
 #include <map>
 
-#include "models/errors.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/provenance.h"
 
 namespace sushi::cli {
 

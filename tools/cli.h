@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "models/supernet.h"
+#include "models/space/supernet.h"
 
 namespace sushi::cli {
 

@@ -2,7 +2,7 @@
 #include <iostream>
 #include <map>
 
-#include "models/errors.h"
+#include "base/errors.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 

@@ -9,11 +9,11 @@
 #include <random>
 #include <thread>
 
-#include "models/errors.h"
-#include "models/int8.h"
-#include "models/json_writer.h"
-#include "models/kernels.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/provenance.h"
+#include "models/ref/int8.h"
+#include "models/ref/kernels.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 

@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cstdio>
 
-#include "models/json_writer.h"
-#include "models/provenance.h"
+#include "base/json.h"
+#include "base/provenance.h"
 #include "sched/serving.h"
 #include "sim/accel.h"
 #include "tools/bench.h"

@@ -3,12 +3,12 @@
 #include <filesystem>
 #include <iostream>
 
-#include "models/checkpoint.h"
-#include "models/errors.h"
-#include "models/forward.h"
-#include "models/json_writer.h"
-#include "models/provenance.h"
-#include "models/yaml_util.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/provenance.h"
+#include "base/yaml.h"
+#include "models/ref/checkpoint.h"
+#include "models/ref/forward.h"
 #include "tools/cli.h"
 
 namespace sushi::cli {

@@ -3,9 +3,9 @@
 #include <iostream>
 #include <random>
 
-#include "models/json_writer.h"
-#include "models/provenance.h"
-#include "models/supernet.h"
+#include "base/json.h"
+#include "base/provenance.h"
+#include "models/space/supernet.h"
 #include "tools/cli.h"
 
 namespace sushi::cli {

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <iostream>
 
-#include "models/errors.h"
-#include "models/int8.h"
-#include "models/json_writer.h"
-#include "models/provenance.h"
-#include "models/supernet.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/provenance.h"
+#include "models/ref/int8.h"
+#include "models/space/supernet.h"
 #include "sim/accel.h"
 #include "tools/bench.h"
 #include "tools/cli.h"

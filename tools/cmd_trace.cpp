@@ -2,9 +2,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "models/errors.h"
-#include "models/json_writer.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/provenance.h"
 #include "tools/cli.h"
 #include "traces/trace.h"
 

@@ -7,8 +7,8 @@
 #include <set>
 #include <sstream>
 
-#include "models/errors.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/provenance.h"
 
 namespace sushi {
 

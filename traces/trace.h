@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "models/yaml_util.h"
+#include "base/yaml.h"
 
 namespace sushi {
 

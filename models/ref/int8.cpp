@@ -1,4 +1,4 @@
-#include "models/int8.h"
+#include "models/ref/int8.h"
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -7,7 +7,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "models/kernels.h"
+#include "models/ref/kernels.h"
 
 namespace sushi {
 

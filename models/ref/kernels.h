@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/supernet.h"
-#include "models/tensor.h"
+#include "models/ref/tensor.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 

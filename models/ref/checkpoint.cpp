@@ -1,10 +1,10 @@
-#include "models/checkpoint.h"
+#include "models/ref/checkpoint.h"
 
 #include <cctype>
 #include <cstring>
 
-#include "models/errors.h"
-#include "models/provenance.h"
+#include "base/errors.h"
+#include "base/provenance.h"
 
 namespace sushi {
 

@@ -1,4 +1,4 @@
-#include "models/kernels.h"
+#include "models/ref/kernels.h"
 
 #include <Eigen/Core>
 #include <algorithm>

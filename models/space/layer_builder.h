@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "models/supernet.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 

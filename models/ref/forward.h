@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "models/checkpoint.h"
-#include "models/kernels.h"
-#include "models/supernet.h"
+#include "models/ref/checkpoint.h"
+#include "models/ref/kernels.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 

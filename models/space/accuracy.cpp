@@ -1,4 +1,4 @@
-#include "models/accuracy.h"
+#include "models/space/accuracy.h"
 
 #include <fstream>
 

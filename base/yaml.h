@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi {
 

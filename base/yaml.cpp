@@ -1,4 +1,4 @@
-#include "models/yaml_util.h"
+#include "base/yaml.h"
 
 #include <cstdint>
 #include <fstream>

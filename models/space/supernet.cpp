@@ -1,4 +1,4 @@
-#include "models/supernet.h"
+#include "models/space/supernet.h"
 
 #include <algorithm>
 #include <cmath>

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "models/tensor.h"
+#include "models/ref/tensor.h"
 
 namespace sushi {
 

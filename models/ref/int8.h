@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "models/forward.h"
-#include "models/supernet.h"
+#include "models/ref/forward.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "models/layer_builder.h"
-#include "models/supernet.h"
+#include "models/space/layer_builder.h"
+#include "models/space/supernet.h"
 
 namespace sushi {
 namespace {

@@ -1,4 +1,4 @@
-#include "models/provenance.h"
+#include "base/provenance.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "models/errors.h"
+#include "base/errors.h"
 
 namespace sushi {
 

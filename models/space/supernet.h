@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "models/yaml_util.h"
+#include "base/yaml.h"
 
 namespace sushi {
 

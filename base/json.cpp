@@ -1,4 +1,4 @@
-#include "models/json_writer.h"
+#include "base/json.h"
 
 #include <cmath>
 #include <cstdio>

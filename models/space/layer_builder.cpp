@@ -1,4 +1,4 @@
-#include "models/layer_builder.h"
+#include "models/space/layer_builder.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-#include "models/forward.h"
+#include "models/ref/forward.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <set>
 #include <stdexcept>
 
-#include "models/errors.h"
-#include "models/json_writer.h"
+#include "base/errors.h"
+#include "base/json.h"
 
 namespace sushi {
 
