@@ -1,0 +1,119 @@
+// base/: the registry and typed parameters.
+#include <catch2/catch.hpp>
+
+#include "base/params.h"
+#include "base/registry.h"
+
+namespace {
+
+enum class Mode { Fast, Slow };
+struct Item {
+  int64_t size = 0;
+  double cost = 0;
+};
+struct Conf {
+  std::string name;
+  int lanes = 0;
+  double clock = 0;
+  bool fold = false;
+  int64_t pb = 0;
+  Mode mode = Mode::Fast;
+  std::vector<Item> items;
+};
+
+const sushi::ParamSchema<Item>& item_schema() {
+  static const sushi::ParamSchema<Item> s =
+      sushi::ParamSchema<Item>("item", "a size class")
+          .bytes("size", &Item::size, sushi::required, {1, 1e12}, "bytes")
+          .real("cost", &Item::cost, 0.5, {0, 10}, "pJ", "cost");
+  return s;
+}
+
+const sushi::ParamSchema<Conf>& conf_schema() {
+  static const sushi::ParamSchema<Conf> s =
+      sushi::ParamSchema<Conf>("conf", "a test component")
+          .string("name", &Conf::name, sushi::required, "its name")
+          .integer("array.lanes", &Conf::lanes, 16, {1, 64}, "", "lanes")
+          .real("array.clock", &Conf::clock, 100.0, {0, 1000, true}, "MHz", "clock")
+          .boolean("array.fold", &Conf::fold, true, "fold")
+          .bytes("buffers.pb", &Conf::pb, 0, {0, 1e12}, "PB bytes")
+          .choice("mode", &Conf::mode, Mode::Slow, {{"fast", Mode::Fast}, {"slow", Mode::Slow}}, "mode")
+          .list("items", &Conf::items, item_schema(), 0, "size classes")
+          .check("buffers.pb", [](const Conf& c) { return c.pb % 2 ? "expected an even size" : ""; });
+  return s;
+}
+
+Conf parse(const std::string& text) {
+  return conf_schema().parse(sushi::YamlView::parse(text, "t.yaml"));
+}
+
+struct Widget {
+  static constexpr const char* kRegistryKind = "test_widget";
+  using Factory = std::function<std::unique_ptr<Widget>(int)>;
+  virtual ~Widget() = default;
+  virtual int value() const = 0;
+};
+struct Doubler : Widget {
+  explicit Doubler(int x) : x_(x) {}
+  int value() const override { return 2 * x_; }
+  int x_;
+};
+SUSHI_REGISTER(Widget, "doubler", "doubles", [](int x) { return std::make_unique<Doubler>(x); });
+
+}  // namespace
+
+TEST_CASE("params: defaults, nesting, bytes suffixes, choices and lists") {
+  const Conf c =
+      parse("name: a\narray: {lanes: 8}\nbuffers: {pb: 2MiB}\nitems: [{size: 64KiB}, {size: 1, cost: 2}]\n");
+  CHECK(c.name == "a");
+  CHECK(c.lanes == 8);
+  CHECK(c.clock == 100.0);
+  CHECK(c.fold);
+  CHECK(c.pb == 2 * 1024 * 1024);
+  CHECK(c.mode == Mode::Slow);
+  REQUIRE(c.items.size() == 2);
+  CHECK(c.items[0].size == 65536);
+  CHECK(c.items[0].cost == 0.5);
+  CHECK(c.items[1].cost == 2);
+  sushi::JsonWriter w;
+  conf_schema().write(w, c);
+  CHECK(w.str() ==
+        "{\"name\":\"a\",\"array\":{\"lanes\":8,\"clock\":100,\"fold\":true},\"buffers\":{\"pb\":2097152},"
+        "\"mode\":\"slow\",\"items\":[{\"size\":65536,\"cost\":0.5},{\"size\":1,\"cost\":2}]}");
+}
+
+TEST_CASE("params: errors name the file, key and what was expected") {
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(parse("array: {lanes: 8}\n"), Contains("t.yaml") && Contains("name"));
+  CHECK_THROWS_WITH(parse("name: a\narray: {lanes: 99}\n"), Contains("array.lanes") && Contains("[1, 64]"));
+  CHECK_THROWS_WITH(parse("name: a\narray: {clock: .nan}\n"), Contains("array.clock"));
+  CHECK_THROWS_WITH(parse("name: a\narray: {clock: 0}\n"), Contains("(0, 1000]"));
+  CHECK_THROWS_WITH(parse("name: a\narray: {lane: 8}\n"), Contains("lane"));
+  CHECK_THROWS_WITH(parse("name: a\nmode: medium\n"), Contains("fast | slow"));
+  CHECK_THROWS_WITH(parse("name: a\nbuffers: {pb: 3}\n"), Contains("buffers.pb") && Contains("even"));
+  CHECK_THROWS_WITH(parse("name: a\nbuffers: {pb: 1XB}\n"), Contains("size in bytes"));
+  CHECK_THROWS_WITH(parse("name: a\nitems: [{cost: 1}]\n"), Contains("size"));
+}
+
+TEST_CASE("params: path validation and describe come from the declaration") {
+  CHECK(conf_schema().check_path("array.lanes").empty());
+  CHECK(conf_schema().check_path("items.1.cost").empty());
+  CHECK_THAT(conf_schema().check_path("array.lane"), Catch::Matchers::Contains("not a parameter of conf"));
+  CHECK_THAT(conf_schema().check_path("items.x.cost"), Catch::Matchers::Contains("INDEX"));
+  const std::string d = conf_schema().describe_text();
+  CHECK_THAT(d, Catch::Matchers::Contains("array.clock") && Catch::Matchers::Contains("unit MHz") &&
+                    Catch::Matchers::Contains("(required)") && Catch::Matchers::Contains("{fast|slow}"));
+  CHECK(sushi::parse_bytes("4 KiB") == 4096);
+  CHECK(sushi::parse_bytes("2GB") == 2000000000);
+  CHECK(!sushi::parse_bytes("-1"));
+  CHECK(!sushi::parse_bytes("99999999999999999999"));
+}
+
+TEST_CASE("registry: self-registered implementations, errors list the known names") {
+  CHECK(sushi::Registry<Widget>::get("doubler", "w")(21)->value() == 42);
+  CHECK_THROWS_WITH(sushi::Registry<Widget>::get("tripler", "f.yaml: key impl"),
+                    Catch::Matchers::Contains("f.yaml: key impl: unknown test_widget 'tripler'") &&
+                        Catch::Matchers::Contains("doubler"));
+  REQUIRE(sushi::ComponentIndex::find("test_widget", "doubler"));
+  CHECK(sushi::ComponentIndex::find("test_widget", "doubler")->doc == "doubles");
+}
