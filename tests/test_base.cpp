@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "base/params.h"
+#include "base/point.h"
 #include "base/registry.h"
 
 namespace {
@@ -116,4 +117,25 @@ TEST_CASE("registry: self-registered implementations, errors list the known name
                         Catch::Matchers::Contains("doubler"));
   REQUIRE(sushi::ComponentIndex::find("test_widget", "doubler"));
   CHECK(sushi::ComponentIndex::find("test_widget", "doubler")->doc == "doubles");
+}
+
+TEST_CASE("point: overrides by dotted path, canonical form and hash") {
+  sushi::Point a = sushi::Point::parse("name: a\narray: {lanes: 8}\nitems: [{size: 1}]\n", "a.yaml");
+  sushi::Point b = sushi::Point::parse("items:\n  - size: 1\narray:\n  lanes: 8\nname: a\n", "b.yaml");
+  CHECK(a.canonical() == b.canonical());
+  CHECK(a.hash() == b.hash());
+  a.apply({sushi::parse_override("conf.array.lanes=32"), sushi::parse_override("conf.items.0.cost=2"),
+           sushi::parse_override("other.x=1")},
+          "conf", conf_schema());
+  CHECK(a.canonical() ==
+        "{\"array\":{\"lanes\":\"32\"},\"items\":[{\"cost\":\"2\",\"size\":\"1\"}],\"name\":\"a\"}");
+  CHECK(a.hash() != b.hash());
+  CHECK(conf_schema().parse(a.view()).lanes == 32);
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(a.apply({sushi::parse_override("conf.array.lane=3")}, "conf", conf_schema()),
+                    Contains("conf.array.lane=3") && Contains("not a parameter of conf"));
+  CHECK_THROWS_WITH(a.set("items.5.size", "1"), Contains("not an index"));
+  CHECK_THROWS_WITH(a.set("array", "1"), Contains("is a section"));
+  CHECK_THROWS_WITH(sushi::parse_override("array.lanes"), Contains("PATH=VALUE"));
+  CHECK_THROWS_WITH(sushi::parse_override("=3"), Contains("PATH=VALUE"));
 }
