@@ -20,7 +20,7 @@ Override parse_override(const std::string& text, const std::string& origin) {
 Point Point::parse(const std::string& yaml_text, const std::string& origin) {
   Point p;
   p.origin_ = origin;
-  p.root_ = YAML::Clone(YamlView::parse(yaml_text, origin).node());
+  p.root_ = YamlView::parse(yaml_text, origin).node();  // not cloned: a clone loses the line numbers
   if (!p.root_.IsMap()) throw InputError(origin + ": expected a mapping");
   return p;
 }
@@ -95,6 +95,20 @@ void canonical_into(JsonWriter& w, const YAML::Node& n) {
 }
 
 }  // namespace
+
+namespace {
+bool has_at(const YAML::Node& node, const std::vector<std::string>& parts, size_t i) {
+  if (i == parts.size()) return true;
+  if (node.IsSequence())
+    return is_index(parts[i]) && std::stoul(parts[i]) < node.size() &&
+           has_at(node[std::stoul(parts[i])], parts, i + 1);
+  return node.IsMap() && node[parts[i]] && has_at(node[parts[i]], parts, i + 1);
+}
+}  // namespace
+
+bool Point::has(const std::string& path) const {
+  return has_at(root_, split(path), 0);
+}
 
 void Point::set(const Override& o) {
   set_at(root_, split(o.path), 0, o);

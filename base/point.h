@@ -21,6 +21,7 @@ struct Override {
 // Parses "a.b.c=value"; InputError naming `origin` when malformed.
 Override parse_override(const std::string& text, const std::string& origin = "--set");
 
+// Copies share one tree (YAML::Node semantics): set() on a copy changes both.
 class Point {
  public:
   Point() = default;
@@ -36,6 +37,7 @@ class Point {
   void apply(const std::vector<Override>& overrides, const std::string& prefix,
              const ParamSchemaBase& schema);
 
+  bool has(const std::string& path) const;  // a value (scalar, map or list) exists at `path`
   YamlView view() const { return YamlView(root_, origin_); }
   const std::string& origin() const { return origin_; }
   std::string canonical() const;  // one line of JSON

@@ -136,10 +136,20 @@ void CsvTable::add_row(std::vector<std::string> cells) {
   rows_.push_back(std::move(cells));
 }
 
+const Stat* StatSet::find(const std::string& name) const {
+  for (const Stat& s : stats_)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 void CsvTable::add_row(const std::string& first, const StatSet& stats) {
   std::vector<std::string> cells{first};
-  for (const Stat& s : stats.stats())
-    cells.push_back(s.unit == Unit::Count ? std::to_string(int64_t(s.value)) : csv_number(s.value));
+  for (size_t i = 1; i < columns_.size(); ++i) {
+    const Stat* s = stats.find(columns_[i]);
+    cells.push_back(!s                       ? ""
+                    : s->unit == Unit::Count ? std::to_string(int64_t(s->value))
+                                             : csv_number(s->value));
+  }
   add_row(std::move(cells));
 }
 

@@ -29,6 +29,7 @@ class StatSet {
   StatSet& add(const std::string& name, double value, Unit unit, Unit written_as = Unit::None);
   StatSet& count(const std::string& name, int64_t value) { return add(name, double(value), Unit::Count); }
   const std::vector<Stat>& stats() const { return stats_; }
+  const Stat* find(const std::string& name) const;
   // Every statistic as a JSON field of the object being written.
   void write_fields(JsonWriter& w) const;
 
@@ -44,7 +45,8 @@ class CsvTable {
   explicit CsvTable(std::vector<std::string> columns) : columns_(std::move(columns)) {}
   // Cells are given already formatted (csv_number for numbers); a row must have one cell per column.
   void add_row(std::vector<std::string> cells);
-  void add_row(const std::string& first, const StatSet& stats);  // a label, then the stats in order
+  // A label in the first column, then the statistic each other column names (empty when absent).
+  void add_row(const std::string& first, const StatSet& stats);
   size_t rows() const { return rows_.size(); }
   // "# <provenance>" first, then the header and the rows; CSV readers of the project skip '#' lines.
   std::string str(const Provenance& provenance) const;
