@@ -1,6 +1,9 @@
-// base/: the registry and typed parameters.
+// base/: the registry, typed parameters, Points and the content cache.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
+#include "base/content_cache.h"
 #include "base/params.h"
 #include "base/point.h"
 #include "base/registry.h"
@@ -138,4 +141,27 @@ TEST_CASE("point: overrides by dotted path, canonical form and hash") {
   CHECK_THROWS_WITH(a.set("array", "1"), Contains("is a section"));
   CHECK_THROWS_WITH(sushi::parse_override("array.lanes"), Contains("PATH=VALUE"));
   CHECK_THROWS_WITH(sushi::parse_override("=3"), Contains("PATH=VALUE"));
+}
+
+TEST_CASE("content cache: one computation per key across threads, failures not cached") {
+  sushi::ContentCache<int> cache;
+  std::atomic<int> computed{0};
+  std::atomic<int> wrong{0};  // Catch2 assertions are not thread-safe: count in the threads, check after
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        if (*cache.get("k" + std::to_string(i % 5), [&] {
+              ++computed;
+              return i % 5;
+            }) != i % 5)
+          ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+  CHECK(computed == 5);
+  CHECK(cache.misses() == 5);
+  CHECK(cache.hits() == 195);
+  CHECK_THROWS(cache.get("bad", []() -> int { throw std::runtime_error("no"); }));
+  CHECK(*cache.get("bad", [] { return 7; }) == 7);
 }
