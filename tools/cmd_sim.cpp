@@ -200,6 +200,84 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+struct BenchRow {
+  std::string space;
+  int64_t cycles = 0;
+  double wall_s = 0, cycles_per_s = 0;
+};
+const char* const kBenchSpaces[] = {"ofa_resnet50", "ofa_mbv3"};
+
+Subnet bench_subnet(const SupernetSpace& space) {
+  Subnet s = space.max_subnet();
+  s.resolution = 224;
+  return s;
+}
+
+// Cycle model: wall time of one timing-only query of each max subnet at 224 (median of `repeat`).
+std::vector<BenchRow> bench_cycle(const sim::AccelConfig& accel, int repeat) {
+  using clock = std::chrono::steady_clock;
+  std::vector<BenchRow> rows;
+  for (const char* name : kBenchSpaces) {
+    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+    const Subnet s = bench_subnet(space);
+    std::vector<double> walls;
+    int64_t cycles = 0;
+    for (int i = 0; i < repeat; ++i) {
+      const auto t0 = clock::now();
+      cycles = sim::simulate(accel, space, s, space.empty_subgraph(), "cycle").cycles;
+      walls.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    }
+    BenchRow row{name, cycles, median(walls), 0};
+    row.cycles_per_s = double(cycles) / row.wall_s;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Analytic: per-layer evaluations of both max subnets, planned and evaluated from scratch each time; returns
+// the median rate and sets `evals` to the evaluations of one repeat.
+double bench_analytic(const sim::AccelConfig& accel, int repeat, int64_t& evals) {
+  using clock = std::chrono::steady_clock;
+  std::vector<std::vector<Layer>> nets;
+  for (const char* name : kBenchSpaces) {
+    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+    nets.push_back(space.layers(bench_subnet(space), 224));
+  }
+  const WeightSlice none;
+  std::vector<double> rates;
+  int64_t sink = 0;
+  for (int i = 0; i < repeat; ++i) {
+    int64_t n = 0;
+    const auto t0 = clock::now();
+    double elapsed = 0;
+    do {
+      for (const auto& net : nets)
+        for (const Layer& l : net) {
+          sink += sim::analytic_layer(accel, l, none).cycles;
+          ++n;
+        }
+      elapsed = std::chrono::duration<double>(clock::now() - t0).count();
+    } while (elapsed < 0.2);
+    rates.push_back(double(n) / elapsed);
+    evals = n;
+  }
+  if (sink == 42) std::cerr << "";  // keep the loop observable
+  return median(rates);
+}
+
+void print_bench(const std::vector<BenchRow>& rows, double analytic_rate, int repeat) {
+  char buf[256];
+  for (const BenchRow& r : rows) {
+    std::snprintf(buf, sizeof buf,
+                  "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
+                  r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
+    out() << buf;
+  }
+  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate,
+                repeat);
+  out() << buf;
+}
+
 int bench_sim(const std::vector<std::string>& args) {
   po::options_description o("bench sim options");
   std::string accel_file;
@@ -212,34 +290,22 @@ int bench_sim(const std::vector<std::string>& args) {
   if (repeat < 1 || repeat > 1000)
     throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
-  using clock = std::chrono::steady_clock;
+  const std::vector<BenchRow> rows = bench_cycle(accel, repeat);
+  int64_t evals = 0;
+  const double analytic_rate = bench_analytic(accel, repeat, evals);
+  if (!vm.count("json")) {
+    print_bench(rows, analytic_rate, repeat);
+    return 0;
+  }
   JsonWriter j;
   j.begin_object()
       .field("accel", accel.name)
       .field("accel_hash", accel.hash)
-      .field("git_commit", git_commit());
-  j.field("repeat", repeat).key("cycle_model").begin_array();
-  struct Row {
-    std::string space;
-    int64_t cycles = 0;
-    double wall_s = 0, cycles_per_s = 0;
-  };
-  std::vector<Row> rows;
-  const char* spaces[] = {"ofa_resnet50", "ofa_mbv3"};
-  for (const char* name : spaces) {
-    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
-    Subnet s = space.max_subnet();
-    s.resolution = 224;
-    std::vector<double> walls;
-    int64_t cycles = 0;
-    for (int i = 0; i < repeat; ++i) {
-      const auto t0 = clock::now();
-      cycles = sim::simulate(accel, space, s, space.empty_subgraph(), "cycle").cycles;
-      walls.push_back(std::chrono::duration<double>(clock::now() - t0).count());
-    }
-    Row row{name, cycles, median(walls), 0};
-    row.cycles_per_s = double(cycles) / row.wall_s;
-    rows.push_back(row);
+      .field("git_commit", git_commit())
+      .field("repeat", repeat)
+      .key("cycle_model")
+      .begin_array();
+  for (const BenchRow& row : rows)
     j.begin_object()
         .field("supernet", row.space)
         .field("subnet", "max@224")
@@ -247,59 +313,14 @@ int bench_sim(const std::vector<std::string>& args) {
         .field("wall_s_median", row.wall_s)
         .field("simulated_cycles_per_s", row.cycles_per_s)
         .end_object();
-  }
-  j.end_array();
-  // Analytic: per-layer evaluations of both max subnets, planned and evaluated from scratch each time.
-  std::vector<double> rates;
-  int64_t evals = 0;
-  {
-    std::vector<std::vector<Layer>> nets;
-    for (const char* name : spaces) {
-      const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
-      Subnet s = space.max_subnet();
-      s.resolution = 224;
-      nets.push_back(space.layers(s, 224));
-    }
-    const WeightSlice none;
-    int64_t sink = 0;
-    for (int i = 0; i < repeat; ++i) {
-      int64_t n = 0;
-      const auto t0 = clock::now();
-      double elapsed = 0;
-      do {
-        for (const auto& net : nets)
-          for (const Layer& l : net) {
-            sink += sim::analytic_layer(accel, l, none).cycles;
-            ++n;
-          }
-        elapsed = std::chrono::duration<double>(clock::now() - t0).count();
-      } while (elapsed < 0.2);
-      rates.push_back(double(n) / elapsed);
-      evals = n;
-    }
-    if (sink == 42) std::cerr << "";  // keep the loop observable
-  }
-  const double analytic_rate = median(rates);
-  j.key("analytic")
+  j.end_array()
+      .key("analytic")
       .begin_object()
       .field("layer_evaluations_per_s_median", analytic_rate)
       .field("evaluations_per_repeat", evals)
       .end_object()
       .end_object();
-  if (vm.count("json")) {
-    out() << j.str() << "\n";
-    return 0;
-  }
-  char buf[256];
-  for (const Row& r : rows) {
-    std::snprintf(buf, sizeof buf,
-                  "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
-                  r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
-    out() << buf;
-  }
-  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate,
-                repeat);
-  out() << buf;
+  out() << j.str() << "\n";
   return 0;
 }
 
