@@ -21,14 +21,16 @@ void check_cache(const AccelConfig& accel, const SupernetSpace& space, const Sub
                      std::to_string(accel.pb_bytes) + " bytes); cut it with fit_to_pb / --cache");
 }
 
-// One model per (name, config file, config hash), alive for the process: a SystemC kernel cannot be
-// torn down and rebuilt cheaply, and co-simulation finds its kernel here. Never destroyed (static
-// destruction order would tear kernels down after SystemC's own globals).
+// One model per (name, config file, canonical config), alive for the process: a SystemC kernel is not
+// rebuilt per query, and co-simulation finds its kernel here. Keyed by the canonical form, so a config
+// changed in memory (an override) gets its own model. Never destroyed (static destruction order would tear
+// kernels down after SystemC's own globals).
 AccelModel& cached_model(const std::string& name, const AccelConfig& accel) {
   static std::mutex lock;
   static auto* models = new std::map<std::tuple<std::string, std::string, std::string>, AccelModel*>();
+  const std::tuple<std::string, std::string, std::string> key{name, accel.file, canonical_json(accel)};
   const std::lock_guard<std::mutex> hold(lock);
-  AccelModel*& m = (*models)[{name, accel.file, accel.hash}];
+  AccelModel*& m = (*models)[key];
   if (!m) m = make_accel_model(name, accel).release();
   return *m;
 }

@@ -530,6 +530,13 @@ TEST_CASE("sim cycle: two cycle models with different configs live and run in on
   }
   sim::AccelJob j2b = job(cloud);
   CHECK(m2->run(j2b).cycles == b.cycles);
+  // A config changed in memory (same file and hash) is a different accelerator to simulate().
+  AccelConfig slow = z;
+  slow.dram_latency_ns = 900;
+  sim::AccelJob js = job(slow);
+  const int64_t slow_cycles = sim::make_accel_model("cycle", slow)->run(js).cycles;
+  CHECK(slow_cycles > a.cycles);
+  CHECK(sim::simulate(slow, tiny, s, tiny.empty_subgraph(), "cycle").cycles == slow_cycles);
 }
 
 TEST_CASE("sim cycle: co-simulation runs a host task beside the accelerator in simulated time",
