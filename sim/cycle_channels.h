@@ -13,6 +13,9 @@
 #include "sim/datapath.h"
 
 namespace sushi::sim::cycle {
+// Internal linkage: these headers are included by sim/cycle_model.cpp only, and the compiler then sees every
+// use of the channel types (it devirtualizes the fifo calls of the DMA-DRAM path).
+namespace {
 
 // Simulation time runs at 1 ns per accelerator cycle (VCD timestamps read as cycles; resolution 1 ps).
 inline int64_t now_cycles() {
@@ -113,17 +116,19 @@ class SramBuffer : public sc_core::sc_module, public buffer_if {
 };
 
 // One DRAM request: one or two address ranges moved as one transfer (bursts counted on the total). Reads
-// deliver their bytes to `local` (the target buffer's storage; null in timing-only mode); writes carry them.
+// deliver their bytes to `local` (the target buffer's storage); writes carry theirs in `data` (a copy the
+// DMA took when it issued the write). Both are null in timing-only mode. `t` points into the DMA's program
+// of the current layer, which outlives every request of the layer.
 struct DramRequest {
-  Transfer t;
-  bool write = false;
+  const Transfer* t = nullptr;
   int64_t issue_cycle = 0;
   uint8_t* local = nullptr;
-  std::shared_ptr<const std::vector<uint8_t>> data;
+  const uint8_t* data = nullptr;
   progress_if* done = nullptr;  // the completion channel the requester waits on
+  bool write = false;
 };
 inline std::ostream& operator<<(std::ostream& os, const DramRequest& r) {
-  return os << (r.write ? "W " : "R ") << r.t.bytes << "B @" << r.t.addr[0];
+  return os << (r.write ? "W " : "R ") << r.t->bytes << "B @" << r.t->addr[0];
 }
 
 // The host's and the controller's untimed access to the memory image (the testbench back door, and
@@ -142,6 +147,7 @@ inline std::ostream& operator<<(std::ostream& os, const JobCommand& c) {
   return os << c.layers << " layers";
 }
 
+}  // namespace
 }  // namespace sushi::sim::cycle
 
 namespace sushi::sim {

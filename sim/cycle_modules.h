@@ -12,6 +12,9 @@
 #include "sim/cycle_channels.h"
 
 namespace sushi::sim::cycle {
+// Internal linkage: these headers are included by sim/cycle_model.cpp only, and the compiler then sees every
+// use of the channel types (it devirtualizes the fifo calls of the DMA-DRAM path).
+namespace {
 
 // SUSHI_SIM_DEBUG=1 logs every DRAM transfer and K-tile end to stderr (to calibrate the analytic model).
 inline const bool debug_log = std::getenv("SUSHI_SIM_DEBUG") != nullptr;
@@ -40,12 +43,12 @@ class Dram : public sc_core::sc_module, public memory_if {
  private:
   void move_data(const DramRequest& r) {
     int64_t at = 0;
-    for (int s = 0; s < r.t.segments; ++s) {
+    for (int s = 0; s < r.t->segments; ++s) {
       if (r.write)
-        load(r.t.addr[s], r.data->data() + at, r.t.len[s]);
+        load(r.t->addr[s], r.data + at, r.t->len[s]);
       else
-        dump(r.t.addr[s], r.local + at, r.t.len[s]);
-      at += r.t.len[s];
+        dump(r.t->addr[s], r.local + at, r.t->len[s]);
+      at += r.t->len[s];
     }
   }
   void serve() {
@@ -54,12 +57,12 @@ class Dram : public sc_core::sc_module, public memory_if {
       const int64_t start = std::max(now_cycles(), r.issue_cycle + accel_.dram_latency_cycles());
       wait_cycles(start - now_cycles());
       busy.write(true);
-      wait_cycles(accel_.dram_data_cycles(r.t.bytes));
+      wait_cycles(accel_.dram_data_cycles(r.t->bytes));
       busy.write(false);
       if (r.local || r.data) move_data(r);
       if (debug_log)
-        std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.t.stream),
-                     (long long)r.t.bytes, (long long)r.issue_cycle, (long long)start,
+        std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.t->stream),
+                     (long long)r.t->bytes, (long long)r.issue_cycle, (long long)start,
                      (long long)now_cycles());
       r.done->advance();
     }
@@ -88,20 +91,22 @@ class Dma : public sc_core::sc_module {
   progress_if* done_of(Stream s) {
     return s == Stream::Weights ? w_loaded[0] : s == Stream::ActIn ? a_loaded[0] : o_drained[0];
   }
-  void issue(const Transfer& t, bool functional) {
+  void issue(size_t step, bool functional) {
+    const Transfer& t = program_[step].t;
     if (t.bytes == 0) {
       done_of(t.stream)->advance();  // nothing to move (e.g. a weight tile the PB holds entirely)
       return;
     }
     bytes[int(t.stream)] += t.bytes;
     DramRequest r;
-    r.t = t;
+    r.t = &t;
     r.write = t.stream == Stream::ActOut;
     r.issue_cycle = now_cycles();
     r.done = done_of(t.stream);
-    if (functional && r.write) {
+    if (functional && r.write) {  // the write's data, as it leaves the output buffer
       const uint8_t* src = act_out->bytes(t.local, t.bytes);
-      r.data = std::make_shared<const std::vector<uint8_t>>(src, src + t.bytes);
+      payloads_[step].assign(src, src + t.bytes);
+      r.data = payloads_[step].data();
     } else if (functional) {
       r.local = (t.stream == Stream::Weights ? wbuf : act_in)->bytes(t.local, t.bytes);
     }
@@ -127,14 +132,16 @@ class Dma : public sc_core::sc_module {
       bus->wait_started(layer);
       const LayerWork& w = bus->current();
       dma_program(accel_, *w.regs, *w.plan, program_);
-      for (const DmaStep& s : program_) {
-        wait_for(s);
-        issue(s.t, w.functional);
+      if (w.functional) payloads_.resize(program_.size());
+      for (size_t s = 0; s < program_.size(); ++s) {
+        wait_for(program_[s]);
+        issue(s, w.functional);
       }
     }
   }
   const AccelConfig& accel_;
   std::vector<DmaStep> program_;
+  std::vector<std::vector<uint8_t>> payloads_;  // functional mode: write data per step
 };
 
 // A compute unit: the array (conv-like layers) or the post-processing unit (pools, Add, SE scale). Both run
@@ -229,4 +236,5 @@ class ComputeUnit : public sc_core::sc_module {
   std::vector<int64_t> ktile_done_at_;
 };
 
+}  // namespace
 }  // namespace sushi::sim::cycle
