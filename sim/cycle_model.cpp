@@ -323,6 +323,8 @@ void CycleModel::trace_to(const std::string& path) {
   const KernelScope scope(kernel_.get());
   std::string base = path;
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+  // SystemC prints its info messages (e.g. the trace's timescale) on stdout, which carries --json output.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   trace_ = sc_core::sc_create_vcd_trace_file(base.c_str());
   trace_->set_time_unit(1, sc_core::SC_NS);
   cycle::Accelerator& a = top_->accel;
