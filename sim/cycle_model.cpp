@@ -2,7 +2,9 @@
 // module, the top that joins them to the DRAM module, and the model object that owns one SystemC kernel.
 #include "sim/cycle_model.h"
 
+#include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "base/errors.h"
 #include "base/registry.h"
@@ -263,7 +265,13 @@ std::mutex& kernel_lock() {
 }
 
 class CycleModel;
-CycleModel* host_model = nullptr;  // the model whose host task is running (co-simulation)
+// The model whose host task is running (co-simulation), and the thread that runs it (SystemC's coroutines
+// run on the thread that called sc_start). Other threads wait for the kernel lock instead.
+std::atomic<CycleModel*> host_model{nullptr};
+std::atomic<std::thread::id> host_thread{};
+CycleModel* current_host_task() {
+  return std::this_thread::get_id() == host_thread.load() ? host_model.load() : nullptr;
+}
 
 // Makes `k` SystemC's current context for the scope's lifetime.
 class KernelScope {
@@ -309,6 +317,8 @@ class CycleModel : public AccelModel {
     trace_ = nullptr;
   }
   std::vector<LayerPlan> plan_all(const AccelJob& job, std::vector<Layer>& layers) const;
+  RunResult run_job(AccelJob& job, const std::vector<LayerPlan>& plans, const std::vector<Layer>& layers,
+                    bool start);
 
   AccelConfig accel_;
   std::unique_ptr<sc_core::sc_simcontext> kernel_;
@@ -366,16 +376,26 @@ RunResult CycleModel::run(AccelJob& job) {
   std::vector<Layer> layers;
   const std::vector<LayerPlan> plans = plan_all(job, layers);  // InputErrors before the kernel runs
   if (job.regs.empty()) return sum_layers(accel_, {});
+  CycleModel* const task_model = current_host_task();
+  if (task_model == this) return run_job(job, plans, layers, false);  // inside our own co-simulation task
+  if (task_model)  // would switch kernels in the middle of a simulation
+    throw std::logic_error("a co-simulation task can only run jobs on its own cycle model");
+  const std::lock_guard<std::mutex> hold(kernel_lock());  // the whole run: the model's state is shared
+  const KernelScope scope(kernel_.get());
+  return run_job(job, plans, layers, true);
+}
+
+// Runs the job on the host (started as its task when `start`, else from inside a running task) and reads
+// the accelerator's per-layer statistics.
+RunResult CycleModel::run_job(AccelJob& job, const std::vector<LayerPlan>& plans,
+                              const std::vector<Layer>& layers, bool start) {
   if (job.functional()) top_->accel.allocate();
   top_->accel.stats.clear();
-  if (host_model == this) {
-    top_->host.run_job(job);  // inside our own co-simulation task: the job runs in simulated time
-  } else {
-    if (host_model) throw std::logic_error("a co-simulation task can only run jobs on its own cycle model");
-    const std::lock_guard<std::mutex> hold(kernel_lock());
-    const KernelScope scope(kernel_.get());
+  if (start) {
     start_host([&] { top_->host.run_job(job); });
     close_trace();
+  } else {
+    top_->host.run_job(job);  // the job runs in simulated time, beside the task
   }
   std::vector<LayerResult> results(plans.size());
   for (size_t i = 0; i < plans.size(); ++i) {
@@ -391,12 +411,18 @@ RunResult CycleModel::run(AccelJob& job) {
 }
 
 void CycleModel::run_in_kernel(const std::function<void()>& task) {
-  if (host_model) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
+  if (current_host_task()) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
   const std::lock_guard<std::mutex> hold(kernel_lock());
   const KernelScope scope(kernel_.get());
   struct Active {
-    explicit Active(CycleModel* m) { host_model = m; }
-    ~Active() { host_model = nullptr; }
+    explicit Active(CycleModel* m) {
+      host_thread = std::this_thread::get_id();
+      host_model = m;
+    }
+    ~Active() {
+      host_model = nullptr;
+      host_thread = std::thread::id{};
+    }
   } active(this);
   start_host(task);
 }
@@ -413,7 +439,7 @@ std::unique_ptr<AccelModel> make_cycle_model(const AccelConfig& accel) {
 }
 
 void kernel_wait_cycles(int64_t cycles) {
-  if (!host_model) throw std::logic_error("kernel_wait_cycles: only inside run_in_kernel");
+  if (!current_host_task()) throw std::logic_error("kernel_wait_cycles: only inside run_in_kernel");
   cycle::wait_cycles(cycles);
 }
 

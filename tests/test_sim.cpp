@@ -11,6 +11,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "base/errors.h"
 #include "base/json.h"
@@ -537,6 +538,30 @@ TEST_CASE("sim cycle: two cycle models with different configs live and run in on
   const int64_t slow_cycles = sim::make_accel_model("cycle", slow)->run(js).cycles;
   CHECK(slow_cycles > a.cycles);
   CHECK(sim::simulate(slow, tiny, s, tiny.empty_subgraph(), "cycle").cycles == slow_cycles);
+}
+
+TEST_CASE("sim cycle: runs from several threads serialize on the kernel lock and give the same answers",
+          "[sim][cycle]") {
+  const SupernetSpace tiny = space("fmnist_tiny");
+  const Subnet s = tiny.max_subnet();
+  std::vector<AccelConfig> accels;
+  for (const char* a : kAccels) accels.push_back(accel(a));
+  std::vector<int64_t> alone, threaded(accels.size() * 4, 0);
+  for (const AccelConfig& a : accels)
+    alone.push_back(sim::simulate(a, tiny, s, tiny.empty_subgraph(), "cycle").cycles);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < threaded.size(); ++t)
+    threads.emplace_back([&, t] {
+      const AccelConfig& a = accels[t % accels.size()];
+      threaded[t] = sim::simulate(a, tiny, s, tiny.empty_subgraph(), t % 2 ? "cycle" : "analytic").cycles;
+    });
+  for (std::thread& th : threads) th.join();
+  for (size_t t = 0; t < threaded.size(); t += 2) {
+    INFO("thread " << t);
+    CHECK(threaded[t + 1] == alone[(t + 1) % accels.size()]);
+    CHECK(threaded[t] ==
+          sim::simulate(accels[t % accels.size()], tiny, s, tiny.empty_subgraph(), "analytic").cycles);
+  }
 }
 
 TEST_CASE("sim cycle: co-simulation runs a host task beside the accelerator in simulated time",
