@@ -26,12 +26,21 @@ void check_cache(const AccelConfig& accel, const SupernetSpace& space, const Sub
 // changed in memory (an override) gets its own model. Never destroyed (static destruction order would tear
 // kernels down after SystemC's own globals).
 AccelModel& cached_model(const std::string& name, const AccelConfig& accel) {
+  using Key = std::tuple<std::string, std::string, std::string>;
   static std::mutex lock;
-  static auto* models = new std::map<std::tuple<std::string, std::string, std::string>, AccelModel*>();
-  const std::tuple<std::string, std::string, std::string> key{name, accel.file, canonical_json(accel)};
+  static auto* models = new std::map<Key, AccelModel*>();
+  const Key key{name, accel.file, canonical_json(accel)};
+  {
+    const std::lock_guard<std::mutex> hold(lock);
+    auto it = models->find(key);
+    if (it != models->end()) return *it->second;
+  }
+  // Built outside the lock: a SystemC model takes the kernel lock, which a running co-simulation holds while
+  // its task looks models up here.
+  std::unique_ptr<AccelModel> fresh = make_accel_model(name, accel);
   const std::lock_guard<std::mutex> hold(lock);
   AccelModel*& m = (*models)[key];
-  if (!m) m = make_accel_model(name, accel).release();
+  if (!m) m = fresh.release();
   return *m;
 }
 
