@@ -149,7 +149,7 @@ std::vector<Platform> load_platforms(ExperimentSpec& spec, const ExperimentOverr
   const AccuracyTable acc = AccuracyTable::load_jsonl(spec.accuracy_table, *space);
   for (const std::string& file : spec.accelerators) {
     Platform p;
-    p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
+    p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file, spec.accel_overrides));
     if (!ov.platform.empty() && ov.platform != p.accel->name) continue;
     spec.provenance.add_input("accel", file, p.accel->hash);
     p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
