@@ -221,7 +221,7 @@ TEST_CASE("the MobileNetV3 family reproduces MobileNetV3-Large's published param
 TEST_CASE("weight slices of intersect(a, b) lie inside both a and b", "[models]") {
   for (const char* name : kSpaces) {
     const auto space = SupernetSpace::load(space_path(name));
-    std::mt19937_64 rng(42);
+    Rng rng(42);
     for (int trial = 0; trial < 60; ++trial) {
       const Subnet a = space.random_subnet(rng), b = space.random_subnet(rng);
       const Subnet i = space.intersect(a, b);
@@ -249,7 +249,7 @@ TEST_CASE("weight slices of intersect(a, b) lie inside both a and b", "[models]"
 TEST_CASE("shared_bytes(s, s) == bytes(s) and partial SubGraphs respect the budget", "[models]") {
   for (const char* name : kSpaces) {
     const auto space = SupernetSpace::load(space_path(name));
-    std::mt19937_64 rng(7);
+    Rng rng(7);
     for (int trial = 0; trial < 30; ++trial) {
       const Subnet s = space.random_subnet(rng);
       const int64_t bytes = space.bytes(s);

@@ -51,7 +51,7 @@ TEST_CASE("a subnet's forward on the supernet equals the forward of its extracte
   for (const char* name : {"fmnist_tiny", "ofa_mbv3", "ofa_resnet50"}) {
     const SupernetSpace space = space_of(name);
     Checkpoint supernet = make_random_supernet(space, 42);
-    std::mt19937_64 rng(9);
+    Rng rng(9);
     Subnet s = space.random_subnet(rng);
     if (space.name() == "ofa_resnet50") s.resolution = 128;  // keep the test fast
     const int r = s.resolution == 224 ? 128 : s.resolution;
@@ -114,7 +114,7 @@ void check_int8_tracks_fp32(const std::string& name, int subnets, int resolution
   const SupernetSpace space = space_of(name);
   const Checkpoint supernet = make_random_supernet(space, 100);
   std::vector<double> cosines, between_images;
-  std::mt19937_64 rng(2024);
+  Rng rng(2024);
   for (int i = 0; i < subnets; ++i) {
     Subnet s = i == 0 ? space.max_subnet() : i == 1 ? space.min_subnet() : space.random_subnet(rng);
     s.resolution = resolution;
@@ -162,7 +162,7 @@ TEST_CASE("int8 forward of ofa_mbv3 random-weight subnets at 128 tracks fp32 (co
 TEST_CASE("make_random_qnetwork is deterministic and int8 results do not depend on threads",
           "[numerics][int8]") {
   const SupernetSpace space = space_of("fmnist_tiny");
-  std::mt19937_64 rng(4);
+  Rng rng(4);
   const Subnet s = space.random_subnet(rng);
   const QNetwork a = make_random_qnetwork(space, s, 17), b = make_random_qnetwork(space, s, 17);
   REQUIRE(a.ops.size() == space.layers(s).size());

@@ -7,7 +7,6 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include "base/errors.h"
@@ -153,7 +152,7 @@ TEST_CASE("sim: analytic is within 2% of the cycle model on every layer of the m
     const AccelConfig acc = accel(a);
     for (const char* sp : kSpaces) {
       const SupernetSpace space_ = space(sp);
-      std::mt19937_64 rng(7);
+      Rng rng(7);
       const Subnet random = space_.random_subnet(rng);
       for (const Subnet& s : {space_.max_subnet(), space_.min_subnet(), random}) {
         for (const SubGraph& g :
@@ -183,7 +182,7 @@ TEST_CASE("sim: SGS removes exactly the shared bytes from off-chip weight traffi
     const AccelConfig acc = accel(a);
     for (const char* sp : kSpaces) {
       const SupernetSpace space_ = space(sp);
-      std::mt19937_64 rng(11);
+      Rng rng(11);
       const Subnet s = space_.random_subnet(rng);
       const sim::RunResult none = sim::simulate(acc, space_, s, space_.empty_subgraph(), Fidelity::Analytic);
       CHECK(none.pb_hit_bytes == 0);
@@ -256,7 +255,7 @@ TEST_CASE("sim: analytic_layer matches the analytic run layer by layer", "[sim]"
 namespace {
 
 // A random conv-like or vector layer with consistent shapes (what SupernetSpace::layers() would produce).
-Layer random_layer(std::mt19937_64& rng) {
+Layer random_layer(Rng& rng) {
   auto pick = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
   const LayerKind kinds[] = {LayerKind::Conv, LayerKind::Pointwise, LayerKind::Depthwise,
                              LayerKind::FC,   LayerKind::SEReduce,  LayerKind::SEExpand,
@@ -304,7 +303,7 @@ TEST_CASE("sim functional: the cycle model's int8 outputs equal the reference on
   streaming.replace(streaming.find("act_in_bytes: 1048576"), 21, "act_in_bytes: 2048");
   for (const AccelConfig& acc : {accel("zcu104_sushi"), AccelConfig::parse(odd, "odd.yaml"),
                                  AccelConfig::parse(streaming, "stream.yaml")}) {
-    std::mt19937_64 rng(2024);
+    Rng rng(2024);
     std::vector<QOp> ops;
     std::vector<QTensor> inputs, inputs2;
     for (int i = 0; i < 150; ++i) {

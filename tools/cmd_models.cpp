@@ -1,7 +1,6 @@
 // `sushi info` and `sushi subnets`: inspect a supernet space.
 #include <cstdio>
 #include <iostream>
-#include <random>
 
 #include "base/json.h"
 #include "base/provenance.h"
@@ -125,7 +124,7 @@ int subnets(const std::vector<std::string>& args) {
   if (count < 0 || count > 10000000)
     throw InputError("--count " + std::to_string(count) + ": expected 0..10000000");
   const SupernetSpace space = SupernetSpace::load(supernet);
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   const auto total = space.count();
   if (vm.count("json")) {
     JsonWriter j;

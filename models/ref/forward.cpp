@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <set>
 #include <stdexcept>
 
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/random.h"
 
 namespace sushi {
 
@@ -19,18 +19,14 @@ bool has_conv_weights(LayerKind k) {
          k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
 }
 
-// Portable normal deviates (Box-Muller on mt19937_64 bits), so a seed means the same weights everywhere.
+// Portable normal deviates (base/random.h), so a seed means the same weights everywhere.
 class Normal {
  public:
   explicit Normal(uint64_t seed) : rng_(seed) {}
-  double uniform() { return double(rng_() >> 11) * 0x1.0p-53; }
-  double operator()() {
-    const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
+  double operator()() { return rng_.normal(); }
 
  private:
-  std::mt19937_64 rng_;
+  Rng rng_;
 };
 
 // Batch-norm gain of a residual branch's last layer in random supernets (see make_random_supernet).

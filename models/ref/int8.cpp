@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <stdexcept>
 
+#include "base/random.h"
 #include "models/ref/kernels.h"
 
 namespace sushi {
@@ -418,9 +418,9 @@ QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, 
 }
 
 QOp make_random_qop(const Layer& layer, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * double(rng() >> 11) * 0x1.0p-53; };
-  auto integer = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
+  Rng rng(seed);
+  auto uniform = [&](double lo, double hi) { return rng.uniform(lo, hi); };
+  auto integer = [&](int lo, int hi) { return int(rng.uniform_int(lo, hi)); };
   QOp op;
   op.layer = layer;
   op.in_scale = float(uniform(0.01, 0.1));
@@ -464,7 +464,7 @@ QOp make_random_qop(const Layer& layer, uint64_t seed) {
 }
 
 QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale, int32_t zero_point) {
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   QTensor t;
   t.c = c;
   t.h = h;
@@ -472,7 +472,7 @@ QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale, int
   t.scale = scale;
   t.zero_point = zero_point;
   t.data.resize(size_t(c) * h * w);
-  for (int8_t& v : t.data) v = int8_t(int(rng() % 256) - 128);
+  for (int8_t& v : t.data) v = int8_t(rng.uniform_int(-128, 127));
   return t;
 }
 

@@ -240,10 +240,10 @@ Subnet SupernetSpace::min_subnet() const {
   return canonical(s);
 }
 
-Subnet SupernetSpace::random_subnet(std::mt19937_64& rng) const {
+Subnet SupernetSpace::random_subnet(Rng& rng) const {
   const ElasticSpec& e = elastic();
   auto pick = [&rng](const auto& choices) {
-    return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+    return choices[size_t(rng.uniform_int(uint64_t(choices.size())))];
   };
   Subnet s;
   s.resolution = pick(e.resolutions);
@@ -390,7 +390,7 @@ Subnet SupernetSpace::parse_subnet(const std::string& spec) const {
     }
     if (used == 0 || used != seed_text.size())
       throw InputError("subnet '" + spec + "': expected random:SEED with a non-negative integer seed");
-    std::mt19937_64 rng(seed);
+    Rng rng(seed);
     return random_subnet(rng);
   }
   if (!spec.empty() && spec.front() == '{') return from_json(YamlView::parse(spec, "subnet JSON"));
