@@ -9,14 +9,14 @@
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/random.h"
+#include "models/ref/op_table.h"
 
 namespace sushi {
 
 namespace {
 
 bool has_conv_weights(LayerKind k) {
-  return k == LayerKind::Conv || k == LayerKind::Depthwise || k == LayerKind::Pointwise ||
-         k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
+  return op_properties(k).weights;
 }
 
 // Portable normal deviates (base/random.h), so a seed means the same weights everywhere.
@@ -190,37 +190,15 @@ ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers
     };
     std::vector<Tensor>& ys = res.outputs[li];
     ys.resize(n_images);
+    const LayerOp& op = layer_op(l.kind);
     ResolvedLayer r;
     if (has_conv_weights(l.kind)) r = resolve_layer(w, l, opt.subnet_key);
     for (size_t n = 0; n < n_images; ++n) {
       const Tensor& a = operand(l.input, n);
       if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w)
         throw std::logic_error("layer '" + l.name + "': input shape differs from the layer list");
-      switch (l.kind) {
-        case LayerKind::Conv:
-        case LayerKind::Depthwise:
-        case LayerKind::Pointwise:
-        case LayerKind::FC:
-        case LayerKind::SEReduce:
-        case LayerKind::SEExpand:
-          ys[n] = conv2d(a, r.weights, r.bias, {l.stride, l.pad, l.groups});
-          break;
-        case LayerKind::GlobalPool:
-          ys[n] = global_avg_pool(a);
-          break;
-        case LayerKind::MaxPool:
-          ys[n] = max_pool(a, l.kernel, l.stride, l.pad);
-          break;
-        case LayerKind::AvgPool:
-          ys[n] = avg_pool(a, l.kernel, l.stride, l.pad, true);
-          break;
-        case LayerKind::Add:
-          ys[n] = add(a, operand(l.input2, n));
-          break;
-        case LayerKind::SEScale:
-          ys[n] = se_scale(a, operand(l.input2, n));
-          break;
-      }
+      ys[n] =
+          op.forward_fp32(l, r, a, l.input2 >= 0 || op.properties().binary ? &operand(l.input2, n) : nullptr);
       if (ys[n].c != l.out_c || ys[n].h != l.out_h || ys[n].w != l.out_w)
         throw std::logic_error("layer '" + l.name + "': output shape differs from the layer list");
     }

@@ -193,10 +193,7 @@ SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
   // The max subnet reads every tensor whole, so its layers define the supernet's tensors.
   std::vector<Layer> full = space.family_->build(space.max_subnet(), space.default_resolution());
   for (const Layer& l : full) {
-    if (!l.has_weights() && l.slice.out == 0) continue;
-    if (l.kind == LayerKind::Add || l.kind == LayerKind::SEScale || l.kind == LayerKind::GlobalPool ||
-        l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool)
-      continue;
+    if (!l.has_weights() && l.slice.out == 0) continue;  // layers without weights read no slice
     TensorInfo t{l.name, l.slice, l.kind};
     t.full.tensor = int(space.tensors_.size());
     space.tensor_ids_[l.name] = t.full.tensor;
