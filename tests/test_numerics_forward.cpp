@@ -224,3 +224,70 @@ TEST_CASE("sushi export writes a supernet and a standalone subnet checkpoint", "
                   "--out", dir + "/x.ckpt"}) == 2);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("NCHW tensors: an image is a view into its batch, the per-image API is image 0's",
+          "[numerics][batch]") {
+  Tensor t = Tensor::batch(3, 2, 4, 5);
+  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float(i);
+  CHECK(t.n == 3);
+  CHECK(t.image_size() == 40);
+  CHECK(t.image(0).data == t.data.data());  // no copy
+  CHECK(t.image(2).data == t.data.data() + 80);
+  CHECK(t.at(1, 1, 2) == t.image(0).at(1, 1, 2));
+  CHECK(t.at(2, 1, 3, 4) == t.image(2).at(1, 3, 4));
+  CHECK(t.at(2, 1, 3, 4) == float(2 * 40 + 1 * 20 + 3 * 5 + 4));
+  const Tensor single(2, 4, 5);
+  CHECK(single.n == 1);
+  CHECK(ConstFImage(single).data == single.data.data());
+  QTensor q = make_random_qtensor(2, 3, 3, 1);
+  CHECK(q.n == 1);
+  CHECK(q.image(0).at(1, 2, 2) == q.at(1, 2, 2));
+}
+
+TEST_CASE("a batch's fp32 and int8 forward equal its images run one by one, at 1 and 2 threads",
+          "[numerics][batch]") {
+  const SupernetSpace space = space_of("fmnist_tiny");
+  const Subnet s = space.parse_subnet("random:5");
+  Checkpoint weights = make_random_supernet(space, 6);
+  const auto layers = space.layers(s);
+  const auto images = random_images(3, space.input_channels(), s.resolution, s.resolution, 12);
+  ForwardOptions opt;
+  opt.keep_all = true;
+  for (int threads : {1, 2}) {
+    set_kernel_threads(threads);
+    const ForwardResult batch = forward_fp32(weights, layers, images, opt);
+    REQUIRE(batch.logits().n == 3);
+    for (int i = 0; i < 3; ++i) {
+      const ForwardResult alone = forward_fp32(weights, layers, images[size_t(i)], opt);
+      for (size_t li = 0; li < layers.size(); ++li) {
+        const ConstFImage a = batch.outputs[li].image(i), b = alone.outputs[li].image(0);
+        REQUIRE(a.size() == b.size());
+        CHECK(std::memcmp(a.data, b.data, a.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+  set_kernel_threads(1);
+  const QNetwork net = make_random_qnetwork(space, s, 7);
+  QTensor qbatch;
+  std::vector<QTensor> singles;
+  for (int i = 0; i < 3; ++i) {
+    singles.push_back(make_random_qtensor(space.input_channels(), s.resolution, s.resolution,
+                                          uint64_t(20 + i), net.in_scale, net.in_zp));
+    qbatch.data.insert(qbatch.data.end(), singles.back().data.begin(), singles.back().data.end());
+  }
+  qbatch.n = 3;
+  qbatch.c = singles[0].c;
+  qbatch.h = singles[0].h;
+  qbatch.w = singles[0].w;
+  qbatch.scale = net.in_scale;
+  qbatch.zero_point = net.in_zp;
+  const auto out = run_qnetwork(net, qbatch);
+  for (int i = 0; i < 3; ++i) {
+    const auto alone = run_qnetwork(net, singles[size_t(i)]);
+    for (size_t li = 0; li < out.size(); ++li) {
+      const ConstQImage a = out[li].image(i), b = alone[li].image(0);
+      REQUIRE(a.size() == b.size());
+      CHECK(std::memcmp(a.data, b.data, a.size()) == 0);
+    }
+  }
+}

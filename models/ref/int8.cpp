@@ -17,20 +17,22 @@ namespace {
 using detail::saturate32;
 using detail::saturate8;
 
-QTensor make_output(const QOp& op) {
+QTensor make_output(const QOp& op, int images) {
   QTensor y;
+  y.n = images;
   y.c = op.layer.out_c;
   y.h = op.layer.out_h;
   y.w = op.layer.out_w;
   y.scale = op.out_scale;
   y.zero_point = op.out_zp;
-  y.data.resize(size_t(y.c) * y.h * y.w);
+  y.data.resize(size_t(images) * y.image_size());
   return y;
 }
 
 void check_shape(const QOp& op, const QTensor& a) {
   const Layer& l = op.layer;
-  if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w || a.data.size() != size_t(a.c) * a.h * a.w)
+  if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w || a.n < 1 ||
+      a.data.size() != size_t(a.n) * a.image_size())
     throw std::logic_error("run_qop '" + l.name + "': input is " + std::to_string(a.c) + "x" +
                            std::to_string(a.h) + "x" + std::to_string(a.w) + ", the layer expects " +
                            std::to_string(l.in_c) + "x" + std::to_string(l.in_h) + "x" +
@@ -100,8 +102,14 @@ QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b) {
   check_shape(op, a);
   if (entry.properties().binary && !b)
     throw std::logic_error("run_qop '" + op.layer.name + "': missing second operand");
-  QTensor y = make_output(op);
-  entry.run_int8(op, a, b, y);
+  if (b && b->n != a.n)
+    throw std::logic_error("run_qop '" + op.layer.name + "': operands hold " + std::to_string(a.n) + " and " +
+                           std::to_string(b->n) + " images");
+  QTensor y = make_output(op, a.n);
+  for (int i = 0; i < a.n; ++i) {  // one image at a time, through views: the same as running it alone
+    const ConstQImage second = b ? b->image(i) : ConstQImage{};
+    entry.run_int8(op, a.image(i), b ? &second : nullptr, y.image(i));
+  }
   return y;
 }
 
@@ -129,6 +137,7 @@ QuantParams choose_quant_params(float lo, float hi) {
 
 QTensor quantize(const Tensor& x, QuantParams q) {
   QTensor t;
+  t.n = x.n;
   t.c = x.c;
   t.h = x.h;
   t.w = x.w;
@@ -141,7 +150,7 @@ QTensor quantize(const Tensor& x, QuantParams q) {
 }
 
 Tensor dequantize(const QTensor& q) {
-  Tensor t(q.c, q.h, q.w);
+  Tensor t = Tensor::batch(q.n, q.c, q.h, q.w);
   for (size_t i = 0; i < q.data.size(); ++i) t.data[i] = q.scale * float(int32_t(q.data[i]) - q.zero_point);
   return t;
 }

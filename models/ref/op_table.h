@@ -46,12 +46,13 @@ class LayerOp {
 
   virtual LayerKind kind() const = 0;
   virtual OpProperties properties() const = 0;
-  // fp32 forward of one image: a is the input, b the second operand of binary kinds (else null); r holds
-  // the resolved weights of kinds with weights. Batch norm and the activation are applied by the caller.
-  virtual Tensor forward_fp32(const Layer& l, const ResolvedLayer& r, const Tensor& a,
-                              const Tensor* b) const = 0;
-  // int8 reference of one image into y (already shaped and quantized as the op's output).
-  virtual void run_int8(const QOp& op, const QTensor& a, const QTensor* b, QTensor& y) const = 0;
+  // fp32 forward of one image into y (shaped as the layer's output): a is the input, b the second operand
+  // of binary kinds (else null); r holds the resolved weights of kinds with weights. Batch norm and the
+  // activation are applied by the caller. Batches call it once per image, on views into the batch.
+  virtual void forward_fp32(const Layer& l, const ResolvedLayer& r, ConstFImage a, const ConstFImage* b,
+                            FImage y) const = 0;
+  // int8 reference of one image into y (shaped as the op's output, quantized with out_scale / out_zp).
+  virtual void run_int8(const QOp& op, ConstQImage a, const ConstQImage* b, QImage y) const = 0;
   // Quantization: fills the op's weights / bias / requant (kinds with weights) or aux from the op's
   // operand and output scales; `res` is the result scale (pre_scale with a LUT, else out_scale).
   virtual void quantize(QOp& op, const Checkpoint& weights, const std::string& subnet_key,

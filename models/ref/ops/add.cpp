@@ -18,14 +18,15 @@ class AddOp : public LayerOp {
     p.second = OpSecond::Plane;
     return p;
   }
-  Tensor forward_fp32(const Layer&, const ResolvedLayer&, const Tensor& a, const Tensor* b) const override {
-    return add(a, *b);
+  void forward_fp32(const Layer&, const ResolvedLayer&, ConstFImage a, const ConstFImage* b,
+                    FImage y) const override {
+    add(a, *b, Activation::None, y);
   }
   // v = round(((a - in_zp) * aux[0].multiplier + (b - in2_zp) * aux[1].multiplier) / 2^(31 + aux[0].shift))
-  void run_int8(const QOp& op, const QTensor& a, const QTensor* b, QTensor& y) const override {
-    if (b->data.size() != a.data.size())
+  void run_int8(const QOp& op, ConstQImage a, const ConstQImage* b, QImage y) const override {
+    if (b->size() != a.size())
       throw std::logic_error("run_qop '" + op.layer.name + "': operand sizes differ");
-    for (size_t i = 0; i < a.data.size(); ++i) {
+    for (size_t i = 0; i < a.size(); ++i) {
       const int64_t sum = (int64_t(a.data[i]) - op.in_zp) * op.aux[0].multiplier +
                           (int64_t(b->data[i]) - op.in2_zp) * op.aux[1].multiplier;
       y.data[i] = op.activate(detail::saturate32(detail::shift_round(sum, 31 + op.aux[0].shift)));

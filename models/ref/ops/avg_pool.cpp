@@ -15,10 +15,11 @@ class AvgPoolOp : public LayerOp {
     p.window = OpWindow::Kernel;
     return p;
   }
-  Tensor forward_fp32(const Layer& l, const ResolvedLayer&, const Tensor& a, const Tensor*) const override {
-    return avg_pool(a, l.kernel, l.stride, l.pad, true);
+  void forward_fp32(const Layer& l, const ResolvedLayer&, ConstFImage a, const ConstFImage*,
+                    FImage y) const override {
+    avg_pool(a, l.kernel, l.stride, l.pad, true, y);
   }
-  void run_int8(const QOp& op, const QTensor& a, const QTensor*, QTensor& y) const override {
+  void run_int8(const QOp& op, ConstQImage a, const ConstQImage*, QImage y) const override {
     detail::int8_pool_window(op, a, y, false);
   }
   void quantize(QOp& op, const Checkpoint&, const std::string&, double res) const override {

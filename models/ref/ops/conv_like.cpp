@@ -21,7 +21,7 @@ using detail::saturate8;
 // contract's accumulation in any summation order and at any thread count.
 constexpr int64_t kExactDepth = 512;
 
-void conv_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc) {
+void conv_accumulate(const QOp& op, ConstQImage x, std::vector<int32_t>& acc) {
   using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
   using ConstRowMap = Eigen::Map<const RowMatrix>;
   const Layer& l = op.layer;
@@ -30,7 +30,7 @@ void conv_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc)
   const int64_t cols = int64_t(l.out_h) * l.out_w, depth = int64_t(in_pg) * l.kernel * l.kernel;
   const ConvParams params{l.stride, l.pad, g};
   Tensor centered(x.c, x.h, x.w);  // x - in_zp, so padding (which holds in_zp) contributes 0
-  for (size_t i = 0; i < x.data.size(); ++i) centered.data[i] = float(int32_t(x.data[i]) - op.in_zp);
+  for (size_t i = 0; i < x.size(); ++i) centered.data[i] = float(int32_t(x.data[i]) - op.in_zp);
   const bool direct = l.kernel == 1 && l.stride == 1 && l.pad == 0;
   acc.assign(size_t(l.out_c) * cols, 0);
   std::vector<float> col;
@@ -51,7 +51,7 @@ void conv_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc)
   }
 }
 
-void depthwise_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc) {
+void depthwise_accumulate(const QOp& op, ConstQImage x, std::vector<int32_t>& acc) {
   const Layer& l = op.layer;
   const int k = l.kernel, s = l.stride, p = l.pad, oh = l.out_h, ow = l.out_w;
   acc.assign(size_t(l.out_c) * oh * ow, 0);
@@ -85,12 +85,12 @@ OpProperties ConvLikeOp::conv_properties(bool spatial, bool depthwise) {
   return p;
 }
 
-Tensor ConvLikeOp::forward_fp32(const Layer& l, const ResolvedLayer& r, const Tensor& a,
-                                const Tensor*) const {
-  return conv2d(a, r.weights, r.bias, {l.stride, l.pad, l.groups});
+void ConvLikeOp::forward_fp32(const Layer& l, const ResolvedLayer& r, ConstFImage a, const ConstFImage*,
+                              FImage y) const {
+  conv2d(a, r.weights, r.bias, {l.stride, l.pad, l.groups}, y);
 }
 
-void ConvLikeOp::run_int8(const QOp& op, const QTensor& a, const QTensor*, QTensor& y) const {
+void ConvLikeOp::run_int8(const QOp& op, ConstQImage a, const ConstQImage*, QImage y) const {
   const Layer& l = op.layer;
   std::vector<int32_t> acc;
   if (l.kind == LayerKind::Depthwise || (l.groups == l.in_c && l.groups == l.out_c && l.groups > 1))

@@ -8,9 +8,9 @@ namespace sushi {
 
 class ConvLikeOp : public LayerOp {
  public:
-  Tensor forward_fp32(const Layer& l, const ResolvedLayer& r, const Tensor& a,
-                      const Tensor* b) const override;
-  void run_int8(const QOp& op, const QTensor& a, const QTensor* b, QTensor& y) const override;
+  void forward_fp32(const Layer& l, const ResolvedLayer& r, ConstFImage a, const ConstFImage* b,
+                    FImage y) const override;
+  void run_int8(const QOp& op, ConstQImage a, const ConstQImage* b, QImage y) const override;
   void quantize(QOp& op, const Checkpoint& weights, const std::string& subnet_key, double res) const override;
   void randomize(QOp& op, Rng& rng) const override;
 

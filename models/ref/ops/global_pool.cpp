@@ -14,11 +14,12 @@ class GlobalPoolOp : public LayerOp {
     p.window = OpWindow::Plane;
     return p;
   }
-  Tensor forward_fp32(const Layer&, const ResolvedLayer&, const Tensor& a, const Tensor*) const override {
-    return global_avg_pool(a);
+  void forward_fp32(const Layer&, const ResolvedLayer&, ConstFImage a, const ConstFImage*,
+                    FImage y) const override {
+    global_avg_pool(a, y);
   }
   // v = apply_requant(sum over the plane of (x - in_zp), aux[0])
-  void run_int8(const QOp& op, const QTensor& a, const QTensor*, QTensor& y) const override {
+  void run_int8(const QOp& op, ConstQImage a, const ConstQImage*, QImage y) const override {
     const int64_t in_plane = int64_t(a.h) * a.w;
     for (int c = 0; c < y.c; ++c) {
       int64_t sum = 0;

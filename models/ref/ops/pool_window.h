@@ -9,7 +9,7 @@
 
 namespace sushi::detail {
 
-inline void int8_pool_window(const QOp& op, const QTensor& a, QTensor& y, bool is_max) {
+inline void int8_pool_window(const QOp& op, ConstQImage a, QImage y, bool is_max) {
   const Layer& l = op.layer;
   for (int c = 0; c < y.c; ++c)
     for (int oy = 0; oy < y.h; ++oy)

@@ -17,11 +17,12 @@ class SeScaleOp : public LayerOp {
     p.second = OpSecond::Channel;
     return p;
   }
-  Tensor forward_fp32(const Layer&, const ResolvedLayer&, const Tensor& a, const Tensor* b) const override {
-    return se_scale(a, *b);
+  void forward_fp32(const Layer&, const ResolvedLayer&, ConstFImage a, const ConstFImage* b,
+                    FImage y) const override {
+    se_scale(a, *b, y);
   }
   // v = apply_requant((x - in_zp) * (gate - in2_zp), aux[0])
-  void run_int8(const QOp& op, const QTensor& a, const QTensor* g, QTensor& y) const override {
+  void run_int8(const QOp& op, ConstQImage a, const ConstQImage* g, QImage y) const override {
     if (g->c != a.c)
       throw std::logic_error("run_qop '" + op.layer.name + "': gate has the wrong channel count");
     const int64_t plane = int64_t(y.h) * y.w;
