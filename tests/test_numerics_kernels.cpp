@@ -206,8 +206,8 @@ TEST_CASE("int8 conv-like layers equal naive loops exactly on 600 random layer s
 TEST_CASE("int8 elementwise and pooling layers follow the documented formulas", "[numerics][int8]") {
   Rng rng(5);
   for (int trial = 0; trial < 60; ++trial) {
-    const int c = 1 + int(rng.uniform_int(9)), h = 1 + int(rng.uniform_int(11)),
-              w = 1 + int(rng.uniform_int(11));
+    const int c = int(rng.uniform_int(1, 9)), h = int(rng.uniform_int(1, 11)),
+              w = int(rng.uniform_int(1, 11));
     Layer l;
     l.in_c = l.out_c = c;
     l.in_h = l.out_h = h;
@@ -266,8 +266,7 @@ TEST_CASE("int8 elementwise and pooling layers follow the documented formulas", 
         for (int ci = 0; ci < c; ++ci)
           for (int oy = 0; oy < l.out_h; ++oy)
             for (int ox = 0; ox < l.out_w; ++ox) {
-              int64_t sum = 0, best = -1000;
-              int n = 0;
+              int64_t sum = 0, best = -1000, n = 0;
               for (int ky = 0; ky < l.kernel; ++ky)
                 for (int kx = 0; kx < l.kernel; ++kx) {
                   const int iy = oy * 2 + ky - l.pad, ix = ox * 2 + kx - l.pad;
