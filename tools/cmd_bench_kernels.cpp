@@ -13,6 +13,7 @@
 #include "base/provenance.h"
 #include "models/ref/int8.h"
 #include "models/ref/kernels.h"
+#include "models/ref/op_table.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 
@@ -76,8 +77,7 @@ void bench_space(const std::string& file, int resolution, int threads, int repea
   std::map<std::string, Row> by_kind;
   Rng rng(1);
   for (const Layer& l : space.layers(max)) {
-    if (l.kind != LayerKind::Conv && l.kind != LayerKind::Pointwise && l.kind != LayerKind::Depthwise)
-      continue;
+    if (!op_properties(l.kind).spatial) continue;  // the conv layers: Conv, Depthwise, Pointwise
     Tensor x(l.in_c, l.in_h, l.in_w);
     for (float& v : x.data) v = float(rng.normal());
     std::vector<float> w(size_t(l.out_c) * (l.in_c / l.groups) * l.kernel * l.kernel);
