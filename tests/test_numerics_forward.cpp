@@ -242,6 +242,7 @@ TEST_CASE("NCHW tensors: an image is a view into its batch, the per-image API is
   QTensor q = make_random_qtensor(2, 3, 3, 1);
   CHECK(q.n == 1);
   CHECK(q.image(0).at(1, 2, 2) == q.at(1, 2, 2));
+  CHECK(q.at(0, 1, 2, 2) == q.at(1, 2, 2));
 }
 
 TEST_CASE("a batch's fp32 and int8 forward equal its images run one by one, at 1 and 2 threads",

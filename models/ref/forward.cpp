@@ -333,7 +333,7 @@ Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed) {
       ckpt.add(t.name + ".bn.running_mean", std::move(mean));
       ckpt.add(t.name + ".bn.running_var", std::move(var));
     }
-    if (t.kind == LayerKind::Depthwise) {
+    if (op_properties(t.kind).depthwise) {  // elastic kernels: transform matrices per smaller size
       std::vector<int> smaller;
       for (int k : kernel_sizes)
         if (k < f.k) smaller.push_back(k);

@@ -36,6 +36,8 @@ struct QTensor {
   int8_t at(int ci, int y, int x) const { return data[(size_t(ci) * h + y) * w + x]; }
   int8_t& at(int ci, int y, int x) { return data[(size_t(ci) * h + y) * w + x]; }
   size_t image_size() const { return size_t(c) * h * w; }
+  int8_t at(int i, int ci, int y, int x) const { return data[((size_t(i) * c + ci) * h + y) * w + x]; }
+  int8_t& at(int i, int ci, int y, int x) { return data[((size_t(i) * c + ci) * h + y) * w + x]; }
   QImage image(int i) { return {data.data() + size_t(i) * image_size(), c, h, w}; }
   ConstQImage image(int i) const { return {data.data() + size_t(i) * image_size(), c, h, w}; }
   bool operator==(const QTensor& o) const {
