@@ -7,9 +7,10 @@
 // Generator: xoshiro256** 1.0 (Blackman and Vigna, 2018; period 2^256 - 1), its 256-bit state filled from
 // the 64-bit seed by four outputs of SplitMix64 (Steele, Lea and Flood, 2014), as the authors recommend.
 //
-// Distributions, each a fixed algorithm on the generator's 64-bit outputs. They use only IEEE 754 basic
-// arithmetic and sqrt (correctly rounded everywhere), plus std::log and std::exp (from the C math library,
-// faithful to within an ulp on every mainstream platform; no libm differences are known for these on glibc).
+// Distributions, each a fixed algorithm on the generator's 64-bit outputs, independent of the C++ standard
+// library. They use IEEE 754 basic arithmetic and sqrt (correctly rounded everywhere) plus std::log and
+// std::exp from the C math library: those are within an ulp everywhere but not guaranteed correctly rounded,
+// so a different libm (not a different C++ standard library) could move a value by an ulp.
 // - uniform():            (next() >> 11) * 2^-53, a double in [0, 1) on the grid of 2^-53.
 // - uniform(lo, hi):      lo + (hi - lo) * uniform().
 // - uniform_int(n):       an integer in [0, n) without modulo bias, by rejection: draws x until
