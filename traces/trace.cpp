@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <random>
 #include <set>
 #include <sstream>
 
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/random.h"
 
 namespace sushi {
 
@@ -18,13 +18,11 @@ void require(bool ok, const YamlView& v, const std::string& key, const std::stri
   if (!ok) v.at(key).fail(what);
 }
 
-double draw_target(std::mt19937_64& rng, double& current, double lo, double hi, const ConstraintSpec& c,
-                   bool first) {
-  std::uniform_real_distribution<double> u(0, 1);
+double draw_target(Rng& rng, double& current, double lo, double hi, const ConstraintSpec& c, bool first) {
   if (first) {
-    current = lo + (hi - lo) * u(rng);
-  } else if (u(rng) >= c.locality) {
-    const double delta = (2 * u(rng) - 1) * c.step * (hi - lo);
+    current = lo + (hi - lo) * rng.uniform();
+  } else if (rng.uniform() >= c.locality) {
+    const double delta = (2 * rng.uniform() - 1) * c.step * (hi - lo);
     current = std::clamp(current + delta, lo, hi);
   }
   return current;
@@ -100,30 +98,27 @@ TraceSpec TraceSpec::from_yaml(const YamlView& v) {
 }
 
 std::vector<Query> generate_trace(const TraceSpec& spec) {
-  std::mt19937_64 rng(spec.seed);
-  std::uniform_real_distribution<double> u(0, 1);
+  Rng rng(spec.seed);
   std::vector<double> arrivals;
   arrivals.reserve(size_t(spec.count));
   if (spec.kind == "poisson" || spec.kind == "gamma") {
     const double cv2 = spec.kind == "poisson" ? 1.0 : spec.cv2;
     // Inter-arrival ~ Gamma(shape 1/CV², scale CV²/λ): mean 1/λ, squared coefficient of variation CV².
-    std::gamma_distribution<double> gap(1.0 / cv2, cv2 / spec.rate_qps);
     double t = 0;
     for (int64_t i = 0; i < spec.count; ++i) {
-      t += gap(rng);
+      t += rng.gamma(1.0 / cv2, cv2 / spec.rate_qps);
       arrivals.push_back(t * 1000);
     }
   } else if (spec.kind == "ramp") {
     // Non-homogeneous Poisson process, λ(t) = min(λ_end, λ0 + τ t) (or max for a falling ramp), by thinning.
     const double lmax = std::max(spec.rate_qps, spec.rate_end_qps);
     const double dir = spec.rate_end_qps >= spec.rate_qps ? 1 : -1;
-    std::exponential_distribution<double> gap(lmax);
     double t = 0;
     while (int64_t(arrivals.size()) < spec.count) {
-      t += gap(rng);
+      t += rng.exponential(lmax);
       double rate = spec.rate_qps + dir * spec.accel_qps2 * t;
       rate = dir > 0 ? std::min(rate, spec.rate_end_qps) : std::max(rate, spec.rate_end_qps);
-      if (u(rng) * lmax <= rate) arrivals.push_back(t * 1000);
+      if (rng.uniform() * lmax <= rate) arrivals.push_back(t * 1000);
     }
   } else {  // azure
     // Per-minute invocation counts: Poisson with mean λ·60·diurnal(t)·burst, where diurnal is a sine of the
@@ -138,11 +133,10 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
       const double diurnal =
           1 + spec.diurnal_amplitude * std::sin(2 * M_PI * (t0 + 30) / spec.diurnal_period_s);
       double mult = norm;
-      if (u(rng) < spec.burst_probability) mult *= std::pow(1 - u(rng), -1.0 / alpha);
-      std::poisson_distribution<int64_t> n(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
-      const int64_t k = n(rng);
+      if (rng.uniform() < spec.burst_probability) mult *= std::pow(1 - rng.uniform(), -1.0 / alpha);
+      const int64_t k = rng.poisson(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
       std::vector<double> in_minute;
-      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * u(rng)) * 1000);
+      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
       std::sort(in_minute.begin(), in_minute.end());
       for (double a : in_minute) {
         if (int64_t(arrivals.size()) == spec.count) break;
@@ -151,7 +145,7 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
     }
   }
   // Constraints from an independent stream, so changing the arrival process keeps the same targets.
-  std::mt19937_64 crng(spec.seed ^ 0x9e3779b97f4a7c15ull);
+  Rng crng(spec.seed ^ 0x9e3779b97f4a7c15ull);
   const ConstraintSpec& c = spec.constraints;
   double slo = 0, acc = 0;
   std::vector<Query> out;
@@ -160,7 +154,7 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
     Query q;
     q.id = int64_t(i);
     q.arrival_ms = arrivals[i];
-    const double pick = u(crng);
+    const double pick = crng.uniform();
     const double s = draw_target(crng, slo, c.slo_lo_ms, c.slo_hi_ms, c, i == 0);
     const double a = draw_target(crng, acc, c.acc_lo, c.acc_hi, c, i == 0);
     if (pick < c.latency_fraction) {

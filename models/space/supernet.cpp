@@ -193,10 +193,7 @@ SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
   // The max subnet reads every tensor whole, so its layers define the supernet's tensors.
   std::vector<Layer> full = space.family_->build(space.max_subnet(), space.default_resolution());
   for (const Layer& l : full) {
-    if (!l.has_weights() && l.slice.out == 0) continue;
-    if (l.kind == LayerKind::Add || l.kind == LayerKind::SEScale || l.kind == LayerKind::GlobalPool ||
-        l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool)
-      continue;
+    if (!l.has_weights() && l.slice.out == 0) continue;  // layers without weights read no slice
     TensorInfo t{l.name, l.slice, l.kind};
     t.full.tensor = int(space.tensors_.size());
     space.tensor_ids_[l.name] = t.full.tensor;
@@ -240,10 +237,10 @@ Subnet SupernetSpace::min_subnet() const {
   return canonical(s);
 }
 
-Subnet SupernetSpace::random_subnet(std::mt19937_64& rng) const {
+Subnet SupernetSpace::random_subnet(Rng& rng) const {
   const ElasticSpec& e = elastic();
   auto pick = [&rng](const auto& choices) {
-    return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+    return choices[size_t(rng.uniform_int(uint64_t(choices.size())))];
   };
   Subnet s;
   s.resolution = pick(e.resolutions);
@@ -390,7 +387,7 @@ Subnet SupernetSpace::parse_subnet(const std::string& spec) const {
     }
     if (used == 0 || used != seed_text.size())
       throw InputError("subnet '" + spec + "': expected random:SEED with a non-negative integer seed");
-    std::mt19937_64 rng(seed);
+    Rng rng(seed);
     return random_subnet(rng);
   }
   if (!spec.empty() && spec.front() == '{') return from_json(YamlView::parse(spec, "subnet JSON"));

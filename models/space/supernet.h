@@ -9,10 +9,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "base/yaml.h"
 
 namespace sushi {
@@ -151,7 +151,7 @@ class SupernetSpace {
 
   Subnet max_subnet() const;
   Subnet min_subnet() const;
-  Subnet random_subnet(std::mt19937_64& rng) const;
+  Subnet random_subnet(Rng& rng) const;
   // `max`, `min`, `random:SEED` or the JSON form {"ks":[...],"e":[...],"d":[...],"w":[...],"image_size":R}.
   Subnet parse_subnet(const std::string& spec) const;
   Subnet from_json(const YamlView& v) const;
