@@ -183,9 +183,10 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
 
 namespace {
 
-const ServingResult* find_policy(const StreamResult& s, const std::string& name) {
+// The headline's reference: the baseline policy whose impl is no_sgs (whatever its display name).
+const ServingResult* no_sgs_reference(const StreamResult& s) {
   for (const auto& r : s.policies)
-    if (r.policy == name) return &r;
+    if (r.role == PolicyRole::Baseline && r.policy_impl == "no_sgs") return &r;
   return nullptr;
 }
 
@@ -233,12 +234,12 @@ std::vector<Headline> headlines(const ExperimentResult& r) {
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> energy,
       weights;  // (policy, no-SGS) sums
   for (const StreamResult& s : r.streams) {
-    const ServingResult* base = find_policy(s, "no_sgs");
+    const ServingResult* base = no_sgs_reference(s);
     if (!base) continue;
     const bool acc_stream = s.policies.front().summary.slo_attainment !=
                             s.policies.front().summary.slo_attainment;  // NaN: no SLOs
     for (const ServingResult& p : s.policies) {
-      if (p.policy.rfind("sushi", 0) != 0) continue;
+      if (p.role != PolicyRole::Sgs) continue;
       Headline& h = by[{s.platform, p.policy}];
       h.platform = s.platform;
       h.policy = p.policy;
@@ -466,7 +467,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
       }
       bool uses_pb = !p.cache_events.empty();
       if (uses_pb) pb.push_back(hits);
-      if (uses_pb && p.policy.rfind("sushi", 0) == 0 && s.subgraph_names.size() > 2) {
+      if (uses_pb && p.role == PolicyRole::Sgs && s.subgraph_names.size() > 2) {
         // PB contents: whose weights are cached, as the Pareto rank of their subnet (0 fastest, 1 most
         // accurate).
         const double ranks = double(s.subgraph_names.size() - 2);

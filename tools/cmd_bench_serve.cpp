@@ -32,7 +32,7 @@ int bench_serve(const std::vector<std::string>& args) {
   const LatencyTable t =
       build_latency_table(accel, space, acc, sim::Fidelity::Analytic, ParetoOptions{24}, "");
   TraceSpec spec;
-  spec.kind = "gamma";
+  spec.impl = "gamma";
   spec.cv2 = 2;
   double mean = 0;
   for (size_t s = 0; s < t.num_subnets(); ++s) mean += t.at(s, 0).latency_ms / double(t.num_subnets());

@@ -3,9 +3,13 @@
 // Functions-like diurnal/bursty process), the per-query constraints (latency SLO and/or accuracy target),
 // and a validated CSV format.
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/params.h"
+#include "base/registry.h"
 #include "base/yaml.h"
 
 namespace sushi {
@@ -34,12 +38,15 @@ struct ConstraintSpec {
   double step = 0.2;
 };
 
+// The struct's initialisers are the defaults; the schemas (constraint_schema(), each trace kind's) read
+// them from a default-constructed spec, so a default is written once.
 struct TraceSpec {
-  std::string kind = "poisson";    // poisson | gamma | ramp | azure
-  double rate_qps = 100;           // mean rate (poisson, gamma); start rate (ramp); mean rate (azure)
-  double cv2 = 1;                  // gamma: squared coefficient of variation of inter-arrivals
-  double rate_end_qps = 200;       // ramp: final rate
-  double accel_qps2 = 10;          // ramp: acceleration tau, qps per second
+  std::string impl =
+      "poisson";              // the arrival process, a registered trace kind: poisson | gamma | ramp | azure
+  double rate_qps = 100;      // mean rate (poisson, gamma); start rate (ramp); mean rate (azure)
+  double cv2 = 1;             // gamma: squared coefficient of variation of inter-arrivals
+  double rate_end_qps = 200;  // ramp: final rate
+  double accel_qps2 = 10;     // ramp: acceleration tau, qps per second
   double diurnal_amplitude = 0.5;  // azure: relative amplitude of the daily sine
   double diurnal_period_s = 86400;
   double burst_probability = 0.05;  // azure: chance that a minute is a burst
@@ -48,8 +55,25 @@ struct TraceSpec {
   uint64_t seed = 1;
   ConstraintSpec constraints;
 
-  static TraceSpec from_yaml(const YamlView& v);  // validates; errors name file and key
+  // Picks the kind by `impl:` (the older `kind:` is accepted too), then parses with its schema: the common
+  // keys (rate_qps, count, seed, constraints) and the kind's own; errors name file, key, line and expected.
+  static TraceSpec from_yaml(const YamlView& v);
 };
+
+// An arrival process, registered by name (SUSHI_REGISTER(TraceGenerator, ...)) with its schema, which
+// declares the common keys (trace_schema()) and the kind's own.
+class TraceGenerator {
+ public:
+  static constexpr const char* kRegistryKind = "trace";
+  using Factory = std::function<std::unique_ptr<TraceGenerator>()>;
+  virtual ~TraceGenerator() = default;
+  virtual const ParamSchema<TraceSpec>& schema() const = 0;
+  // spec.count arrival times in ms, non-decreasing, seeded by spec.seed.
+  virtual std::vector<double> arrivals(const TraceSpec& spec) const = 0;
+};
+// The keys every trace kind has (rate_qps, count, seed), declared once; a kind's schema starts from it.
+ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& doc);
+const ParamSchema<ConstraintSpec>& constraint_schema();
 
 std::vector<Query> generate_trace(const TraceSpec& spec);
 
