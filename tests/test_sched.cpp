@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "base/errors.h"
+#include "sched/experiment.h"
 #include "sched/serving.h"
 #include "traces/trace.h"
 
@@ -368,4 +369,29 @@ TEST_CASE("serving options: the queue is a registered discipline, parsed by the 
   CHECK_THROWS_WITH(opts("{timeout_ms: -1}"), Contains("key 'timeout_ms'"));
   CHECK_THROWS_WITH(opts("{timeout_ms: .nan}"), Contains("key 'timeout_ms'"));
   CHECK_THROWS_WITH(opts("{queu: edf}"), Contains("unknown key"));
+}
+
+TEST_CASE("experiment streams are parsed by their schema and errors name the key", "[sched]") {
+  using Catch::Contains;
+  std::system("mkdir -p build/test_tmp");
+  auto load = [](const std::string& stream) {
+    const std::string path = "build/test_tmp/streams.yaml";
+    std::ofstream(path) << "name: x\nprofile: workloads/profiles/a40_ofa_resnet50.yaml\nstreams:\n  - "
+                        << stream << "\npolicies: [{impl: infaas, name: y}]\n";
+    return ExperimentSpec::load(path);
+  };
+  const ExperimentSpec e = load("{name: s, load: 0.5, slo_relative: [0.1, 0.9], trace: {kind: ramp}}");
+  REQUIRE(e.streams.size() == 1);
+  CHECK(e.streams[0].load == 0.5);
+  CHECK(e.streams[0].slo_rel_hi == 0.9);
+  CHECK(e.streams[0].trace.impl == "ramp");
+  CHECK(load("{name: s, trace: {}}").streams[0].slo_rel_lo == -1);
+  CHECK_THROWS_WITH(load("{name: s, load: 0, trace: {}}"),
+                    Contains("streams[0].load") && Contains("(0, 100]"));
+  CHECK_THROWS_WITH(load("{name: s, load: 100, trace: {}}"), Contains("below 100"));
+  CHECK_THROWS_WITH(load("{name: s, slo_relative: [0.5, 0.2], trace: {}}"),
+                    Contains("streams[0].slo_relative") && Contains("lo <= hi"));
+  CHECK_THROWS_WITH(load("{name: s}"), Contains("missing required key 'trace'"));
+  CHECK_THROWS_WITH(load("{trace: {}}"), Contains("missing required key 'name'"));
+  CHECK_THROWS_WITH(load("{name: s, trace: {impl: gamma, cv2: .nan}}"), Contains("streams[0].trace.cv2"));
 }

@@ -29,8 +29,14 @@ double draw_target(std::mt19937_64& rng, double& current, double lo, double hi, 
   return current;
 }
 
+std::string range_check(double lo, double hi) {
+  return hi >= lo ? "" : "expected lo <= hi";
+}
+
+}  // namespace
+
 // `v` without the keys in `drop`: the same child nodes, so errors still give their lines.
-YamlView without_keys(const YamlView& v, const std::set<std::string>& drop) {
+YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop) {
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
@@ -41,7 +47,7 @@ YamlView without_keys(const YamlView& v, const std::set<std::string>& drop) {
 }
 
 // `v` with each range key given as a list `[lo, hi]` rewritten as the mapping {lo, hi} the schema declares.
-YamlView ranges_as_maps(const YamlView& v, const std::set<std::string>& keys) {
+YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& keys) {
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
@@ -57,12 +63,6 @@ YamlView ranges_as_maps(const YamlView& v, const std::set<std::string>& keys) {
   }
   return YamlView(m, v.file(), v.path());
 }
-
-std::string range_check(double lo, double hi) {
-  return hi >= lo ? "" : "expected lo <= hi";
-}
-
-}  // namespace
 
 const ParamSchema<ConstraintSpec>& constraint_schema() {
   static const ConstraintSpec d{};
@@ -116,10 +116,11 @@ TraceSpec TraceSpec::from_yaml(const YamlView& v) {
   const std::string impl = v.has(key) ? v.get<std::string>(key) : TraceSpec{}.impl;
   const std::string where = v.has(key) ? v.at(key).where() : v.where();
   const auto generator = Registry<TraceGenerator>::get(impl, where)();
-  TraceSpec t = generator->schema().parse(without_keys(v, {"kind", "constraints"}));
+  TraceSpec t = generator->schema().parse(yaml_without_keys(v, {"kind", "constraints"}));
   t.impl = impl;
   if (v.has("constraints"))
-    t.constraints = constraint_schema().parse(ranges_as_maps(v.at("constraints"), {"slo_ms", "acc_target"}));
+    t.constraints =
+        constraint_schema().parse(yaml_ranges_as_maps(v.at("constraints"), {"slo_ms", "acc_target"}));
   return t;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,13 @@ ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& 
 const ParamSchema<ConstraintSpec>& constraint_schema();
 
 std::vector<Query> generate_trace(const TraceSpec& spec);
+
+// Helpers for parsing with a schema (candidates for base/params.h): `v` without the keys in `drop` (a section
+// parsed by its own schema), and `v` with each key in `keys` given as a list [lo, hi] rewritten as the
+// mapping {lo: .., hi: ..} a schema declares as KEY.lo and KEY.hi. Child nodes are shared, so errors still
+// give their lines.
+YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop);
+YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& keys);
 
 // CSV with header `id,arrival_ms,slo_ms,acc_target`. Reading validates: header present, 4 numeric columns,
 // non-negative values, non-decreasing arrivals, unique ids; errors name the file and line.
