@@ -59,16 +59,6 @@ int subgraph_of_source(const LatencyTable& t, int subnet) {
   return 0;
 }
 
-int batch_for(const LatencyTable& t, int subnet, const SchedContext& ctx, int subgraph) {
-  int best = 0;
-  const double budget = ctx.head->has_slo() ? ctx.head->deadline_ms() - ctx.now_ms : 1e300;
-  for (size_t b = 1; b < t.num_batches(); ++b)
-    if (size_t(t.batch_sizes[b]) <= ctx.queued &&
-        t.at(size_t(subnet), size_t(subgraph), b).latency_ms <= budget)
-      best = int(b);
-  return best;
-}
-
 int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int g) {
   const size_t n = t.num_subnets();
   const double budget = q.has_slo() ? q.deadline_ms() - now_ms : 0;

@@ -104,6 +104,15 @@ int resolve_subnet_param(const YamlView& where, const std::string& key, const st
 int subgraph_of_source(const LatencyTable& t, int subnet);
 // Adaptive batching for policies that serve one subnet at a time (Clipper's rule): the largest batch the
 // queue can fill whose latency still fits the head query's remaining SLO budget; batch 1 when none fits.
-int batch_for(const LatencyTable& t, int subnet, const SchedContext& ctx, int subgraph);
+// Inline: it runs at every decision of the batching policies.
+inline int batch_for(const LatencyTable& t, int subnet, const SchedContext& ctx, int subgraph) {
+  int best = 0;
+  const double budget = ctx.head->has_slo() ? ctx.head->deadline_ms() - ctx.now_ms : 1e300;
+  for (size_t b = 1; b < t.num_batches(); ++b)
+    if (size_t(t.batch_sizes[b]) <= ctx.queued &&
+        t.at(size_t(subnet), size_t(subgraph), b).latency_ms <= budget)
+      best = int(b);
+  return best;
+}
 
 }  // namespace sushi
