@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/point.h"
+#include "base/provenance.h"
 #include "sched/serving.h"
 
 namespace sushi {
@@ -18,19 +20,26 @@ struct StreamSpec {
 };
 
 struct ExperimentSpec {
-  std::string name, description, file, text, hash;
+  std::string name, description, file;
   std::string supernet, accuracy_table, profile;
   std::vector<std::string> accelerators;
-  std::string fidelity = "analytic";   // latency table fidelity
-  std::string run_fidelity = "table";  // table | cycle: how each dispatched query is costed
+  std::string fidelity = "analytic";  // the accelerator model that builds the latency table
+  // false: each dispatched query is costed from the latency table; true: it runs on the SystemC cycle model,
+  // co-simulated in one kernel with the serving loop.
+  bool cosim = false;
   size_t max_subnets = 24;
   ServingOptions serving;
   std::vector<StreamSpec> streams;
   std::vector<YamlView> policies;
   std::string output_dir;
   std::string cache_dir = ".sushi_cache";
+  std::vector<Override> accel_overrides;  // `--set accel.PATH=V`: applied to every accelerator config
+  // Filled while loading, from the bytes read: the experiment, and later each input run_experiment loads.
+  Provenance provenance{"sushi serve"};
 
-  static ExperimentSpec load(const std::string& path);
+  // `overrides` (`--set PATH=VALUE`) replace values of the experiment by dotted path before it is parsed;
+  // paths under `accel.` apply to every accelerator config instead.
+  static ExperimentSpec load(const std::string& path, const std::vector<Override>& overrides = {});
 };
 
 struct StreamResult {
@@ -55,10 +64,10 @@ struct ExperimentResult {
 };
 
 struct ExperimentOverrides {
-  int64_t count = 0;          // > 0: queries per stream
-  std::string only_platform;  // non-empty: run only this platform (accelerator or profile name)
-  std::string output_dir;     // non-empty: replaces `output:`
-  std::string run_fidelity;   // non-empty: table | cycle
+  int64_t count = 0;       // > 0: queries per stream
+  std::string platform;    // non-empty: run only this platform (accelerator or profile name)
+  std::string output_dir;  // non-empty: replaces `output:`
+  bool cosim = false;      // true: co-simulate every query on the cycle model
 };
 
 // Applies the overrides that change what is run to `spec` (so the outputs record them), then runs it.

@@ -106,7 +106,7 @@ TEST_CASE("latency table cache: a second build reads the same table from disk, a
   CHECK(read_file(file) == text);
 }
 
-TEST_CASE("table mode and --fidelity cycle agree on a short trace", "[sched][sim]") {
+TEST_CASE("table mode and co-simulation agree on a short trace", "[sched][sim]") {
   Fixture f;
   const LatencyTable t = f.table(4);
   TraceSpec spec;
@@ -196,7 +196,7 @@ TEST_CASE("the SUSHI headline selects policies by impl and role, not by display 
     spec.cache_dir = "";
     ExperimentOverrides ov;
     ov.count = 200;
-    ov.only_platform = "zcu104_sushi";
+    ov.platform = "zcu104_sushi";
     const std::string text = format_comparison(run_experiment(spec, ov));
     const size_t at = text.find("SUSHI vs the same accelerator");
     return at == std::string::npos ? std::string() : text.substr(at);
