@@ -59,6 +59,10 @@ const ParamSchema<StreamSpec>& stream_schema() {
           });
   return s;
 }
+[[maybe_unused]] const bool stream_described =
+    (ComponentIndex::add({"section", "streams[]", "an experiment's query stream (its trace: is a trace kind)",
+                          &stream_schema()}),
+     true);
 
 }  // namespace
 

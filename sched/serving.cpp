@@ -29,6 +29,12 @@ const ParamSchema<ServingOptions>& serving_options_schema() {
   return s;
 }
 
+// Listed by `sushi describe section` (a config section, not a choosable component).
+[[maybe_unused]] const bool serving_described =
+    (ComponentIndex::add(
+         {"section", "serving", "an experiment's serving: options", &serving_options_schema()}),
+     true);
+
 ServingOptions ServingOptions::from_yaml(const YamlView& v) {
   return serving_options_schema().parse(v);
 }

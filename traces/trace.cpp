@@ -106,7 +106,7 @@ ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& 
       .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {0, kInf, true}, "queries/s",
             "mean arrival rate (ramp: the start rate)")
       .integer("count", &TraceSpec::count, d.count, {1, 100000000}, "queries", "number of queries")
-      .integer("seed", &TraceSpec::seed, d.seed, {}, "", "random seed");
+      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed");
 }
 
 TraceSpec TraceSpec::from_yaml(const YamlView& v) {
@@ -266,6 +266,12 @@ SUSHI_REGISTER(
     [] { return std::make_unique<Azure>(); }, &Azure::params());
 
 }  // namespace
+
+// Listed by `sushi describe section` (a config section every trace kind shares, not a choosable component).
+[[maybe_unused]] const bool constraints_described =
+    (ComponentIndex::add({"section", "trace.constraints", "a trace's per-query constraints (every kind)",
+                          &constraint_schema()}),
+     true);
 
 std::vector<Query> generate_trace(const TraceSpec& spec) {
   const std::vector<double> arrivals =
