@@ -76,9 +76,10 @@ ParamSchema<P> policy_schema(const std::string& impl, const std::string& doc) {
 }
 
 // Implements name(), impl() and role() from a parsed parameter struct.
-template <typename P, PolicyRole kRole>
+template <typename P, PolicyRole Role>
 class PolicyWith : public Policy {
  public:
+  static constexpr PolicyRole kRole = Role;
   explicit PolicyWith(P params) : params_(std::move(params)) {}
   std::string name() const override { return params_.name; }
   std::string impl() const override { return params_.impl; }
@@ -87,6 +88,12 @@ class PolicyWith : public Policy {
  protected:
   P params_;
 };
+
+// A policy's one-line doc for the registry, its role appended (what `sushi describe policy` shows).
+template <typename C>
+std::string policy_doc(const std::string& doc) {
+  return doc + " [role: " + to_string(C::kRole) + "]";
+}
 
 // The subnet choice shared by SushiSched and its baselines, for one query given the SubGraph in the PB:
 // latency-constrained: the most accurate subnet whose latency fits the remaining budget (else the fastest);

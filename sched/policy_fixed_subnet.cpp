@@ -42,7 +42,8 @@ class FixedSubnet : public PolicyWith<FixedSubnetParams, PolicyRole::Fixed> {
 };
 
 SUSHI_REGISTER(
-    Policy, "fixed_subnet", "Clipper-like: one subnet for every query, adaptive batching",
+    Policy, "fixed_subnet",
+    policy_doc<FixedSubnet>("Clipper-like: one subnet for every query, adaptive batching"),
     [](const YamlView& p) { return std::make_unique<FixedSubnet>(p); }, &fixed_subnet_params());
 
 }  // namespace

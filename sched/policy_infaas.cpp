@@ -31,7 +31,8 @@ class Infaas : public PolicyWith<PolicyParams, PolicyRole::Baseline> {
 };
 
 SUSHI_REGISTER(
-    Policy, "infaas", "INFaaS-like: the least accurate subnet meeting the SLO and target, no PB",
+    Policy, "infaas",
+    policy_doc<Infaas>("INFaaS-like: the least accurate subnet meeting the SLO and target, no PB"),
     [](const YamlView& p) { return std::make_unique<Infaas>(p); }, &infaas_params());
 
 }  // namespace

@@ -22,7 +22,8 @@ class NoSgs : public PolicyWith<PolicyParams, PolicyRole::Baseline> {
 };
 
 SUSHI_REGISTER(
-    Policy, "no_sgs", "the headline's reference: SushiSched's subnet choice with the PB disabled",
+    Policy, "no_sgs",
+    policy_doc<NoSgs>("the headline's reference: SushiSched's subnet choice with the PB disabled"),
     [](const YamlView& p) { return std::make_unique<NoSgs>(p); }, &no_sgs_params());
 
 }  // namespace

@@ -83,7 +83,8 @@ class SlackFit : public PolicyWith<SlackFitParams, PolicyRole::Baseline> {
 };
 
 SUSHI_REGISTER(
-    Policy, "slackfit", "SuperServe's SlackFit: latency buckets sized to the head query's slack, batched",
+    Policy, "slackfit",
+    policy_doc<SlackFit>("SuperServe's SlackFit: latency buckets sized to the head query's slack, batched"),
     [](const YamlView& p) { return std::make_unique<SlackFit>(p); }, &slackfit_params());
 
 }  // namespace

@@ -37,7 +37,8 @@ class StaticSgs : public PolicyWith<StaticSgsParams, PolicyRole::Baseline> {
 };
 
 SUSHI_REGISTER(
-    Policy, "static_sgs", "one SubGraph loaded at start and never changed; SushiSched's subnet choice",
+    Policy, "static_sgs",
+    policy_doc<StaticSgs>("one SubGraph loaded at start and never changed; SushiSched's subnet choice"),
     [](const YamlView& p) { return std::make_unique<StaticSgs>(p); }, &static_sgs_params());
 
 }  // namespace

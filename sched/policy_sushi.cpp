@@ -136,7 +136,8 @@ class SushiSched : public PolicyWith<SushiParams, PolicyRole::Sgs> {
 
 SUSHI_REGISTER(
     Policy, "sushi",
-    "SushiSched: subnet per query under the cached SubGraph, SubGraph re-chosen every window",
+    policy_doc<SushiSched>(
+        "SushiSched: subnet per query under the cached SubGraph, SubGraph re-chosen every window"),
     [](const YamlView& p) { return std::make_unique<SushiSched>(p); }, &sushi_params());
 
 }  // namespace

@@ -321,6 +321,7 @@ TEST_CASE("policies, trace kinds and queue disciplines register themselves with 
   CHECK(policy("{impl: sushi, name: mine}")->name() == "mine");
   CHECK(policy("{impl: no_sgs, name: sushi_fake}")->role() == PolicyRole::Baseline);
   CHECK(policy("{impl: fixed_subnet}")->role() == PolicyRole::Fixed);
+  CHECK_THAT(ComponentIndex::find("policy", "sushi")->doc, Catch::Contains("[role: sgs]"));
 }
 
 TEST_CASE("trace specs: impl (or the older kind) picks a registered kind, parsed by its schema", "[traces]") {
