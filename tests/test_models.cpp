@@ -305,7 +305,7 @@ TEST_CASE("the JSON subnet form round-trips for every row of the shared accuracy
   // An absent subnet is an error that names the subnet, never a default.
   const std::string err = error_of([&] { table.top1(space.min_subnet()); });
   CHECK(err.find("no measured accuracy") != std::string::npos);
-  CHECK(err.find("\"d\": [2, 2, 2, 2, 2]") != std::string::npos);
+  CHECK(err.find("\"d\":[2,2,2,2,2]") != std::string::npos);
 }
 
 TEST_CASE("subnet specs: max, min, random:SEED and JSON, with errors that name the key", "[models]") {

@@ -124,17 +124,18 @@ struct ElasticSpec {
 class SupernetSpace;
 
 // A supernet family (MobileNetV3-like, ResNet-like) turns a subnet into its layer list. Families register
-// themselves by name and are picked with `family:` in the space YAML.
+// themselves by name (SUSHI_REGISTER(SpaceFamily, ...), base/registry.h) and are picked with `family:` in the
+// space YAML.
 class SpaceFamily {
  public:
+  static constexpr const char* kRegistryKind = "supernet_family";
+  using Factory = std::function<std::unique_ptr<SpaceFamily>(const YamlView&)>;
   virtual ~SpaceFamily() = default;
   virtual std::vector<Layer> build(const Subnet& s, int resolution) const = 0;
   virtual const ElasticSpec& elastic() const = 0;
   virtual int input_channels() const = 0;
   virtual int classes() const = 0;
 };
-using SpaceFamilyFactory = std::function<std::unique_ptr<SpaceFamily>(const YamlView&)>;
-bool register_space_family(const std::string& name, SpaceFamilyFactory factory);
 
 class SupernetSpace {
  public:
