@@ -76,8 +76,13 @@ std::vector<std::vector<std::string>> enumerate(const SweepSpec& spec);
 class PointBuilder {
  public:
   explicit PointBuilder(SweepSpec& spec);
-  // Thread-safe. Fills `out` (hash, skip reason) and returns the Point.
-  Point build(const std::vector<std::string>& values, SweepPoint& out) const;
+  // A worker's own trees, one per base, reused from point to point: every point sets every axis path, so
+  // a reused tree holds exactly the base plus this point's values (and parsing the base is most of the cost).
+  using Scratch = std::map<std::pair<std::string, std::string>, Point>;
+  // Thread-safe (each thread with its own `scratch`, or none). Fills `out` (hash, skip reason) and returns
+  // the Point. `check_config` runs the accelerator's own checks here (a dry run); otherwise evaluate() does.
+  Point build(const std::vector<std::string>& values, SweepPoint& out, Scratch* scratch = nullptr,
+              bool check_config = true) const;
 
  private:
   const SweepSpec& spec_;

@@ -78,14 +78,26 @@ PointBuilder::PointBuilder(SweepSpec& spec) : spec_(spec), paths_(spec.axis_path
     }
 }
 
-Point PointBuilder::build(const std::vector<std::string>& values, SweepPoint& out) const {
+Point PointBuilder::build(const std::vector<std::string>& values, SweepPoint& out, Scratch* scratch,
+                          bool check_config) const {
   out.values = values;
   std::string accel = spec_.base.accel_file, space = spec_.base.supernet_file;
   for (size_t i = 0; i < paths_.size(); ++i) {
     if (paths_[i] == "accel") accel = values[i];
     if (paths_[i] == "supernet") space = values[i];
   }
-  Point p = Point::parse(bases_.at({accel, space}), spec_.file + " point");
+  Point p;
+  if (scratch) {
+    auto it = scratch->find({accel, space});
+    if (it == scratch->end())
+      it = scratch
+               ->emplace(std::make_pair(accel, space),
+                         Point::parse(bases_.at({accel, space}), spec_.file + " point"))
+               .first;
+    p = it->second;  // shares the worker's tree
+  } else {
+    p = Point::parse(bases_.at({accel, space}), spec_.file + " point");
+  }
   for (size_t i = 0; i < paths_.size(); ++i)
     if (paths_[i] != "accel" && paths_[i] != "supernet") p.set(paths_[i], values[i]);
   out.hash = p.hash();
@@ -96,6 +108,7 @@ Point PointBuilder::build(const std::vector<std::string>& values, SweepPoint& ou
       return p;
     }
   }
+  if (!check_config) return p;
   try {
     sim::accel_schema().parse(p.view().at("accel"));  // the config's own checks (buffers over the chip, ...)
   } catch (const InputError& e) {
@@ -259,9 +272,9 @@ struct Pool {
   std::exception_ptr error;
 };
 
-void run_one(Pool& pool, size_t i) {
+void run_one(Pool& pool, size_t i, PointBuilder::Scratch& scratch) {
   Row& row = (*pool.rows)[i];
-  const Point p = pool.builder->build((*pool.combos)[i], row.point);
+  const Point p = pool.builder->build((*pool.combos)[i], row.point, &scratch, false);
   if (!row.point.skip_reason.empty()) return;
   if (const std::string* stored = pool.store->find(row.point.hash)) {
     row.result = decode(*stored);
@@ -278,11 +291,12 @@ void run_one(Pool& pool, size_t i) {
 }
 
 void worker(Pool& pool) {
+  PointBuilder::Scratch scratch;
   for (;;) {
     const size_t i = pool.next.fetch_add(1);
     if (i >= pool.combos->size() || pool.failed) return;
     try {
-      run_one(pool, i);
+      run_one(pool, i, scratch);
     } catch (...) {
       const std::lock_guard<std::mutex> lock(pool.error_mutex);
       if (!pool.error) pool.error = std::current_exception();
@@ -355,9 +369,10 @@ DryRun dry_run(SweepSpec& spec, size_t sample_size) {
   const std::map<std::string, std::string> stored = read_store(spec.output_dir + "/" + kStoreFile);
   DryRun d;
   d.points = combos.size();
+  PointBuilder::Scratch scratch;
   for (const std::vector<std::string>& c : combos) {
     SweepPoint p;
-    builder.build(c, p);
+    builder.build(c, p, &scratch);
     if (!p.skip_reason.empty()) {
       ++d.skipped;
       ++d.skipped_by_reason[p.skip_reason];

@@ -111,9 +111,111 @@ int sweep_command(const std::vector<std::string>& args) {
   return 0;
 }
 
-const bool registered = register_command(
-    {"sweep", "design-space sweep of sim points from YAML: thread pool, resumable, CSV + JSON",
-     sweep_command});
+// Single-core analytic layer evaluations/s: the max subnet of ofa_mbv3 at 224 layer by layer for ~0.3 s.
+double layer_rate(const sim::AccelConfig& accel, const std::string& supernet) {
+  const SupernetSpace space = SupernetSpace::load(supernet);
+  Subnet s = space.max_subnet();
+  s.resolution = 224;
+  const std::vector<Layer> layers = space.layers(s, 224);
+  const WeightSlice none;
+  int64_t n = 0, sink = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  do {
+    for (const Layer& l : layers) sink += sim::analytic_layer(accel, l, none).cycles;
+    n += int64_t(layers.size());
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  } while (elapsed < 0.3);
+  if (sink == 42) std::cerr << "";  // keeps the loop observable
+  return double(n) / elapsed;
+}
+
+struct SweepBench {
+  int threads = 0;
+  size_t points = 0;
+  double wall_s = 0, points_per_s = 0, layers_per_s = 0;
+};
+
+// A sweep of `points` distinct analytic points (DRAM bandwidth x subnet x cache on zcu104_sushi, ofa_mbv3 at
+// 224), run end to end (points built, hashed, evaluated, appended to the store, files written).
+SweepBench bench_one(const std::string& dir, int threads, size_t points, double offset) {
+  const std::string spec = dir + "/bench_" + std::to_string(threads) + ".yaml";
+  const size_t steps = std::max<size_t>(1, points / 4);
+  write_file_atomic(spec,
+                    "sweep: bench\nbase: {accel: workloads/accel/zcu104_sushi.yaml, supernet: "
+                    "workloads/supernets/ofa_mbv3.yaml, resolution: 224}\naxes:\n"
+                    "  - accel.dram.peak_gbps: {linear: [" +
+                        std::to_string(offset) + ", " + std::to_string(offset + 10) +
+                        "], steps: " + std::to_string(steps) +
+                        "}\n  - subnet: [max, min]\n  - cache: [none, min]\noutput: " + dir + "/out_" +
+                        std::to_string(threads) + "\n");
+  explore::SweepSpec s = explore::SweepSpec::load(spec);
+  explore::SweepRunOptions o;
+  o.threads = threads;
+  const explore::SweepSummary r = explore::run_sweep(s, o);
+  SweepBench b{threads, r.evaluated, r.wall_s, double(r.evaluated) / r.wall_s, double(r.layers) / r.wall_s};
+  return b;
+}
+
+int bench_sweep(const std::vector<std::string>& args) {
+  po::options_description o("bench sweep options");
+  size_t points = 2000;
+  o.add_options()("points", po::value(&points)->default_value(2000), "points per run")(
+      "json", "print one JSON object");
+  po::variables_map vm;
+  if (!parse("bench sweep", "[--points N] [--json]", o, args, vm)) return 0;
+  if (points < 4 || points > 10000000) throw InputError("--points: expected 4..10000000");
+  const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/zcu104_sushi.yaml");
+  const double single = layer_rate(accel, "workloads/supernets/ofa_mbv3.yaml");
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / ("sushi_bench_sweep." + std::to_string(::getpid()))).string();
+  std::filesystem::create_directories(dir);
+  std::vector<SweepBench> runs;
+  for (int t : {1, 2}) runs.push_back(bench_one(dir, t, points, 5.0 + 20.0 * t));  // distinct points
+  std::filesystem::remove_all(dir);
+  if (vm.count("json")) {
+    JsonWriter j;
+    Provenance provenance("sushi bench sweep");
+    j.begin_object().key("provenance");
+    provenance.write_json(j);
+    j.field("single_core_layer_evaluations_per_s", single).key("runs").begin_array();
+    for (const SweepBench& b : runs)
+      j.begin_object()
+          .field("threads", b.threads)
+          .field("points", int64_t(b.points))
+          .field("wall_s", b.wall_s)
+          .field("points_per_s", b.points_per_s)
+          .field("layer_evaluations_per_s", b.layers_per_s)
+          .field("fraction_of_threads_x_single_core", b.layers_per_s / (b.threads * single))
+          .end_object();
+    j.end_array().end_object();
+    out() << j.str() << "\n";
+    return 0;
+  }
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "analytic model, one core, layer by layer: %.3g layer evaluations/s\n",
+                single);
+  out() << buf;
+  for (const SweepBench& b : runs) {
+    std::snprintf(
+        buf, sizeof buf,
+        "sweep -j %d: %zu points in %.2f s = %.0f points/s, %.3g layer evaluations/s (%.1f%% of %d x "
+        "the single-core rate)\n",
+        b.threads, b.points, b.wall_s, b.points_per_s, b.layers_per_s,
+        100 * b.layers_per_s / (b.threads * single), b.threads);
+    out() << buf;
+  }
+  return 0;
+}
+
+const bool registered =
+    register_bench({"sweep",
+                    "analytic sweep points/s at 1 and 2 threads vs the single-core "
+                    "layer-evaluation rate",
+                    bench_sweep}) &&
+    register_command({"sweep",
+                      "design-space sweep of sim points from YAML: thread pool, resumable, CSV + JSON",
+                      sweep_command});
 
 }  // namespace
 }  // namespace sushi::cli
