@@ -70,8 +70,9 @@ void print_summary(const explore::SweepSpec& spec, const explore::SweepSummary& 
     out() << j.str() << "\n";
     return;
   }
-  out() << "sweep " << spec.name << ": " << s.points << " points, " << s.evaluated << " evaluated, "
-        << s.reused << " from the store, " << s.skipped << " skipped\n";
+  out() << "sweep " << spec.name << ": " << s.points << " points, " << s.points - s.skipped << " ok, "
+        << s.skipped << " skipped; " << s.evaluated << " computed in this run, " << s.reused
+        << " from the store\n";
   for (const auto& [r, n] : s.skipped_by_reason) out() << "  skipped " << n << ": " << r << "\n";
   out() << "wrote " << s.csv_path << ", " << s.json_path << "\n";
 }
