@@ -9,6 +9,8 @@
 
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/manifest.h"
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "sched/cosim.h"
 #include "sched/svg_plot.h"
@@ -18,21 +20,24 @@ namespace sushi {
 
 namespace {
 
-// A path in an experiment: as given (relative to the working directory), else relative to the file's folder.
-std::string resolve(const YamlView& v, const std::string& key, const std::string& exp_file) {
-  const std::string p = v.get<std::string>(key);
-  if (std::filesystem::exists(p)) return p;
-  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
-  if (std::filesystem::exists(alt)) return alt.string();
-  v.at(key).fail("file '" + p + "' not found (relative to the working directory or to " + exp_file + ")");
+// A path in an experiment, resolved by the rule of base/paths.h (project root, file's folder, working
+// directory; ../shared/data/ = the data folder, $SUSHI_DATA).
+std::string resolve_item(const YamlView& item, const std::string& exp_file) {
+  std::vector<std::string> tried;
+  const std::string p = resolve_yaml_path(item.as<std::string>(), exp_file, &tried);
+  if (p.empty()) {
+    std::string list;
+    for (const std::string& t : tried) list += (list.empty() ? "" : ", ") + t;
+    const bool data = item.as<std::string>().rfind("../shared/data/", 0) == 0;
+    item.fail(
+        "file '" + item.as<std::string>() + "' not found (looked for " + list +
+        (data ? "; the shared data folder is $SUSHI_DATA, else ../shared/data beside the repository)" : ")"));
+  }
+  return p;
 }
 
-std::string resolve_item(const YamlView& item, const std::string& exp_file) {
-  const std::string p = item.as<std::string>();
-  if (std::filesystem::exists(p)) return p;
-  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
-  if (std::filesystem::exists(alt)) return alt.string();
-  item.fail("file '" + p + "' not found");
+std::string resolve(const YamlView& v, const std::string& key, const std::string& exp_file) {
+  return resolve_item(v.at(key), exp_file);
 }
 
 }  // namespace
@@ -319,6 +324,7 @@ std::string format_comparison(const ExperimentResult& r) {
 
 std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& r) {
   namespace fs = std::filesystem;
+  OutputManifest output(spec.output_dir);  // every file goes through it; finish() removes stale ones
   const std::string commit = git_commit();
   const std::string provenance = "experiment " + spec.file + " hash " + spec.hash + ", git " + commit;
   auto provenance_json = [&](JsonWriter& j) {
@@ -359,7 +365,6 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
   top.end_array().key("streams").begin_array();
   for (const StreamResult& s : r.streams) {
     const fs::path dir = fs::path(spec.output_dir) / s.platform / s.stream;
-    fs::create_directories(dir);
     JsonWriter j;
     j.begin_object().field("experiment", spec.name).field("platform", s.platform).field("stream", s.stream);
     j.field("trace", s.trace_description)
@@ -374,7 +379,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
     j.end_object();
     provenance_json(j);
     j.end_object();
-    write_file_atomic((dir / "results.json").string(), j.str() + "\n");
+    output.write_file((dir / "results.json").string(), j.str() + "\n");
     top.raw(j.str());
 
     std::ostringstream summary, queries;
@@ -402,7 +407,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
                 << "," << csv_num(q.offchip_bytes) << "," << csv_num(q.pb_hit_bytes) << ","
                 << csv_num(q.energy_pj * 1e-6) << "," << csv_num(q.offchip_energy_pj * 1e-6) << "\n";
     }
-    write_file_atomic((dir / "summary.csv").string(), summary.str());
+    output.write_file((dir / "summary.csv").string(), summary.str());
     std::ostringstream events;
     events << "# " << provenance << "\n";
     events << "policy,time_ms,subgraph,subgraph_name,bytes,pb_bytes,load_ms,energy_uj\n";
@@ -412,8 +417,8 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
                << (size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "")
                << "," << c.bytes << "," << s.pb_bytes << "," << csv_num(c.load_ms) << ","
                << csv_num(c.energy_pj * 1e-6) << "\n";
-    write_file_atomic((dir / "pb_events.csv").string(), events.str());
-    write_file_atomic((dir / "queries.csv").string(), queries.str());
+    output.write_file((dir / "pb_events.csv").string(), events.str());
+    output.write_file((dir / "queries.csv").string(), queries.str());
 
     // Latency CDF per policy.
     std::vector<PlotSeries> cdf;
@@ -429,7 +434,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
       if (!lat.empty()) ps.points.push_back({lat.back(), 1.0});
       cdf.push_back(ps);
     }
-    write_file_atomic((dir / "latency_cdf.svg").string(),
+    output.write_file((dir / "latency_cdf.svg").string(),
                       render_svg({"Latency CDF — " + s.platform + " / " + s.stream, "latency (ms)",
                                   "fraction of served queries", provenance, true},
                                  cdf));
@@ -441,7 +446,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
       tradeoff.push_back({p.policy, {{100 * x, p.summary.mean_accuracy}}, PlotSeries::Style::Points});
     }
     const bool has_slo = !s.policies.empty() && std::isfinite(s.policies.front().summary.slo_attainment);
-    write_file_atomic((dir / "accuracy_vs_slo.svg").string(),
+    output.write_file((dir / "accuracy_vs_slo.svg").string(),
                       render_svg({"Served accuracy vs " + std::string(has_slo ? "SLO" : "accuracy-target") +
                                       " attainment — " + s.platform + " / " + s.stream,
                                   has_slo ? "SLO attainment (%)" : "accuracy-target attainment (%)",
@@ -478,7 +483,7 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
         pb.push_back(which);
       }
     }
-    write_file_atomic((dir / "pb_timeline.svg").string(),
+    output.write_file((dir / "pb_timeline.svg").string(),
                       render_svg({"Persistent Buffer over time — " + s.platform + " / " + s.stream,
                                   "time (s)", "PB hit ratio / cached subnet rank", provenance, true},
                                  pb));
@@ -494,8 +499,8 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
         .field("offchip_weight_traffic_saving", h.weight_traffic_saving)
         .end_object();
   top.end_array().end_object();
-  fs::create_directories(spec.output_dir);
-  write_file_atomic((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
+  output.write_file((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
+  output.finish();
   return top.str();
 }
 
