@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Fresh-machine check (a documented command, not a ctest test): makes a bare Debian 12 (bookworm) root with
 # debootstrap (--variant=minbase: no make, git, compiler, ca-certificates or sudo) under build/fresh-root,
-# copies the project (its git-tracked and untracked-but-not-ignored files, no build/) to /work/sushi and
+# copies the project's committed HEAD (git archive: a plain tree, not a git checkout) to /work/sushi and
 # ../shared/data to /work/shared/data there, as the README says, and runs the README's two commands as root
 # in a chroot, `./sushi.sh demo` then `./sushi.sh test`, timing each. Needs root on the host.
 #
-#   tools/fresh-machine-check.sh          reuse build/fresh-base.tar (the pristine debootstrap result) if there
-#   tools/fresh-machine-check.sh --fresh  run debootstrap again
+#   tools/fresh-machine-check.sh             reuse build/fresh-base.tar (the pristine debootstrap result)
+#   tools/fresh-machine-check.sh --fresh     run debootstrap again
+#   tools/fresh-machine-check.sh --worktree  copy the working tree (tracked and untracked, not ignored files)
+#                                            instead of HEAD
 #
 # Environment: SUSHI_MIRROR (Debian mirror; default: the one in /etc/apt/sources.list*, else deb.debian.org),
 # SUSHI_SHARED (the shared folder to copy, default ../shared). The wall times are printed at the end and kept in
@@ -18,7 +20,14 @@ root=$repo/build/fresh-root
 base_tar=$repo/build/fresh-base.tar
 times=$repo/build/fresh-root.times
 fresh=0
-[ "${1:-}" = "--fresh" ] && fresh=1
+worktree=0
+for arg in "$@"; do
+  case $arg in
+    --fresh) fresh=1 ;;
+    --worktree) worktree=1 ;;
+    *) echo "usage: tools/fresh-machine-check.sh [--fresh] [--worktree]" >&2; exit 2 ;;
+  esac
+done
 
 [ "$(id -u)" -eq 0 ] || { echo "fresh-machine-check: run as root (debootstrap and chroot need it)" >&2; exit 1; }
 [ -f "$shared/data/ofa_mbv3_224_top1.jsonl" ] || { echo "fresh-machine-check: no $shared/data" >&2; exit 1; }
@@ -64,8 +73,13 @@ for tool in make git g++ cmake sudo; do
 done
 
 mkdir -p "$root/work/sushi" "$root/work/shared"
-(cd "$repo" && git ls-files -z --cached --others --exclude-standard |
-  tar --null -T - --ignore-failed-read -cf -) | tar -C "$root/work/sushi" -xf -
+if [ $worktree -eq 1 ]; then
+  (cd "$repo" && git ls-files -z --cached --others --exclude-standard |
+    tar --null -T - --ignore-failed-read -cf -) | tar -C "$root/work/sushi" -xf -
+else
+  echo "fresh-machine-check: copying HEAD $(git -C "$repo" rev-parse --short=12 HEAD)"
+  git -C "$repo" archive HEAD | tar -C "$root/work/sushi" -xf -
+fi
 cp -a "$shared/data" "$root/work/shared/data"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 mount -t proc proc "$root/proc"
