@@ -44,6 +44,9 @@ case $name in
       "$sushi" serve workloads/experiments/sushi_mbv3.yaml --count 50 --accel zcu104_sushi --out /proc/sushi_nope
     expect_error 2 "^sushi export: error: /proc/sushi_nope.ckpt: cannot write: " \
       "$sushi" export --supernet workloads/supernets/fmnist_tiny.yaml --random-seed 1 --out /proc/sushi_nope.ckpt
+    expect_error 2 "^sushi sim: error: /proc/sushi_nope/x.vcd: cannot open trace file for writing$" \
+      "$sushi" sim --accel workloads/accel/zcu104_sushi.yaml --supernet workloads/supernets/fmnist_tiny.yaml \
+      --subnet min --trace /proc/sushi_nope/x.vcd --json
     ;;
   sim_trace_json)
     SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 "$sushi" sim --accel workloads/accel/zcu104_sushi.yaml \

@@ -1,5 +1,8 @@
 #include "tools/cli.h"
 
+#include <sysc/tracing/sc_tracing_ids.h>
+#include <sysc/utils/sc_report.h>
+
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -119,6 +122,16 @@ int run(const std::vector<std::string>& args) {
     std::cerr << "sushi " << args[0] << ": error: " << e.path1().string() << ": " << e.code().message()
               << "\n";
     return 2;
+  } catch (const sc_core::sc_report& e) {
+    // SystemC could not open a file the user named (--trace): bad input, one line. Anything else is ours.
+    if (std::string(e.get_msg_type()) == sc_core::SC_ID_TRACING_FOPEN_FAILED_) {
+      std::cerr << "sushi " << args[0] << ": error: " << e.get_msg()
+                << ": cannot open trace file for writing\n";
+      return 2;
+    }
+    std::cerr << "sushi " << args[0] << ": internal error: " << e.get_msg_type() << ": " << e.get_msg()
+              << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "sushi " << args[0] << ": internal error: " << e.what() << "\n";
     return 1;

@@ -48,7 +48,14 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 mkdir -p "$repo/build"
 unmount_all
-rm -rf "$root"
+# Never delete through a mount that is still there (a bind of the host's /dev).
+for m in dev/pts dev proc sys; do
+  if mountpoint -q "$root/$m" 2>/dev/null; then
+    echo "fresh-machine-check: $root/$m is still mounted; unmount it first" >&2
+    exit 1
+  fi
+done
+rm -rf --one-file-system "$root"
 if [ $fresh -eq 1 ] || [ ! -f "$base_tar" ]; then
   if ! command -v debootstrap >/dev/null; then
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends debootstrap

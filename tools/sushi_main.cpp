@@ -23,5 +23,7 @@ int sc_main(int argc, char* argv[]) {
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   sc_core::sc_report_handler::set_handler(report_to_stderr);
+  // Info reports ("tracing timescale unit set: 1 ns") are noise around a command's output: silence them.
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   return sc_core::sc_elab_and_sim(argc, argv);
 }
