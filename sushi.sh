@@ -10,8 +10,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 build=${SUSHI_BUILD:-build}
 jobs=${SUSHI_JOBS:-$(nproc)}
 
-usage() {
-  sed -n '2,7s/^# \{0,1\}//p' "$0"
+usage() {  # the header above; on stderr unless asked for
+  if [ "${1:-2}" -eq 0 ]; then
+    sed -n '2,7s/^# \{0,1\}//p' "$0"
+  else
+    sed -n '2,7s/^# \{0,1\}//p' "$0" >&2
+  fi
   exit "${1:-2}"
 }
 
