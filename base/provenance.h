@@ -1,8 +1,10 @@
 #pragma once
-// Provenance of every result (ARCHITECTURE.md contract 7): the git commit baked in at build time, a content
-// hash of the inputs, and atomic writes so a crash never leaves a half-written file behind.
+// Provenance of every result (ARCHITECTURE.md contract 9): the git commit baked in at build time, content
+// hashes of the inputs as they were read, and atomic writes so a crash never leaves a half-written file.
 #include <cstdint>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace sushi {
 
@@ -18,5 +20,46 @@ std::string read_file(const std::string& path);  // throws InputError naming the
 void write_file_atomic(const std::string& path, const std::string& data);
 // Creates a folder and its parents (no-op when it exists); throws InputError naming it and the reason.
 void make_directories(const std::string& dir);
+
+class JsonWriter;
+
+// Where a result came from, filled once while its inputs are loaded (from the bytes actually read, never by
+// re-reading files at write time) and handed to every writer with the result.
+class Provenance {
+ public:
+  struct Input {
+    std::string role;  // "experiment", "supernet", "accel", ...
+    std::string path;
+    std::string hash;  // content_hash of the text that was parsed
+  };
+
+  explicit Provenance(std::string command = "") : command_(std::move(command)) {}
+
+  // Reads `path`, records it as input `role` and returns its text: load through this, then parse.
+  std::string read_input(const std::string& role, const std::string& path);
+  void add_input(const std::string& role, const std::string& path, const std::string& hash);
+  // The canonical config tree of the run (JSON text) and its hash.
+  void set_config(const std::string& canonical_json);
+  void set_seed(const std::string& name, uint64_t seed) { seeds_[name] = seed; }
+  void set_fidelity(const std::string& fidelity) { fidelity_ = fidelity; }
+  void set(const std::string& key, const std::string& value) { extra_[key] = value; }
+
+  const std::vector<Input>& inputs() const { return inputs_; }
+  const std::string& config_hash() const { return config_hash_; }
+  const std::string& fidelity() const { return fidelity_; }
+
+  // "provenance": {...} as one JSON object value (the caller has written the key).
+  void write_json(JsonWriter& w) const;
+  // One line for CSV comments and SVG footers.
+  std::string line() const;
+
+ private:
+  std::string command_;
+  std::vector<Input> inputs_;
+  std::string config_json_, config_hash_;
+  std::map<std::string, uint64_t> seeds_;
+  std::string fidelity_;
+  std::map<std::string, std::string> extra_;
+};
 
 }  // namespace sushi

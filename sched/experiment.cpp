@@ -12,6 +12,7 @@
 #include "base/manifest.h"
 #include "base/paths.h"
 #include "base/provenance.h"
+#include "base/record.h"
 #include "sched/cosim.h"
 #include "sched/svg_plot.h"
 #include "sim/accel.h"
@@ -42,12 +43,35 @@ std::string resolve(const YamlView& v, const std::string& key, const std::string
 
 }  // namespace
 
-ExperimentSpec ExperimentSpec::load(const std::string& path) {
+namespace {
+
+// Applies the experiment-level overrides: each must name a value the experiment already has (the experiment
+// has no defaults to fill in below a path it does not mention).
+Point experiment_point(const std::string& path, const std::string& text,
+                       const std::vector<Override>& overrides, std::vector<Override>& accel_overrides) {
+  Point point = Point::parse(text, path);
+  for (const Override& o : overrides) {
+    if (o.path.rfind("accel.", 0) == 0) {
+      accel_overrides.push_back(o);
+      continue;
+    }
+    if (!point.has(o.path))
+      throw InputError(o.origin + " " + o.path + "=" + o.value + ": " + path + " has no value at '" + o.path +
+                       "' (an override replaces a value the experiment gives)");
+    point.set(o);
+  }
+  return point;
+}
+
+}  // namespace
+
+ExperimentSpec ExperimentSpec::load(const std::string& path, const std::vector<Override>& overrides) {
   ExperimentSpec e;
   e.file = path;
-  e.text = read_file(path);
-  e.hash = content_hash(e.text);
-  const YamlView root = YamlView::parse(e.text, path);
+  const std::string text = e.provenance.read_input("experiment", path);
+  const Point point = experiment_point(path, text, overrides, e.accel_overrides);
+  e.provenance.set_config(point.canonical());
+  const YamlView root = point.view();
   root.expect_keys({"name", "description", "supernet", "accuracy_table", "accelerators", "profile",
                     "fidelity", "run_fidelity", "pareto", "serving", "streams", "policies", "output",
                     "cache_dir"});
@@ -104,6 +128,92 @@ ExperimentSpec ExperimentSpec::load(const std::string& path) {
   return e;
 }
 
+namespace {
+
+struct Platform {
+  LatencyTable table;
+  std::unique_ptr<sim::AccelConfig> accel;
+};
+
+// Loads every platform the run uses, recording each input in the provenance as it is read.
+std::vector<Platform> load_platforms(ExperimentSpec& spec, const ExperimentOverrides& ov,
+                                     std::unique_ptr<SupernetSpace>& space) {
+  std::vector<Platform> platforms;
+  if (!spec.profile.empty()) {
+    if (spec.run_fidelity == "cycle")
+      throw InputError(spec.file + ": run_fidelity cycle needs an accelerator, not a profile");
+    Platform p;
+    p.table = load_profile_table(spec.profile);
+    spec.provenance.add_input("profile", spec.profile, p.table.key);
+    if (ov.only_platform.empty() || ov.only_platform == p.table.platform) platforms.push_back(std::move(p));
+    return platforms;
+  }
+  const std::string space_text = spec.provenance.read_input("supernet", spec.supernet);
+  space =
+      std::make_unique<SupernetSpace>(SupernetSpace::from_yaml(YamlView::parse(space_text, spec.supernet)));
+  spec.provenance.read_input("accuracy_table", spec.accuracy_table);
+  const AccuracyTable acc = AccuracyTable::load_jsonl(spec.accuracy_table, *space);
+  for (const std::string& file : spec.accelerators) {
+    Platform p;
+    p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
+    if (!ov.only_platform.empty() && ov.only_platform != p.accel->name) continue;
+    spec.provenance.add_input("accel", file, p.accel->hash);
+    p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
+                                  ParetoOptions{spec.max_subnets}, spec.cache_dir);
+    platforms.push_back(std::move(p));
+  }
+  return platforms;
+}
+
+PlatformSummary summarize_platform(const LatencyTable& t, double& mean_ms) {
+  PlatformSummary ps;
+  ps.platform = t.platform;
+  ps.latency_table_key = t.key;
+  ps.subnets = t.num_subnets();
+  ps.subgraphs = t.num_subgraphs();
+  ps.min_latency_ms = 1e300;
+  mean_ms = 0;
+  for (size_t s = 0; s < t.num_subnets(); ++s) {
+    const double ms = t.at(s, 0, 0).latency_ms;
+    ps.min_latency_ms = std::min(ps.min_latency_ms, ms);
+    ps.max_latency_ms = std::max(ps.max_latency_ms, ms);
+    mean_ms += ms / double(t.num_subnets());
+  }
+  return ps;
+}
+
+StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& ov, const Platform& p,
+                        const SupernetSpace* space, const PlatformSummary& ps, double mean_ms,
+                        const StreamSpec& st) {
+  const LatencyTable& t = p.table;
+  TraceSpec ts = st.trace;
+  if (st.load > 0) ts.rate_qps = st.load * 1000.0 / mean_ms;
+  if (st.slo_rel_lo >= 0) {
+    ts.constraints.slo_lo_ms = ps.min_latency_ms + st.slo_rel_lo * (ps.max_latency_ms - ps.min_latency_ms);
+    ts.constraints.slo_hi_ms = ps.min_latency_ms + st.slo_rel_hi * (ps.max_latency_ms - ps.min_latency_ms);
+  }
+  if (ov.count > 0) ts.count = ov.count;
+  const std::vector<Query> trace = generate_trace(ts);
+  StreamResult sr;
+  sr.platform = t.platform;
+  sr.stream = st.name;
+  sr.trace_description = describe(ts);
+  sr.slo_lo_ms = ts.constraints.slo_lo_ms;
+  sr.slo_hi_ms = ts.constraints.slo_hi_ms;
+  sr.rate_qps = ts.rate_qps;
+  sr.subgraph_names = t.subgraph_names;
+  sr.pb_bytes = p.accel ? p.accel->pb_bytes : 0;
+  for (const YamlView& pv : spec.policies) {
+    auto policy = make_policy(pv);
+    sr.policies.push_back(spec.run_fidelity == "cycle"
+                              ? serve_cosim(*p.accel, *space, t, trace, *policy, spec.serving)
+                              : serve(t, trace, *policy, spec.serving));
+  }
+  return sr;
+}
+
+}  // namespace
+
 ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides& ov) {
   if (!ov.run_fidelity.empty()) {
     if (ov.run_fidelity != "table" && ov.run_fidelity != "cycle")
@@ -111,76 +221,20 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
     spec.run_fidelity = ov.run_fidelity;
   }
   if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
-  ExperimentResult out;
-  struct Platform {
-    LatencyTable table;
-    std::unique_ptr<sim::AccelConfig> accel;
-  };
-  std::vector<Platform> platforms;
+  spec.provenance.set_fidelity(spec.run_fidelity);
+  spec.provenance.set("latency_table_fidelity", spec.fidelity);
+  if (ov.count > 0) spec.provenance.set("queries_per_stream", std::to_string(ov.count));
   std::unique_ptr<SupernetSpace> space;
-  if (!spec.profile.empty()) {
-    if (spec.run_fidelity == "cycle")
-      throw InputError(spec.file + ": run_fidelity cycle needs an accelerator, not a profile");
-    Platform p;
-    p.table = load_profile_table(spec.profile);
-    if (ov.only_platform.empty() || ov.only_platform == p.table.platform) platforms.push_back(std::move(p));
-  } else {
-    space = std::make_unique<SupernetSpace>(SupernetSpace::load(spec.supernet));
-    const AccuracyTable acc = AccuracyTable::load_jsonl(spec.accuracy_table, *space);
-    for (const std::string& file : spec.accelerators) {
-      Platform p;
-      p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
-      if (!ov.only_platform.empty() && ov.only_platform != p.accel->name) continue;
-      p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
-                                    ParetoOptions{spec.max_subnets}, spec.cache_dir);
-      platforms.push_back(std::move(p));
-    }
-  }
+  std::vector<Platform> platforms = load_platforms(spec, ov, space);
   if (platforms.empty())
     throw InputError("--accel '" + ov.only_platform + "': no platform of " + spec.file + " has that name");
-
-  for (Platform& p : platforms) {
-    const LatencyTable& t = p.table;
-    PlatformSummary ps;
-    ps.platform = t.platform;
-    ps.latency_table_key = t.key;
-    ps.subnets = t.num_subnets();
-    ps.subgraphs = t.num_subgraphs();
-    double lo = 1e300, hi = 0, mean = 0;
-    for (size_t s = 0; s < t.num_subnets(); ++s) {
-      const double ms = t.at(s, 0, 0).latency_ms;
-      lo = std::min(lo, ms);
-      hi = std::max(hi, ms);
-      mean += ms / double(t.num_subnets());
-    }
-    ps.min_latency_ms = lo;
-    ps.max_latency_ms = hi;
-    out.platforms.push_back(ps);
+  ExperimentResult out;
+  for (const Platform& p : platforms) {
+    double mean_ms = 0;
+    out.platforms.push_back(summarize_platform(p.table, mean_ms));
     for (const StreamSpec& st : spec.streams) {
-      TraceSpec ts = st.trace;
-      if (st.load > 0) ts.rate_qps = st.load * 1000.0 / mean;
-      if (st.slo_rel_lo >= 0) {
-        ts.constraints.slo_lo_ms = lo + st.slo_rel_lo * (hi - lo);
-        ts.constraints.slo_hi_ms = lo + st.slo_rel_hi * (hi - lo);
-      }
-      if (ov.count > 0) ts.count = ov.count;
-      const std::vector<Query> trace = generate_trace(ts);
-      StreamResult sr;
-      sr.platform = t.platform;
-      sr.stream = st.name;
-      sr.trace_description = describe(ts);
-      sr.slo_lo_ms = ts.constraints.slo_lo_ms;
-      sr.slo_hi_ms = ts.constraints.slo_hi_ms;
-      sr.rate_qps = ts.rate_qps;
-      sr.subgraph_names = t.subgraph_names;
-      sr.pb_bytes = p.accel ? p.accel->pb_bytes : 0;
-      for (const YamlView& pv : spec.policies) {
-        auto policy = make_policy(pv);
-        sr.policies.push_back(spec.run_fidelity == "cycle"
-                                  ? serve_cosim(*p.accel, *space, t, trace, *policy, spec.serving)
-                                  : serve(t, trace, *policy, spec.serving));
-      }
-      out.streams.push_back(std::move(sr));
+      out.streams.push_back(run_stream(spec, ov, p, space.get(), out.platforms.back(), mean_ms, st));
+      spec.provenance.set_seed("trace_seed." + st.name, st.trace.seed);
     }
   }
   return out;
@@ -194,32 +248,30 @@ const ServingResult* find_policy(const StreamResult& s, const std::string& name)
   return nullptr;
 }
 
-void summary_json(JsonWriter& j, const ServingSummary& s) {
-  j.begin_object()
-      .field("queries", s.queries)
-      .field("served", s.served)
-      .field("dropped", s.dropped)
-      .field("mean_latency_ms", s.mean_latency_ms)
-      .field("p50_latency_ms", s.p50_latency_ms)
-      .field("p99_latency_ms", s.p99_latency_ms)
-      .field("slo_attainment", s.slo_attainment)
-      .field("accuracy_attainment", s.accuracy_attainment)
-      .field("mean_served_accuracy_pct", s.mean_accuracy)
-      .field("offchip_bytes_per_query", s.offchip_bytes_per_query)
-      .field("offchip_weight_bytes_per_query", s.offchip_weight_bytes_per_query)
-      .field("offchip_energy_uj_per_query", s.offchip_energy_pj_per_query * 1e-6)
-      .field("energy_uj_per_query", s.energy_pj_per_query * 1e-6)
-      .field("pb_hit_ratio", s.pb_hit_ratio)
-      .field("cache_updates", s.cache_updates)
-      .field("makespan_ms", s.makespan_ms)
-      .end_object();
+// The serving statistics of one policy's run, with their units; JSON and CSV both write from this.
+StatSet summary_stats(const ServingSummary& s) {
+  StatSet st;
+  st.count("queries", s.queries).count("served", s.served).count("dropped", s.dropped);
+  st.add("mean_latency_ms", s.mean_latency_ms, Unit::Ms)
+      .add("p50_latency_ms", s.p50_latency_ms, Unit::Ms)
+      .add("p99_latency_ms", s.p99_latency_ms, Unit::Ms)
+      .add("slo_attainment", s.slo_attainment, Unit::Ratio)
+      .add("accuracy_attainment", s.accuracy_attainment, Unit::Ratio)
+      .add("mean_served_accuracy_pct", s.mean_accuracy, Unit::Percent)
+      .add("offchip_bytes_per_query", s.offchip_bytes_per_query, Unit::Bytes)
+      .add("offchip_weight_bytes_per_query", s.offchip_weight_bytes_per_query, Unit::Bytes)
+      .add("offchip_energy_uj_per_query", s.offchip_energy_pj_per_query, Unit::Pj, Unit::Uj)
+      .add("energy_uj_per_query", s.energy_pj_per_query, Unit::Pj, Unit::Uj)
+      .add("pb_hit_ratio", s.pb_hit_ratio, Unit::Ratio)
+      .count("cache_updates", s.cache_updates)
+      .add("makespan_ms", s.makespan_ms, Unit::Ms);
+  return st;
 }
 
-std::string csv_num(double v) {
-  if (!std::isfinite(v)) return "";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
-  return b;
+void summary_json(JsonWriter& j, const ServingSummary& s) {
+  j.begin_object();
+  summary_stats(s).write_fields(j);
+  j.end_object();
 }
 
 // SUSHI's three headline comparisons against the same accelerator without SGS, per SGS policy.
@@ -322,36 +374,151 @@ std::string format_comparison(const ExperimentResult& r) {
   return o.str();
 }
 
-std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& r) {
-  namespace fs = std::filesystem;
-  OutputManifest output(spec.output_dir);  // every file goes through it; finish() removes stale ones
-  const std::string commit = git_commit();
-  const std::string provenance = "experiment " + spec.file + " hash " + spec.hash + ", git " + commit;
-  auto provenance_json = [&](JsonWriter& j) {
-    j.key("provenance")
-        .begin_object()
-        .field("experiment_file", spec.file)
-        .field("experiment_hash", spec.hash)
-        .field("experiment_yaml", spec.text)
-        .field("git_commit", commit)
-        .field("run_fidelity", spec.run_fidelity)
-        .field("latency_table_fidelity", spec.fidelity);
-    if (!spec.supernet.empty())
-      j.field("supernet", spec.supernet)
-          .field("supernet_hash", file_hash(spec.supernet))
-          .field("accuracy_table", spec.accuracy_table)
-          .field("accuracy_table_hash", file_hash(spec.accuracy_table));
-    if (!spec.profile.empty())
-      j.field("profile", spec.profile).field("profile_hash", file_hash(spec.profile));
-    j.key("accelerators").begin_array();
-    for (const auto& a : spec.accelerators)
-      j.begin_object().field("file", a).field("hash", file_hash(a)).end_object();
-    j.end_array().end_object();
-  };
+namespace {
 
-  JsonWriter top;
-  top.begin_object().field("experiment", spec.name);
-  provenance_json(top);
+const std::vector<std::string> kSummaryColumns = {"policy",
+                                                  "mean_latency_ms",
+                                                  "p99_latency_ms",
+                                                  "slo_attainment",
+                                                  "accuracy_attainment",
+                                                  "mean_served_accuracy_pct",
+                                                  "offchip_bytes_per_query",
+                                                  "offchip_energy_uj_per_query",
+                                                  "energy_uj_per_query",
+                                                  "pb_hit_ratio",
+                                                  "cache_updates",
+                                                  "dropped"};
+
+std::string stream_json(const ExperimentSpec& spec, const StreamResult& s) {
+  JsonWriter j;
+  j.begin_object().field("experiment", spec.name).field("platform", s.platform).field("stream", s.stream);
+  j.field("trace", s.trace_description)
+      .field("rate_qps", s.rate_qps)
+      .field("slo_lo_ms", s.slo_lo_ms)
+      .field("slo_hi_ms", s.slo_hi_ms);
+  j.key("policies").begin_object();
+  for (const ServingResult& p : s.policies) {
+    j.key(p.policy);
+    summary_json(j, p.summary);
+  }
+  j.end_object().key("provenance");
+  spec.provenance.write_json(j);
+  j.end_object();
+  return j.str();
+}
+
+CsvTable summary_table(const StreamResult& s) {
+  CsvTable t(kSummaryColumns);
+  for (const ServingResult& p : s.policies) t.add_row(p.policy, summary_stats(p.summary));
+  return t;
+}
+
+CsvTable queries_table(const StreamResult& s) {
+  CsvTable t({"policy", "id", "arrival_ms", "start_ms", "finish_ms", "latency_ms", "slo_ms", "acc_target",
+              "subnet", "subgraph", "batch", "dropped", "slo_met", "acc_met", "accuracy_pct", "offchip_bytes",
+              "pb_hit_bytes", "energy_uj", "offchip_energy_uj"});
+  auto n = [](double v) { return csv_number(v); };
+  auto i = [](int64_t v) { return std::to_string(v); };
+  for (const ServingResult& p : s.policies)
+    for (const QueryRecord& q : p.records)
+      t.add_row({p.policy, i(q.id), n(q.arrival_ms), n(q.start_ms), n(q.finish_ms), n(q.latency_ms),
+                 n(q.slo_ms), n(q.acc_target), i(q.subnet), i(q.subgraph), i(q.batch), i(q.dropped),
+                 i(q.slo_met), i(q.acc_met), n(q.accuracy), n(q.offchip_bytes), n(q.pb_hit_bytes),
+                 n(convert(q.energy_pj, Unit::Pj, Unit::Uj)),
+                 n(convert(q.offchip_energy_pj, Unit::Pj, Unit::Uj))});
+  return t;
+}
+
+CsvTable pb_events_table(const StreamResult& s) {
+  CsvTable t({"policy", "time_ms", "subgraph", "subgraph_name", "bytes", "pb_bytes", "load_ms", "energy_uj"});
+  for (const ServingResult& p : s.policies)
+    for (const CacheEvent& c : p.cache_events)
+      t.add_row({p.policy, csv_number(c.time_ms), std::to_string(c.subgraph),
+                 size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "",
+                 std::to_string(c.bytes), std::to_string(s.pb_bytes), csv_number(c.load_ms),
+                 csv_number(convert(c.energy_pj, Unit::Pj, Unit::Uj))});
+  return t;
+}
+
+// Latency CDF per policy.
+std::string latency_cdf_svg(const StreamResult& s, const std::string& provenance) {
+  std::vector<PlotSeries> cdf;
+  for (const ServingResult& p : s.policies) {
+    std::vector<double> lat;
+    for (const QueryRecord& q : p.records)
+      if (!q.dropped) lat.push_back(q.latency_ms);
+    std::sort(lat.begin(), lat.end());
+    PlotSeries ps{p.policy, {}, PlotSeries::Style::Line};
+    const size_t stride = std::max<size_t>(1, lat.size() / 400);
+    for (size_t i = 0; i < lat.size(); i += stride)
+      ps.points.push_back({lat[i], double(i + 1) / double(lat.size())});
+    if (!lat.empty()) ps.points.push_back({lat.back(), 1.0});
+    cdf.push_back(ps);
+  }
+  return render_svg({"Latency CDF — " + s.platform + " / " + s.stream, "latency (ms)",
+                     "fraction of served queries", provenance, true},
+                    cdf);
+}
+
+// Served accuracy vs SLO attainment (accuracy attainment on streams without SLOs), one point per policy.
+std::string tradeoff_svg(const StreamResult& s, const std::string& provenance) {
+  std::vector<PlotSeries> tradeoff;
+  for (const ServingResult& p : s.policies) {
+    const double x =
+        std::isfinite(p.summary.slo_attainment) ? p.summary.slo_attainment : p.summary.accuracy_attainment;
+    tradeoff.push_back({p.policy, {{100 * x, p.summary.mean_accuracy}}, PlotSeries::Style::Points});
+  }
+  const bool has_slo = !s.policies.empty() && std::isfinite(s.policies.front().summary.slo_attainment);
+  return render_svg({"Served accuracy vs " + std::string(has_slo ? "SLO" : "accuracy-target") +
+                         " attainment — " + s.platform + " / " + s.stream,
+                     has_slo ? "SLO attainment (%)" : "accuracy-target attainment (%)",
+                     "mean served top-1 (%)", provenance, false},
+                    tradeoff);
+}
+
+PlotSeries pb_hit_series(const ServingResult& p) {
+  double weight = 0, hit = 0;
+  PlotSeries hits{p.policy + ": PB hit ratio", {}, PlotSeries::Style::Line};
+  const size_t window = std::max<size_t>(1, p.records.size() / 100);
+  for (size_t i = 0; i < p.records.size(); ++i) {
+    const QueryRecord& q = p.records[i];
+    if (q.dropped) continue;
+    weight += q.pb_hit_bytes + q.offchip_weight_bytes;
+    hit += q.pb_hit_bytes;
+    if ((i + 1) % window == 0) {
+      hits.points.push_back({q.finish_ms / 1000, weight > 0 ? hit / weight : 0});
+      weight = hit = 0;
+    }
+  }
+  return hits;
+}
+
+// PB contents and hit ratio over time, for the policies that use the PB.
+std::string pb_timeline_svg(const StreamResult& s, const std::string& provenance) {
+  std::vector<PlotSeries> pb;
+  for (const ServingResult& p : s.policies) {
+    bool uses_pb = !p.cache_events.empty();
+    if (uses_pb) pb.push_back(pb_hit_series(p));
+    if (uses_pb && p.policy.rfind("sushi", 0) == 0 && s.subgraph_names.size() > 2) {
+      // PB contents: whose weights are cached, as the Pareto rank of their subnet (0 fastest, 1 most
+      // accurate).
+      const double ranks = double(s.subgraph_names.size() - 2);
+      PlotSeries which{p.policy + ": cached subnet's Pareto rank", {}, PlotSeries::Style::Step};
+      for (const CacheEvent& c : p.cache_events)
+        which.points.push_back({c.time_ms / 1000, c.subgraph > 0 ? (c.subgraph - 1) / ranks : 0.0});
+      if (!p.records.empty())
+        which.points.push_back({p.summary.makespan_ms / 1000, which.points.back().second});
+      pb.push_back(which);
+    }
+  }
+  return render_svg({"Persistent Buffer over time — " + s.platform + " / " + s.stream, "time (s)",
+                     "PB hit ratio / cached subnet rank", provenance, true},
+                    pb);
+}
+
+void write_top_level(JsonWriter& top, const ExperimentSpec& spec, const ExperimentResult& r) {
+  top.begin_object().field("experiment", spec.name).key("provenance");
+  spec.provenance.write_json(top);
   top.key("platforms").begin_array();
   for (const PlatformSummary& p : r.platforms)
     top.begin_object()
@@ -362,133 +529,11 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
         .field("min_latency_ms", p.min_latency_ms)
         .field("max_latency_ms", p.max_latency_ms)
         .end_object();
-  top.end_array().key("streams").begin_array();
-  for (const StreamResult& s : r.streams) {
-    const fs::path dir = fs::path(spec.output_dir) / s.platform / s.stream;
-    JsonWriter j;
-    j.begin_object().field("experiment", spec.name).field("platform", s.platform).field("stream", s.stream);
-    j.field("trace", s.trace_description)
-        .field("rate_qps", s.rate_qps)
-        .field("slo_lo_ms", s.slo_lo_ms)
-        .field("slo_hi_ms", s.slo_hi_ms);
-    j.key("policies").begin_object();
-    for (const ServingResult& p : s.policies) {
-      j.key(p.policy);
-      summary_json(j, p.summary);
-    }
-    j.end_object();
-    provenance_json(j);
-    j.end_object();
-    output.write_file((dir / "results.json").string(), j.str() + "\n");
-    top.raw(j.str());
+  top.end_array();
+}
 
-    std::ostringstream summary, queries;
-    summary << "# " << provenance << "\n";
-    summary << "policy,mean_latency_ms,p99_latency_ms,slo_attainment,accuracy_attainment,mean_served_"
-               "accuracy_pct,"
-               "offchip_bytes_per_query,offchip_energy_uj_per_query,energy_uj_per_query,pb_hit_ratio,cache_"
-               "updates,dropped\n";
-    queries << "# " << provenance << "\n";
-    queries << "policy,id,arrival_ms,start_ms,finish_ms,latency_ms,slo_ms,acc_target,subnet,subgraph,batch,"
-               "dropped,slo_met,"
-               "acc_met,accuracy_pct,offchip_bytes,pb_hit_bytes,energy_uj,offchip_energy_uj\n";
-    for (const ServingResult& p : s.policies) {
-      const ServingSummary& m = p.summary;
-      summary << p.policy << "," << csv_num(m.mean_latency_ms) << "," << csv_num(m.p99_latency_ms) << ","
-              << csv_num(m.slo_attainment) << "," << csv_num(m.accuracy_attainment) << ","
-              << csv_num(m.mean_accuracy) << "," << csv_num(m.offchip_bytes_per_query) << ","
-              << csv_num(m.offchip_energy_pj_per_query * 1e-6) << "," << csv_num(m.energy_pj_per_query * 1e-6)
-              << "," << csv_num(m.pb_hit_ratio) << "," << m.cache_updates << "," << m.dropped << "\n";
-      for (const QueryRecord& q : p.records)
-        queries << p.policy << "," << q.id << "," << csv_num(q.arrival_ms) << "," << csv_num(q.start_ms)
-                << "," << csv_num(q.finish_ms) << "," << csv_num(q.latency_ms) << "," << csv_num(q.slo_ms)
-                << "," << csv_num(q.acc_target) << "," << q.subnet << "," << q.subgraph << "," << q.batch
-                << "," << q.dropped << "," << q.slo_met << "," << q.acc_met << "," << csv_num(q.accuracy)
-                << "," << csv_num(q.offchip_bytes) << "," << csv_num(q.pb_hit_bytes) << ","
-                << csv_num(q.energy_pj * 1e-6) << "," << csv_num(q.offchip_energy_pj * 1e-6) << "\n";
-    }
-    output.write_file((dir / "summary.csv").string(), summary.str());
-    std::ostringstream events;
-    events << "# " << provenance << "\n";
-    events << "policy,time_ms,subgraph,subgraph_name,bytes,pb_bytes,load_ms,energy_uj\n";
-    for (const ServingResult& p : s.policies)
-      for (const CacheEvent& c : p.cache_events)
-        events << p.policy << "," << csv_num(c.time_ms) << "," << c.subgraph << ","
-               << (size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "")
-               << "," << c.bytes << "," << s.pb_bytes << "," << csv_num(c.load_ms) << ","
-               << csv_num(c.energy_pj * 1e-6) << "\n";
-    output.write_file((dir / "pb_events.csv").string(), events.str());
-    output.write_file((dir / "queries.csv").string(), queries.str());
-
-    // Latency CDF per policy.
-    std::vector<PlotSeries> cdf;
-    for (const ServingResult& p : s.policies) {
-      std::vector<double> lat;
-      for (const QueryRecord& q : p.records)
-        if (!q.dropped) lat.push_back(q.latency_ms);
-      std::sort(lat.begin(), lat.end());
-      PlotSeries ps{p.policy, {}, PlotSeries::Style::Line};
-      const size_t stride = std::max<size_t>(1, lat.size() / 400);
-      for (size_t i = 0; i < lat.size(); i += stride)
-        ps.points.push_back({lat[i], double(i + 1) / double(lat.size())});
-      if (!lat.empty()) ps.points.push_back({lat.back(), 1.0});
-      cdf.push_back(ps);
-    }
-    output.write_file((dir / "latency_cdf.svg").string(),
-                      render_svg({"Latency CDF — " + s.platform + " / " + s.stream, "latency (ms)",
-                                  "fraction of served queries", provenance, true},
-                                 cdf));
-    // Served accuracy vs SLO attainment (accuracy attainment on streams without SLOs), one point per policy.
-    std::vector<PlotSeries> tradeoff;
-    for (const ServingResult& p : s.policies) {
-      const double x =
-          std::isfinite(p.summary.slo_attainment) ? p.summary.slo_attainment : p.summary.accuracy_attainment;
-      tradeoff.push_back({p.policy, {{100 * x, p.summary.mean_accuracy}}, PlotSeries::Style::Points});
-    }
-    const bool has_slo = !s.policies.empty() && std::isfinite(s.policies.front().summary.slo_attainment);
-    output.write_file((dir / "accuracy_vs_slo.svg").string(),
-                      render_svg({"Served accuracy vs " + std::string(has_slo ? "SLO" : "accuracy-target") +
-                                      " attainment — " + s.platform + " / " + s.stream,
-                                  has_slo ? "SLO attainment (%)" : "accuracy-target attainment (%)",
-                                  "mean served top-1 (%)", provenance, false},
-                                 tradeoff));
-    // PB contents and hit ratio over time, for the policies that use the PB.
-    std::vector<PlotSeries> pb;
-    for (const ServingResult& p : s.policies) {
-      double weight = 0, hit = 0;
-      PlotSeries hits{p.policy + ": PB hit ratio", {}, PlotSeries::Style::Line};
-      const size_t window = std::max<size_t>(1, p.records.size() / 100);
-      std::vector<std::pair<double, double>> recent;
-      for (size_t i = 0; i < p.records.size(); ++i) {
-        const QueryRecord& q = p.records[i];
-        if (q.dropped) continue;
-        weight += q.pb_hit_bytes + q.offchip_weight_bytes;
-        hit += q.pb_hit_bytes;
-        if ((i + 1) % window == 0) {
-          hits.points.push_back({q.finish_ms / 1000, weight > 0 ? hit / weight : 0});
-          weight = hit = 0;
-        }
-      }
-      bool uses_pb = !p.cache_events.empty();
-      if (uses_pb) pb.push_back(hits);
-      if (uses_pb && p.policy.rfind("sushi", 0) == 0 && s.subgraph_names.size() > 2) {
-        // PB contents: whose weights are cached, as the Pareto rank of their subnet (0 fastest, 1 most
-        // accurate).
-        const double ranks = double(s.subgraph_names.size() - 2);
-        PlotSeries which{p.policy + ": cached subnet's Pareto rank", {}, PlotSeries::Style::Step};
-        for (const CacheEvent& c : p.cache_events)
-          which.points.push_back({c.time_ms / 1000, c.subgraph > 0 ? (c.subgraph - 1) / ranks : 0.0});
-        if (!p.records.empty())
-          which.points.push_back({p.summary.makespan_ms / 1000, which.points.back().second});
-        pb.push_back(which);
-      }
-    }
-    output.write_file((dir / "pb_timeline.svg").string(),
-                      render_svg({"Persistent Buffer over time — " + s.platform + " / " + s.stream,
-                                  "time (s)", "PB hit ratio / cached subnet rank", provenance, true},
-                                 pb));
-  }
-  top.end_array().key("sushi_vs_no_sgs").begin_array();
+void write_headlines(JsonWriter& top, const ExperimentResult& r) {
+  top.key("sushi_vs_no_sgs").begin_array();
   for (const Headline& h : headlines(r))
     top.begin_object()
         .field("platform", h.platform)
@@ -498,7 +543,34 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
         .field("offchip_energy_saving", h.offchip_energy_saving)
         .field("offchip_weight_traffic_saving", h.weight_traffic_saving)
         .end_object();
-  top.end_array().end_object();
+  top.end_array();
+}
+
+}  // namespace
+
+std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& r) {
+  namespace fs = std::filesystem;
+  OutputManifest output(spec.output_dir);  // every file goes through it; finish() removes stale ones
+  const Provenance& prov = spec.provenance;
+  const std::string line = prov.line();
+  JsonWriter top;
+  write_top_level(top, spec, r);
+  top.key("streams").begin_array();
+  for (const StreamResult& s : r.streams) {
+    const fs::path dir = fs::path(spec.output_dir) / s.platform / s.stream;
+    const std::string json = stream_json(spec, s);
+    output.write_file((dir / "results.json").string(), json + "\n");
+    top.raw(json);
+    output.write_file((dir / "summary.csv").string(), summary_table(s).str(prov));
+    output.write_file((dir / "pb_events.csv").string(), pb_events_table(s).str(prov));
+    output.write_file((dir / "queries.csv").string(), queries_table(s).str(prov));
+    output.write_file((dir / "latency_cdf.svg").string(), latency_cdf_svg(s, line));
+    output.write_file((dir / "accuracy_vs_slo.svg").string(), tradeoff_svg(s, line));
+    output.write_file((dir / "pb_timeline.svg").string(), pb_timeline_svg(s, line));
+  }
+  top.end_array();
+  write_headlines(top, r);
+  top.end_object();
   output.write_file((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
   output.finish();
   return top.str();

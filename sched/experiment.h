@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/point.h"
+#include "base/provenance.h"
 #include "sched/serving.h"
 
 namespace sushi {
@@ -18,7 +20,7 @@ struct StreamSpec {
 };
 
 struct ExperimentSpec {
-  std::string name, description, file, text, hash;
+  std::string name, description, file;
   std::string supernet, accuracy_table, profile;
   std::vector<std::string> accelerators;
   std::string fidelity = "analytic";   // latency table fidelity
@@ -29,8 +31,13 @@ struct ExperimentSpec {
   std::vector<YamlView> policies;
   std::string output_dir;
   std::string cache_dir = ".sushi_cache";
+  std::vector<Override> accel_overrides;  // `--set accel.PATH=V`: applied to every accelerator config
+  // Filled while loading, from the bytes read: the experiment, and later each input run_experiment loads.
+  Provenance provenance{"sushi serve"};
 
-  static ExperimentSpec load(const std::string& path);
+  // `overrides` (`--set PATH=VALUE`) replace values of the experiment by dotted path before it is parsed;
+  // paths under `accel.` apply to every accelerator config instead.
+  static ExperimentSpec load(const std::string& path, const std::vector<Override>& overrides = {});
 };
 
 struct StreamResult {

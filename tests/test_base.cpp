@@ -1,7 +1,11 @@
-// base/: the registry and typed parameters.
+// base/: the registry, typed parameters, Points and the content cache.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <thread>
 
+#include "base/content_cache.h"
 #include "base/params.h"
+#include "base/point.h"
 #include "base/registry.h"
 
 namespace {
@@ -116,4 +120,48 @@ TEST_CASE("registry: self-registered implementations, errors list the known name
                         Catch::Matchers::Contains("doubler"));
   REQUIRE(sushi::ComponentIndex::find("test_widget", "doubler"));
   CHECK(sushi::ComponentIndex::find("test_widget", "doubler")->doc == "doubles");
+}
+
+TEST_CASE("point: overrides by dotted path, canonical form and hash") {
+  sushi::Point a = sushi::Point::parse("name: a\narray: {lanes: 8}\nitems: [{size: 1}]\n", "a.yaml");
+  sushi::Point b = sushi::Point::parse("items:\n  - size: 1\narray:\n  lanes: 8\nname: a\n", "b.yaml");
+  CHECK(a.canonical() == b.canonical());
+  CHECK(a.hash() == b.hash());
+  a.apply({sushi::parse_override("conf.array.lanes=32"), sushi::parse_override("conf.items.0.cost=2"),
+           sushi::parse_override("other.x=1")},
+          "conf", conf_schema());
+  CHECK(a.canonical() ==
+        "{\"array\":{\"lanes\":\"32\"},\"items\":[{\"cost\":\"2\",\"size\":\"1\"}],\"name\":\"a\"}");
+  CHECK(a.hash() != b.hash());
+  CHECK(conf_schema().parse(a.view()).lanes == 32);
+  using Catch::Matchers::Contains;
+  CHECK_THROWS_WITH(a.apply({sushi::parse_override("conf.array.lane=3")}, "conf", conf_schema()),
+                    Contains("conf.array.lane=3") && Contains("not a parameter of conf"));
+  CHECK_THROWS_WITH(a.set("items.5.size", "1"), Contains("not an index"));
+  CHECK_THROWS_WITH(a.set("array", "1"), Contains("is a section"));
+  CHECK_THROWS_WITH(sushi::parse_override("array.lanes"), Contains("PATH=VALUE"));
+  CHECK_THROWS_WITH(sushi::parse_override("=3"), Contains("PATH=VALUE"));
+}
+
+TEST_CASE("content cache: one computation per key across threads, failures not cached") {
+  sushi::ContentCache<int> cache;
+  std::atomic<int> computed{0};
+  std::atomic<int> wrong{0};  // Catch2 assertions are not thread-safe: count in the threads, check after
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        if (*cache.get("k" + std::to_string(i % 5), [&] {
+              ++computed;
+              return i % 5;
+            }) != i % 5)
+          ++wrong;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(wrong == 0);
+  CHECK(computed == 5);
+  CHECK(cache.misses() == 5);
+  CHECK(cache.hits() == 195);
+  CHECK_THROWS(cache.get("bad", []() -> int { throw std::runtime_error("no"); }));
+  CHECK(*cache.get("bad", [] { return 7; }) == 7);
 }

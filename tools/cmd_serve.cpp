@@ -11,6 +11,7 @@ int serve_cmd(const std::vector<std::string>& args) {
   po::options_description o("serve options");
   std::string experiment;
   ExperimentOverrides ov;
+  std::vector<std::string> sets;
   o.add_options()("experiment", po::value(&experiment)->required(),
                   "experiment YAML (workloads/experiments/*.yaml)")(
       "count", po::value(&ov.count)->default_value(0), "queries per stream (0 = as in the experiment)")(
@@ -18,17 +19,22 @@ int serve_cmd(const std::vector<std::string>& args) {
       "out", po::value(&ov.output_dir), "output folder (default: the experiment's `output:`)")(
       "fidelity", po::value(&ov.run_fidelity),
       "table (latency table per query) | cycle (SystemC model per query)")(
+      "set", po::value(&sets)->composing(),
+      "PATH=VALUE: override a value of the experiment by dotted path (accel.PATH: of every accelerator)")(
       "json", "print the results as one JSON object");
   po::positional_options_description pos;
   pos.add("experiment", 1);
   po::variables_map vm;
   if (!parse("serve",
-             "EXPERIMENT.yaml [--count N] [--accel NAME] [--out DIR] [--fidelity table|cycle] [--json]", o,
-             args, vm, &pos))
+             "EXPERIMENT.yaml [--count N] [--accel NAME] [--out DIR] [--fidelity table|cycle] [--set "
+             "PATH=V]... [--json]",
+             o, args, vm, &pos))
     return 0;
   if (ov.count < 0)
     throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
-  ExperimentSpec spec = ExperimentSpec::load(experiment);
+  std::vector<Override> overrides;
+  for (const std::string& s : sets) overrides.push_back(parse_override(s));
+  ExperimentSpec spec = ExperimentSpec::load(experiment, overrides);
   const ExperimentResult result = run_experiment(spec, ov);
   const std::string json = write_experiment_outputs(spec, result);
   if (vm.count("json")) {
