@@ -73,7 +73,7 @@ ExperimentSpec ExperimentSpec::load(const std::string& path, const std::vector<O
   e.provenance.set_config(point.canonical());
   const YamlView root = point.view();
   root.expect_keys({"name", "description", "supernet", "accuracy_table", "accelerators", "profile",
-                    "fidelity", "run_fidelity", "pareto", "serving", "streams", "policies", "output",
+                    "fidelity", "cosim", "run_fidelity", "pareto", "serving", "streams", "policies", "output",
                     "cache_dir"});
   e.name = root.get<std::string>("name");
   e.description = root.get<std::string>("description", "");
@@ -89,9 +89,9 @@ ExperimentSpec ExperimentSpec::load(const std::string& path, const std::vector<O
   }
   e.fidelity = root.get<std::string>("fidelity", e.fidelity);
   sim::parse_fidelity(e.fidelity);
-  e.run_fidelity = root.get<std::string>("run_fidelity", e.run_fidelity);
-  if (e.run_fidelity != "table" && e.run_fidelity != "cycle")
-    root.at("run_fidelity").fail("expected table or cycle");
+  if (root.has("run_fidelity"))
+    root.at("run_fidelity").fail("renamed: use `cosim: true` to run every query on the cycle model");
+  e.cosim = root.get<bool>("cosim", e.cosim);
   if (root.has("pareto")) {
     const YamlView p = root.at("pareto");
     p.expect_keys({"max_subnets"});
@@ -140,12 +140,11 @@ std::vector<Platform> load_platforms(ExperimentSpec& spec, const ExperimentOverr
                                      std::unique_ptr<SupernetSpace>& space) {
   std::vector<Platform> platforms;
   if (!spec.profile.empty()) {
-    if (spec.run_fidelity == "cycle")
-      throw InputError(spec.file + ": run_fidelity cycle needs an accelerator, not a profile");
+    if (spec.cosim) throw InputError(spec.file + ": cosim needs an accelerator, not a measured profile");
     Platform p;
     p.table = load_profile_table(spec.profile);
     spec.provenance.add_input("profile", spec.profile, p.table.key);
-    if (ov.only_platform.empty() || ov.only_platform == p.table.platform) platforms.push_back(std::move(p));
+    if (ov.platform.empty() || ov.platform == p.table.platform) platforms.push_back(std::move(p));
     return platforms;
   }
   const std::string space_text = spec.provenance.read_input("supernet", spec.supernet);
@@ -156,7 +155,7 @@ std::vector<Platform> load_platforms(ExperimentSpec& spec, const ExperimentOverr
   for (const std::string& file : spec.accelerators) {
     Platform p;
     p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
-    if (!ov.only_platform.empty() && ov.only_platform != p.accel->name) continue;
+    if (!ov.platform.empty() && ov.platform != p.accel->name) continue;
     spec.provenance.add_input("accel", file, p.accel->hash);
     p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
                                   ParetoOptions{spec.max_subnets}, spec.cache_dir);
@@ -205,9 +204,8 @@ StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& o
   sr.pb_bytes = p.accel ? p.accel->pb_bytes : 0;
   for (const YamlView& pv : spec.policies) {
     auto policy = make_policy(pv);
-    sr.policies.push_back(spec.run_fidelity == "cycle"
-                              ? serve_cosim(*p.accel, *space, t, trace, *policy, spec.serving)
-                              : serve(t, trace, *policy, spec.serving));
+    sr.policies.push_back(spec.cosim ? serve_cosim(*p.accel, *space, t, trace, *policy, spec.serving)
+                                     : serve(t, trace, *policy, spec.serving));
   }
   return sr;
 }
@@ -215,19 +213,16 @@ StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& o
 }  // namespace
 
 ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides& ov) {
-  if (!ov.run_fidelity.empty()) {
-    if (ov.run_fidelity != "table" && ov.run_fidelity != "cycle")
-      throw InputError("--fidelity '" + ov.run_fidelity + "': expected table or cycle");
-    spec.run_fidelity = ov.run_fidelity;
-  }
+  if (ov.cosim) spec.cosim = true;
   if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
-  spec.provenance.set_fidelity(spec.run_fidelity);
+  spec.provenance.set_fidelity(spec.cosim ? "cycle (co-simulated per query)"
+                                          : spec.fidelity + " (latency table)");
   spec.provenance.set("latency_table_fidelity", spec.fidelity);
   if (ov.count > 0) spec.provenance.set("queries_per_stream", std::to_string(ov.count));
   std::unique_ptr<SupernetSpace> space;
   std::vector<Platform> platforms = load_platforms(spec, ov, space);
   if (platforms.empty())
-    throw InputError("--accel '" + ov.only_platform + "': no platform of " + spec.file + " has that name");
+    throw InputError("--platform '" + ov.platform + "': no platform of " + spec.file + " has that name");
   ExperimentResult out;
   for (const Platform& p : platforms) {
     double mean_ms = 0;

@@ -23,8 +23,10 @@ struct ExperimentSpec {
   std::string name, description, file;
   std::string supernet, accuracy_table, profile;
   std::vector<std::string> accelerators;
-  std::string fidelity = "analytic";   // latency table fidelity
-  std::string run_fidelity = "table";  // table | cycle: how each dispatched query is costed
+  std::string fidelity = "analytic";  // the accelerator model that builds the latency table
+  // false: each dispatched query is costed from the latency table; true: it runs on the SystemC cycle model,
+  // co-simulated in one kernel with the serving loop.
+  bool cosim = false;
   size_t max_subnets = 24;
   ServingOptions serving;
   std::vector<StreamSpec> streams;
@@ -62,10 +64,10 @@ struct ExperimentResult {
 };
 
 struct ExperimentOverrides {
-  int64_t count = 0;          // > 0: queries per stream
-  std::string only_platform;  // non-empty: run only this platform (accelerator or profile name)
-  std::string output_dir;     // non-empty: replaces `output:`
-  std::string run_fidelity;   // non-empty: table | cycle
+  int64_t count = 0;       // > 0: queries per stream
+  std::string platform;    // non-empty: run only this platform (accelerator or profile name)
+  std::string output_dir;  // non-empty: replaces `output:`
+  bool cosim = false;      // true: co-simulate every query on the cycle model
 };
 
 // Applies the overrides that change what is run to `spec` (so the outputs record them), then runs it.

@@ -30,7 +30,7 @@ TEST_CASE("golden: sushi_mbv3 on zcu104_sushi, 400 queries per stream", "[golden
   spec.cache_dir = "";
   ExperimentOverrides ov;
   ov.count = 400;
-  ov.only_platform = "zcu104_sushi";
+  ov.platform = "zcu104_sushi";
   const ExperimentResult r = run_experiment(spec, ov);
   write_experiment_outputs(spec, r);
   // Same inputs and seed: the same result, bit for bit.

@@ -109,7 +109,7 @@ TEST_CASE("latency table cache: a second build reads the same table from disk, a
   CHECK(read_file(file) == text);
 }
 
-TEST_CASE("table mode and --fidelity cycle agree on a short trace", "[sched][sim]") {
+TEST_CASE("table mode and co-simulation agree on a short trace", "[sched][sim]") {
   Fixture f;
   const LatencyTable t = f.table(4);
   TraceSpec spec;

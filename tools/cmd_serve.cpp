@@ -15,10 +15,10 @@ int serve_cmd(const std::vector<std::string>& args) {
   o.add_options()("experiment", po::value(&experiment)->required(),
                   "experiment YAML (workloads/experiments/*.yaml)")(
       "count", po::value(&ov.count)->default_value(0), "queries per stream (0 = as in the experiment)")(
-      "accel", po::value(&ov.only_platform), "run only the platform with this name")(
+      "platform", po::value(&ov.platform), "run only the platform (accelerator or profile) with this name")(
       "out", po::value(&ov.output_dir), "output folder (default: the experiment's `output:`)")(
-      "fidelity", po::value(&ov.run_fidelity),
-      "table (latency table per query) | cycle (SystemC model per query)")(
+      "cosim",
+      "co-simulate every query on the SystemC cycle model (default: cost it from the latency table)")(
       "set", po::value(&sets)->composing(),
       "PATH=VALUE: override a value of the experiment by dotted path (accel.PATH: of every accelerator)")(
       "json", "print the results as one JSON object");
@@ -26,12 +26,13 @@ int serve_cmd(const std::vector<std::string>& args) {
   pos.add("experiment", 1);
   po::variables_map vm;
   if (!parse("serve",
-             "EXPERIMENT.yaml [--count N] [--accel NAME] [--out DIR] [--fidelity table|cycle] [--set "
+             "EXPERIMENT.yaml [--count N] [--platform NAME] [--out DIR] [--cosim] [--set "
              "PATH=V]... [--json]",
              o, args, vm, &pos))
     return 0;
   if (ov.count < 0)
     throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
+  ov.cosim = vm.count("cosim") > 0;
   std::vector<Override> overrides;
   for (const std::string& s : sets) overrides.push_back(parse_override(s));
   ExperimentSpec spec = ExperimentSpec::load(experiment, overrides);
