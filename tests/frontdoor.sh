@@ -41,7 +41,7 @@ case $name in
     expect_error 2 "^sushi trace: error: /proc/sushi_nope/t.csv: cannot write: " \
       "$sushi" trace generate --kind poisson --rate 10 --count 10 --seed 1 --out /proc/sushi_nope/t.csv
     expect_error 2 "^sushi serve: error: /proc/sushi_nope.*: cannot " \
-      "$sushi" serve workloads/experiments/sushi_mbv3.yaml --count 50 --accel zcu104_sushi --out /proc/sushi_nope
+      "$sushi" serve workloads/experiments/sushi_mbv3.yaml --count 50 --platform zcu104_sushi --out /proc/sushi_nope
     expect_error 2 "^sushi export: error: /proc/sushi_nope.ckpt: cannot write: " \
       "$sushi" export --supernet workloads/supernets/fmnist_tiny.yaml --random-seed 1 --out /proc/sushi_nope.ckpt
     expect_error 2 "^sushi sim: error: /proc/sushi_nope/x.vcd: cannot open trace file for writing$" \
@@ -92,7 +92,7 @@ case $name in
     done
     grep -q '"path":"edge_small/accuracy_constrained/queries.csv"' "$tmp/out/MANIFEST.json" || fail "manifest"
     echo "mine" >"$tmp/out/notes.txt"
-    run "$sushi" serve "$root/workloads/experiments/sushi_mbv3.yaml" --count 200 --accel zcu104_sushi \
+    run "$sushi" serve "$root/workloads/experiments/sushi_mbv3.yaml" --count 200 --platform zcu104_sushi \
       --out "$tmp/out" >/dev/null
     (cd "$tmp/out" && find . -type f | sort)
     [ -d "$tmp/out/edge_small" ] && fail "stale edge_small output left behind"
