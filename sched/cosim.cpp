@@ -11,8 +11,7 @@ LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, co
                    int g) {
   if (t.subnets.empty())
     throw InputError("the cycle model needs a latency table built from an accelerator, not a profile");
-  return entry_from(
-      sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], sim::Fidelity::Cycle));
+  return entry_from(sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], "cycle"));
 }
 
 namespace {
@@ -40,7 +39,7 @@ class KernelClock : public ServingClock {
 ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
                           const std::vector<Query>& trace, Policy& policy, const ServingOptions& options) {
   ServingResult result;
-  sim::run_in_kernel([&] {
+  sim::run_in_kernel(accel, [&] {
     KernelClock clock(accel.clock_mhz);
     const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
     result = serve(t, trace, policy, options, cost, &clock);

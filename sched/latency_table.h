@@ -13,7 +13,6 @@
 namespace sushi::sim {
 struct AccelConfig;
 struct RunResult;
-enum class Fidelity;
 }  // namespace sushi::sim
 
 namespace sushi {
@@ -69,7 +68,7 @@ struct ParetoOptions {
 // Builds LT for the Pareto subnets of `accuracy` on `accel`: candidate SubGraphs are the empty one and each
 // Pareto subnet's weights cut to the PB. Uses the on-disk cache in `cache_dir` when non-empty.
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
-                                 const AccuracyTable& accuracy, sim::Fidelity fidelity,
+                                 const AccuracyTable& accuracy, const std::string& fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir);
 
 // One accelerator run as a table entry.

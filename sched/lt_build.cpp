@@ -21,14 +21,14 @@ LtEntry entry_from(const sim::RunResult& r) {
 }
 
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
-                                 const AccuracyTable& accuracy, sim::Fidelity fidelity,
+                                 const AccuracyTable& accuracy, const std::string& fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir) {
   // Cache key (contract 5): the space file, the accuracy table, the accelerator config, the fidelity, the
   // Pareto size, the model version (a hash of the model sources) and this table format's version.
   const std::string key =
       content_hash(read_file(space.source()) + "\n" + read_file(accuracy.source()) + "\n" + accel.hash +
-                   "\n" + sim::to_string(fidelity) + "\n" + std::to_string(options.max_subnets) + "\n" +
-                   model_version() + "\nv" + std::to_string(kLatencyTableVersion));
+                   "\n" + fidelity + "\n" + std::to_string(options.max_subnets) + "\n" + model_version() +
+                   "\nv" + std::to_string(kLatencyTableVersion));
   const std::string cache_file =
       cache_dir.empty() ? "" : cache_dir + "/lt-" + accel.name + "-" + key + ".txt";
   if (!cache_file.empty() && std::filesystem::exists(cache_file)) {
@@ -49,7 +49,7 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   std::vector<Point> points;
   const SubGraph none = space.empty_subgraph();
   for (const auto& [s, acc] : accuracy.entries())
-    points.push_back({s, acc, sim::simulate(accel, space, s, none, sim::Fidelity::Analytic).latency_ms});
+    points.push_back({s, acc, sim::simulate(accel, space, s, none, "analytic").latency_ms});
   std::sort(points.begin(), points.end(),
             [](const Point& a, const Point& b) { return a.ms != b.ms ? a.ms < b.ms : a.acc > b.acc; });
   std::vector<Point> front;

@@ -1,10 +1,12 @@
 #pragma once
-// SushiAccel: the accelerator configuration, and the analytic and SystemC cycle models of one query.
+// SushiAccel: the accelerator configuration and the results every accelerator model returns.
 //
 // One YAML file (workloads/accel/*.yaml) is the single source of every parameter (ARCHITECTURE.md contract
-// 2); AccelConfig is its typed, validated form and later drives the RTL generator too. simulate() evaluates
-// one (subnet, cached SubGraph) point at a chosen fidelity; both fidelities return the same RunResult shape.
-// The layer-to-array mapping and the per-layer schedule both models follow are documented in sim/mapping.h.
+// 2). AccelConfig is its typed, validated form; its parameters (path, type, default, range, unit, doc) are
+// declared once, in accel_schema() (sim/config.cpp), which drives parsing, errors, `sushi describe accel` and
+// the canonical JSON form. The struct's fields carry no defaults of their own: accel_schema().defaults()
+// is the one source. The models (sim/model.h: `analytic`, `cycle`, later `rtl`) all read this config; the
+// layer-to-array mapping and the per-layer schedule they follow are documented in sim/mapping.h.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -16,15 +18,18 @@ namespace sushi {
 struct QNetwork;
 struct QOp;
 struct QTensor;
+class JsonWriter;
+template <typename T>
+class ParamSchema;
 }  // namespace sushi
 
 namespace sushi::sim {
 
 // On-chip energy per byte for buffers up to `max_bytes` (the smallest class that holds a buffer applies).
 struct SramClass {
-  int64_t max_bytes = 0;
-  double read_pj_per_byte = 0;
-  double write_pj_per_byte = 0;
+  int64_t max_bytes;
+  double read_pj_per_byte;
+  double write_pj_per_byte;
 };
 
 struct AccelConfig {
@@ -32,42 +37,37 @@ struct AccelConfig {
   // `origin` names the source in errors; `text` is hashed for provenance.
   static AccelConfig parse(const std::string& text, const std::string& origin);
 
+  // Provenance (not parameters): where the config came from and the content hash of its YAML text.
+  std::string file;
+  std::string hash;
+
+  // Parameters: see accel_schema() for each one's path, default, range, unit and doc.
   std::string name;
   std::string description;
-  std::string file;
-  std::string hash;  // content hash of the YAML text
-  double clock_mhz = 100;
-
-  // Compute array: k_parallel x c_parallel dot-product engines, each window_parallel MACs wide per cycle.
-  int k_parallel = 16;         // output channels per cycle
-  int c_parallel = 9;          // input channels per cycle
-  int window_parallel = 9;     // kernel taps per dot-product engine per cycle
-  int pipeline_depth = 12;     // cycles from operand read to int8 result in the output buffer
-  bool fold_pointwise = true;  // 1x1 layers fold window_parallel input channels into the taps
-  int vector_lanes = 16;       // post-processing unit (pools, Add, SE scale): channels per cycle
-  int vector_pipeline_depth = 4;
-
-  // On-chip buffers, bytes.
-  int64_t on_chip_bytes = 0;        // all BRAM/URAM of the part; the buffers below must fit together
-  int64_t weight_buffer_bytes = 0;  // streaming weight buffer, both halves (double-buffered per K-tile)
-  int64_t act_in_bytes = 0;         // input activations (whole map resident, or two streaming halves)
-  int64_t psum_bytes = 0;           // int32 partial sums of one K-tile over all output pixels
-  int64_t act_out_bytes = 0;        // int8 outputs, both halves (double-buffered per K-tile)
-  int64_t pb_bytes = 0;             // Persistent Buffer: the cached SubGraph (SubGraph Stationary)
-
-  // Off-chip memory.
-  double dram_peak_gbps = 0;              // GB/s (1e9 bytes/s), device peak
-  double dram_efficiency = 1;             // sustained / peak
-  double dram_latency_ns = 0;             // request to first data
-  int64_t dram_burst_bytes = 64;          // transfers are whole bursts
-  int64_t interface_bytes_per_cycle = 0;  // accelerator-side AXI width x ports, bytes per accelerator cycle
-  double dram_pj_per_byte = 0;
-
-  int64_t layer_setup_cycles = 0;  // controller: per-layer register setup before the first DMA request
-  int64_t pb_load_setup_cycles = 0;
-
+  double clock_mhz;
+  int k_parallel;
+  int c_parallel;
+  int window_parallel;
+  int pipeline_depth;
+  bool fold_pointwise;
+  int vector_lanes;
+  int vector_pipeline_depth;
+  int64_t on_chip_bytes;
+  int64_t weight_buffer_bytes;
+  int64_t act_in_bytes;
+  int64_t psum_bytes;
+  int64_t act_out_bytes;
+  int64_t pb_bytes;
+  double dram_peak_gbps;
+  double dram_efficiency;
+  double dram_latency_ns;
+  int64_t dram_burst_bytes;
+  int64_t interface_bytes_per_cycle;
+  double dram_pj_per_byte;
+  int64_t layer_setup_cycles;
+  int64_t pb_load_setup_cycles;
   std::vector<SramClass> sram_classes;  // ascending max_bytes
-  double mac_pj = 0;                    // one int8 MAC with int32 accumulation
+  double mac_pj;
 
   // Derived.
   int64_t peak_macs_per_cycle() const { return int64_t(k_parallel) * c_parallel * window_parallel; }
@@ -79,9 +79,14 @@ struct AccelConfig {
   const SramClass& sram_class(int64_t buffer_bytes) const;
 };
 
-enum class Fidelity { Analytic, Cycle };
-Fidelity parse_fidelity(const std::string& s);  // InputError on anything but analytic|cycle
-const char* to_string(Fidelity f);
+// Every parameter of AccelConfig, declared once; registered for `sushi describe` as accel/sushi_accel.
+const ParamSchema<AccelConfig>& accel_schema();
+// The canonical JSON form of a config (every parameter, declaration order): what a Point hashes.
+std::string canonical_json(const AccelConfig& accel);
+
+// Checks that `name` is a registered accelerator model (sim/model.h) and returns it; the InputError names
+// `--fidelity` and lists the registered models.
+std::string parse_fidelity(const std::string& name);
 
 struct LayerResult {
   std::string name;
@@ -111,24 +116,32 @@ struct PbLoadResult {
 };
 
 struct SimOptions {
-  std::string trace_vcd;  // cycle fidelity: write a VCD of the modules' handshakes here (empty = none)
+  std::string trace_vcd;  // models with a trace (cycle): write a VCD of the modules' handshakes here
 };
 
-// Threads: the analytic fidelity is pure and thread-safe. The cycle fidelity runs on the process's one
-// SystemC kernel: calls are serialized by a lock, and should all come from the same thread.
+// Thin wrappers over the registered models (sim/model.h): build the job, find the model by name, run.
+// `model` is a registered AccelModel name ("analytic", "cycle", ...); an unknown name is an InputError that
+// lists the registered ones. Threads: `analytic` is pure and thread-safe; SystemC models serialize their runs
+// on one lock and should be called from one thread.
 //
 // One query: subnet s (at s.resolution) runs with SubGraph `cached` resident in the Persistent Buffer
 // (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                   const SubGraph& cached, Fidelity fidelity);
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                   const SubGraph& cached, Fidelity fidelity, const SimOptions& options);
+                   const SubGraph& cached, const std::string& model, const SimOptions& options = {});
 
-// Cycle fidelity with functional mode: the array also computes every layer's int8 output from `net` (made for
-// subnet s) and `input`; `outputs` receives one tensor per layer, same order as SupernetSpace::layers().
+// Functional mode: the job also carries the data (weights of `net`, made for subnet s, and `input`) in its
+// DRAM image; the model computes every layer's int8 output from it. `outputs` receives one tensor per layer,
+// same order as SupernetSpace::layers(), read back from the final DRAM image.
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                              const SubGraph& cached, const QNetwork& net, const QTensor& input,
-                              std::vector<QTensor>& outputs, const SimOptions& options = {});
+                              const SubGraph& cached, const std::string& model, const QNetwork& net,
+                              const QTensor& input, std::vector<QTensor>& outputs,
+                              const SimOptions& options = {});
+
+// Functional mode on stand-alone layers (property tests): layer i is ops[i].layer and reads inputs[i] (and
+// inputs2[i] for Add / SEScale, else an empty tensor); nothing is cached in the PB.
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::string& model,
+                                     const std::vector<QOp>& ops, const std::vector<QTensor>& inputs,
+                                     const std::vector<QTensor>& inputs2, std::vector<QTensor>& outputs);
 
 // One layer at the analytic fidelity, allocation-free: what sweeps and latency tables call in their inner
 // loop. `cached` is the PB's slice of the layer's tensor (an empty slice when nothing of it is cached).
@@ -139,17 +152,11 @@ struct LayerEstimate {
 };
 LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const WeightSlice& cached);
 
-// Cycle fidelity with functional mode on stand-alone layers (property tests): layer i is ops[i].layer and
-// reads inputs[i] (and inputs2[i] for Add / SEScale, else an empty tensor); nothing is cached in the PB.
-RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
-                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
-                                     std::vector<QTensor>& outputs);
-
-// Co-simulation: runs `task` as a SystemC process in the same kernel as the cycle model, beside the
-// accelerator's modules. Inside the task, simulate(..., Fidelity::Cycle) hands the job to the accelerator and
+// Co-simulation: runs `task` as the host process of `accel`'s cycle model, in the same SystemC kernel as the
+// accelerator's modules. Inside the task, simulate(accel, ..., "cycle") hands the job to the accelerator and
 // returns when it has finished in simulated time, and kernel_wait_cycles() lets simulated time pass (one unit
 // per accelerator cycle). Exceptions thrown by the task are rethrown here.
-void run_in_kernel(const std::function<void()>& task);
+void run_in_kernel(const AccelConfig& accel, const std::function<void()>& task);
 void kernel_wait_cycles(int64_t cycles);
 int64_t kernel_now_cycles();
 

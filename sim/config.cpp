@@ -1,43 +1,136 @@
-// AccelConfig: the one YAML schema of workloads/accel/*.yaml, validated with errors that name file and key.
+// AccelConfig: every parameter of workloads/accel/*.yaml declared once (accel_schema), validated with errors
+// that name file and key; DRAM timing and PB load cost derived from it.
 #include <algorithm>
 #include <cmath>
 
+#include "base/params.h"
 #include "base/provenance.h"
+#include "base/registry.h"
 #include "base/yaml.h"
 #include "sim/accel.h"
 
 namespace sushi::sim {
 namespace {
 
-int positive_int(const YamlView& v, const std::string& key, int fallback, int max_value = 1 << 20) {
-  const int x = v.get<int>(key, fallback);
-  if (x < 1 || x > max_value)
-    v.at(key).fail("expected an integer in 1.." + std::to_string(max_value) + ", got " + std::to_string(x));
-  return x;
+constexpr double kMaxBytes = 1e15;
+const Range kBytes{0, kMaxBytes};
+const Range kEnergy{0, 1e6};
+
+const ParamSchema<SramClass>& sram_schema() {
+  static const ParamSchema<SramClass> s =
+      ParamSchema<SramClass>("sram_class", "an on-chip energy size class")
+          .bytes("max_bytes", &SramClass::max_bytes, required, {1, kMaxBytes},
+                 "the class applies to buffers up to this size")
+          .real("read_pj_per_byte", &SramClass::read_pj_per_byte, 0.0, kEnergy, "pJ/B",
+                "energy per byte read")
+          .real("write_pj_per_byte", &SramClass::write_pj_per_byte, 0.0, kEnergy, "pJ/B",
+                "energy per byte written");
+  return s;
 }
 
-int64_t bytes_at_least(const YamlView& v, const std::string& key, int64_t minimum) {
-  const int64_t x = v.get<int64_t>(key);
-  if (x < minimum)
-    v.at(key).fail("expected at least " + std::to_string(minimum) + " bytes, got " + std::to_string(x));
-  return x;
+int64_t streaming_bytes(const AccelConfig& c) {
+  return c.weight_buffer_bytes + c.act_in_bytes + c.psum_bytes + c.act_out_bytes;
 }
 
-double number_in(const YamlView& v, const std::string& key, double lo, double hi, bool lo_open,
-                 double fallback) {
-  const bool present = v.has(key);
-  const double x = present ? v.get<double>(key) : fallback;
-  const bool ok = std::isfinite(x) && (lo_open ? x > lo : x >= lo) && x <= hi;
-  if (!ok) {
-    const std::string range =
-        std::string(lo_open ? "(" : "[") + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    if (present) v.at(key).fail("expected a number in " + range + ", got " + std::to_string(x));
-    v.fail("'" + key + "' default out of range");
-  }
-  return x;
+std::string buffers_fit(const AccelConfig& c) {
+  const int64_t streaming = streaming_bytes(c);
+  if (streaming <= c.on_chip_bytes) return "";
+  return "the streaming buffers (weight_stream + act_in + psum + act_out = " + std::to_string(streaming) +
+         " bytes) do not fit in on_chip_bytes = " + std::to_string(c.on_chip_bytes);
 }
+
+std::string pb_fits(const AccelConfig& c) {
+  const int64_t streaming = streaming_bytes(c);
+  if (streaming + c.pb_bytes <= c.on_chip_bytes) return "";
+  return "a Persistent Buffer of " + std::to_string(c.pb_bytes) +
+         " bytes is larger than the on-chip memory left (" + std::to_string(c.on_chip_bytes - streaming) +
+         " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) + " after the streaming buffers)";
+}
+
+std::string sram_ascending(const AccelConfig& c) {
+  for (size_t i = 1; i < c.sram_classes.size(); ++i)
+    if (c.sram_classes[i].max_bytes <= c.sram_classes[i - 1].max_bytes)
+      return "size classes must be listed by increasing max_bytes (entry " + std::to_string(i) + ")";
+  return "";
+}
+
+std::string sram_holds_buffers(const AccelConfig& c) {
+  const int64_t largest =
+      std::max({c.weight_buffer_bytes, c.act_in_bytes, c.psum_bytes, c.act_out_bytes, c.pb_bytes});
+  if (c.sram_classes.empty() || c.sram_classes.back().max_bytes >= largest) return "";
+  return "the largest size class (max_bytes " + std::to_string(c.sram_classes.back().max_bytes) +
+         ") must hold the largest buffer (" + std::to_string(largest) + " bytes)";
+}
+
+ParamSchema<AccelConfig> make_accel_schema() {
+  using C = AccelConfig;
+  ParamSchema<C> s("accel", "SushiAccel: compute array, on-chip buffers, DRAM, controller and energy");
+  s.string("name", &C::name, required, "accelerator name (the platform in results)")
+      .string("description", &C::description, "", "one line for humans")
+      .real("clock_mhz", &C::clock_mhz, required, {0, 10000, true}, "MHz", "accelerator clock")
+      .integer("array.k_parallel", &C::k_parallel, 16, {1, 4096}, "", "output channels per cycle")
+      .integer("array.c_parallel", &C::c_parallel, 9, {1, 4096}, "", "input channels per cycle")
+      .integer("array.window_parallel", &C::window_parallel, 9, {1, 64}, "",
+               "kernel taps per dot-product engine per cycle")
+      .integer("array.pipeline_depth", &C::pipeline_depth, 12, {1, 1000}, "cycles",
+               "operand read to int8 result in the output buffer")
+      .boolean("array.fold_pointwise", &C::fold_pointwise, true,
+               "1x1 layers fold window_parallel input channels into the taps")
+      .integer("vector.lanes", &C::vector_lanes, 16, {1, 4096}, "",
+               "post-processing unit (pools, Add, SE scale): channels per cycle")
+      .integer("vector.pipeline_depth", &C::vector_pipeline_depth, 4, {1, 1000}, "cycles",
+               "post-processing pipeline depth");
+  s.bytes("buffers.on_chip_bytes", &C::on_chip_bytes, required, {1, kMaxBytes},
+          "all BRAM/URAM of the part; the buffers below must fit together")
+      .bytes("buffers.weight_stream_bytes", &C::weight_buffer_bytes, required, {2, kMaxBytes},
+             "streaming weight buffer, both halves (double-buffered per K-tile)")
+      .bytes("buffers.act_in_bytes", &C::act_in_bytes, required, {2, kMaxBytes},
+             "input activations (whole map resident, or two streaming halves)")
+      .bytes("buffers.psum_bytes", &C::psum_bytes, required, {4, kMaxBytes},
+             "int32 partial sums of one K-tile over all output pixels")
+      .bytes("buffers.act_out_bytes", &C::act_out_bytes, required, {2, kMaxBytes},
+             "int8 outputs, both halves (double-buffered per K-tile)")
+      .bytes("buffers.persistent_bytes", &C::pb_bytes, required, kBytes,
+             "Persistent Buffer: the cached SubGraph (SubGraph Stationary)");
+  s.real("dram.peak_gbps", &C::dram_peak_gbps, required, {0, 1e5, true}, "GB/s", "device peak (1e9 B/s)")
+      .real("dram.efficiency", &C::dram_efficiency, 1.0, {0, 1, true}, "", "sustained / peak")
+      .real("dram.latency_ns", &C::dram_latency_ns, 0.0, {0, 1e6}, "ns", "request to first data")
+      .bytes("dram.burst_bytes", &C::dram_burst_bytes, required, {1, kMaxBytes}, "transfers are whole bursts")
+      .bytes("dram.interface_bytes_per_cycle", &C::interface_bytes_per_cycle, required, {1, kMaxBytes},
+             "accelerator-side AXI width x ports, bytes per accelerator cycle")
+      .real("dram.energy_pj_per_byte", &C::dram_pj_per_byte, 0.0, kEnergy, "pJ/B", "off-chip energy")
+      .integer("controller.layer_setup_cycles", &C::layer_setup_cycles, 0, {0, 1e9}, "cycles",
+               "per-layer register setup before the first DMA request")
+      .integer("controller.pb_load_setup_cycles", &C::pb_load_setup_cycles, 0, {0, 1e9}, "cycles",
+               "setup of a Persistent Buffer load")
+      .real("energy.mac_pj", &C::mac_pj, 0.0, kEnergy, "pJ", "one int8 MAC with int32 accumulation")
+      .list("energy.sram", &C::sram_classes, sram_schema(), 1,
+            "on-chip energy per byte by buffer size class, ascending max_bytes");
+  s.check("buffers.on_chip_bytes", buffers_fit)
+      .check("buffers.persistent_bytes", pb_fits)
+      .check("energy.sram", sram_ascending)
+      .check("energy.sram", sram_holds_buffers);
+  return s;
+}
+
+const bool registered = (ComponentIndex::add({"accel", "sushi_accel",
+                                              "SushiAccel configuration (workloads/accel/*.yaml), read by "
+                                              "every accelerator model and the RTL generator",
+                                              &accel_schema()}),
+                         true);
 
 }  // namespace
+
+const ParamSchema<AccelConfig>& accel_schema() {
+  static const ParamSchema<AccelConfig> s = make_accel_schema();
+  return s;
+}
+
+std::string canonical_json(const AccelConfig& accel) {
+  JsonWriter w;
+  accel_schema().write(w, accel);
+  return w.str();
+}
 
 AccelConfig AccelConfig::load(const std::string& yaml_path) {
   AccelConfig c = parse(read_file(yaml_path), yaml_path);
@@ -46,95 +139,9 @@ AccelConfig AccelConfig::load(const std::string& yaml_path) {
 }
 
 AccelConfig AccelConfig::parse(const std::string& text, const std::string& origin) {
-  const YamlView root = YamlView::parse(text, origin);
-  if (!root.is_map()) root.fail("expected a mapping (an accelerator config)");
-  root.expect_keys(
-      {"name", "description", "clock_mhz", "array", "vector", "buffers", "dram", "controller", "energy"});
-  AccelConfig c;
+  AccelConfig c = accel_schema().parse(YamlView::parse(text, origin));
   c.file = origin;
   c.hash = content_hash(text);
-  c.name = root.get<std::string>("name");
-  c.description = root.get<std::string>("description", "");
-  c.clock_mhz = number_in(root, "clock_mhz", 0, 10000, true, 0);
-
-  const YamlView array = root.at("array");
-  array.expect_keys({"k_parallel", "c_parallel", "window_parallel", "pipeline_depth", "fold_pointwise"});
-  c.k_parallel = positive_int(array, "k_parallel", 16, 4096);
-  c.c_parallel = positive_int(array, "c_parallel", 9, 4096);
-  c.window_parallel = positive_int(array, "window_parallel", 9, 64);
-  c.pipeline_depth = positive_int(array, "pipeline_depth", 12, 1000);
-  c.fold_pointwise = array.get<bool>("fold_pointwise", true);
-
-  if (root.has("vector")) {
-    const YamlView vector = root.at("vector");
-    vector.expect_keys({"lanes", "pipeline_depth"});
-    c.vector_lanes = positive_int(vector, "lanes", 16, 4096);
-    c.vector_pipeline_depth = positive_int(vector, "pipeline_depth", 4, 1000);
-  }
-
-  const YamlView buffers = root.at("buffers");
-  buffers.expect_keys({"on_chip_bytes", "weight_stream_bytes", "act_in_bytes", "psum_bytes", "act_out_bytes",
-                       "persistent_bytes"});
-  c.on_chip_bytes = bytes_at_least(buffers, "on_chip_bytes", 1);
-  c.weight_buffer_bytes = bytes_at_least(buffers, "weight_stream_bytes", 2);
-  c.act_in_bytes = bytes_at_least(buffers, "act_in_bytes", 2);
-  c.psum_bytes = bytes_at_least(buffers, "psum_bytes", 4);
-  c.act_out_bytes = bytes_at_least(buffers, "act_out_bytes", 2);
-  c.pb_bytes = bytes_at_least(buffers, "persistent_bytes", 0);
-  const int64_t streaming = c.weight_buffer_bytes + c.act_in_bytes + c.psum_bytes + c.act_out_bytes;
-  if (streaming > c.on_chip_bytes)
-    buffers.at("on_chip_bytes")
-        .fail(
-            "the streaming buffers (weight_stream + act_in + psum + act_out = " + std::to_string(streaming) +
-            " bytes) do not fit in on_chip_bytes = " + std::to_string(c.on_chip_bytes));
-  if (streaming + c.pb_bytes > c.on_chip_bytes)
-    buffers.at("persistent_bytes")
-        .fail("a Persistent Buffer of " + std::to_string(c.pb_bytes) +
-              " bytes is larger than the on-chip memory left (" +
-              std::to_string(c.on_chip_bytes - streaming) +
-              " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) + " after the streaming buffers)");
-
-  const YamlView dram = root.at("dram");
-  dram.expect_keys({"peak_gbps", "efficiency", "latency_ns", "burst_bytes", "interface_bytes_per_cycle",
-                    "energy_pj_per_byte"});
-  c.dram_peak_gbps = number_in(dram, "peak_gbps", 0, 1e5, true, 0);
-  c.dram_efficiency = number_in(dram, "efficiency", 0, 1, true, 1);
-  c.dram_latency_ns = number_in(dram, "latency_ns", 0, 1e6, false, 0);
-  c.dram_burst_bytes = bytes_at_least(dram, "burst_bytes", 1);
-  c.interface_bytes_per_cycle = bytes_at_least(dram, "interface_bytes_per_cycle", 1);
-  c.dram_pj_per_byte = number_in(dram, "energy_pj_per_byte", 0, 1e6, false, 0);
-
-  if (root.has("controller")) {
-    const YamlView ctl = root.at("controller");
-    ctl.expect_keys({"layer_setup_cycles", "pb_load_setup_cycles"});
-    c.layer_setup_cycles = ctl.get<int64_t>("layer_setup_cycles", 0);
-    c.pb_load_setup_cycles = ctl.get<int64_t>("pb_load_setup_cycles", 0);
-    if (c.layer_setup_cycles < 0 || c.layer_setup_cycles > 1000000000)
-      ctl.at("layer_setup_cycles").fail("expected 0..1e9 cycles");
-    if (c.pb_load_setup_cycles < 0 || c.pb_load_setup_cycles > 1000000000)
-      ctl.at("pb_load_setup_cycles").fail("expected 0..1e9 cycles");
-  }
-
-  const YamlView energy = root.at("energy");
-  energy.expect_keys({"mac_pj", "sram"});
-  c.mac_pj = number_in(energy, "mac_pj", 0, 1e6, false, 0);
-  const YamlView sram = energy.at("sram");
-  if (!sram.is_sequence() || sram.size() == 0) sram.fail("expected a non-empty list of size classes");
-  for (const YamlView& cls : sram.items()) {
-    cls.expect_keys({"max_bytes", "read_pj_per_byte", "write_pj_per_byte"});
-    SramClass s;
-    s.max_bytes = bytes_at_least(cls, "max_bytes", 1);
-    s.read_pj_per_byte = number_in(cls, "read_pj_per_byte", 0, 1e6, false, 0);
-    s.write_pj_per_byte = number_in(cls, "write_pj_per_byte", 0, 1e6, false, 0);
-    if (!c.sram_classes.empty() && s.max_bytes <= c.sram_classes.back().max_bytes)
-      cls.at("max_bytes").fail("size classes must be listed by increasing max_bytes");
-    c.sram_classes.push_back(s);
-  }
-  const int64_t largest =
-      std::max({c.weight_buffer_bytes, c.act_in_bytes, c.psum_bytes, c.act_out_bytes, c.pb_bytes});
-  if (c.sram_classes.back().max_bytes < largest)
-    sram.fail("the largest size class (max_bytes " + std::to_string(c.sram_classes.back().max_bytes) +
-              ") must hold the largest buffer (" + std::to_string(largest) + " bytes)");
   return c;
 }
 
@@ -156,16 +163,6 @@ const SramClass& AccelConfig::sram_class(int64_t buffer_bytes) const {
   for (const SramClass& s : sram_classes)
     if (buffer_bytes <= s.max_bytes) return s;
   return sram_classes.back();
-}
-
-Fidelity parse_fidelity(const std::string& s) {
-  if (s == "analytic") return Fidelity::Analytic;
-  if (s == "cycle") return Fidelity::Cycle;
-  throw InputError("--fidelity '" + s + "': expected analytic or cycle");
-}
-
-const char* to_string(Fidelity f) {
-  return f == Fidelity::Analytic ? "analytic" : "cycle";
 }
 
 SubGraph fit_to_pb(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s) {

@@ -1,31 +1,32 @@
 #pragma once
-// The SystemC cycle model of SushiAccel (internal interface; users call sim::simulate).
-#include <vector>
+// The SystemC cycle model of SushiAccel, registered as accel model `cycle` (users call sim::simulate or
+// make_accel_model("cycle", accel)). Modules and their channels:
+//
+//   Host (testbench) --csr fifo (register image)--> Accelerator.Controller
+//        --start fifo--> Controller --done fifo--> Host
+//        --memory_if (back door: writes the DRAM image, reads outputs back)--> Dram
+//        --buffer_if (preloads the resident SubGraph)--> Accelerator.pb
+//   Accelerator: Controller, Dma, weight / PB / act_in / psum / act_out buffers (SramBuffer: they hold the
+//        bytes in functional mode), ComputeArray and VectorUnit (the post-processing unit), joined by
+//        progress channels (which slots hold valid data) and the layer bus (the decoded current layer).
+//   Accelerator.Dma --DramRequest fifo (address ranges, length; writes carry their data, reads land in the
+//        target buffer)--> Dram, which owns the memory image and models the channel's latency and bursts.
+//
+// Behaviour (DMA program, layouts, arithmetic) is plain C++ in sim/datapath.h; the modules call it.
+// Timing-only jobs move no data (requests carry addresses and lengths only, buffers allocate nothing).
+//
+// Kernels: every CycleModel owns its own sc_core::sc_simcontext and elaborates its top in it; the context is
+// made current (sc_curr_simcontext) only while the model elaborates, runs or is destroyed, under one
+// process-wide lock. So several models, with different configs, live and run in one process, each with its
+// own simulated time; SystemC's rule "elaborate before the first sc_start" holds per context. Runs of one
+// process's models are serialized (SystemC's current context is a process global).
+#include <memory>
+#include <string>
 
-#include "sim/accel.h"
-#include "sim/mapping.h"
+#include "sim/model.h"
 
 namespace sushi::sim {
 
-struct CycleJob {
-  const AccelConfig* accel = nullptr;
-  const std::vector<LayerPlan>* plans = nullptr;
-  std::vector<int> layer_index;  // index of each plan's layer in the subnet's layer list
-  // Functional mode (all null in timing-only runs).
-  const QNetwork* net = nullptr;
-  const QTensor* input = nullptr;
-  std::vector<QTensor>* outputs = nullptr;
-  // Stand-alone layers: per-layer operands and ops instead of a network's (input indices are then ignored).
-  const std::vector<QOp>* ops = nullptr;
-  const std::vector<QTensor>* inputs = nullptr;
-  const std::vector<QTensor>* inputs2 = nullptr;
-  // Results, one per plan: cycles as measured, and the traffic the modules counted themselves.
-  std::vector<LayerCycles> cycles;
-  std::vector<LayerTraffic> traffic;
-};
-
-// Runs the job on the (once per process elaborated) SystemC model. The VCD trace can only be opened by the
-// first run in a process, because SystemC traces must be set up before elaboration ends.
-void run_cycle_model(CycleJob& job, const SimOptions& options);
+std::unique_ptr<AccelModel> make_cycle_model(const AccelConfig& accel);
 
 }  // namespace sushi::sim

@@ -21,6 +21,19 @@ int64_t ceil_div(int64_t a, int64_t b) {
                    ", the buffer gives " + std::to_string(have));
 }
 
+// Weight bytes per output channel, of the slice and of the part the PB holds; a K-tile must fit a half.
+void plan_weights(const AccelConfig& accel, const Layer& l, const WeightSlice& cached, LayerPlan& p) {
+  const WeightSlice& w = l.slice;
+  p.w_per_channel = int64_t(w.in) * w.k * w.k + (w.has_bias ? 4 : 0);
+  if (int64_t(std::min(l.out_c, p.k_tile)) * p.w_per_channel > accel.weight_buffer_bytes / 2)
+    does_not_fit(accel, l, "the weights of one K-tile (half of the streaming weight buffer)",
+                 std::min(l.out_c, p.k_tile) * p.w_per_channel, "weight_stream_bytes",
+                 accel.weight_buffer_bytes / 2);
+  const WeightSlice hit = intersect(w, cached);
+  p.hit_channels = hit.out;
+  p.hit_per_channel = hit.empty() ? 0 : int64_t(hit.in) * hit.k * hit.k + (hit.has_bias ? 4 : 0);
+}
+
 }  // namespace
 
 LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice& cached) {
@@ -96,17 +109,7 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
   if (int64_t(std::min(l.out_c, p.k_tile)) * p.pixels > accel.act_out_bytes / 2)
     does_not_fit(accel, l, "one K-tile of int8 outputs (half of act_out)",
                  std::min(l.out_c, p.k_tile) * p.pixels, "act_out_bytes", accel.act_out_bytes / 2);
-  if (l.has_weights()) {
-    const WeightSlice& w = l.slice;
-    p.w_per_channel = int64_t(w.in) * w.k * w.k + (w.has_bias ? 4 : 0);
-    if (int64_t(std::min(l.out_c, p.k_tile)) * p.w_per_channel > accel.weight_buffer_bytes / 2)
-      does_not_fit(accel, l, "the weights of one K-tile (half of the streaming weight buffer)",
-                   std::min(l.out_c, p.k_tile) * p.w_per_channel, "weight_stream_bytes",
-                   accel.weight_buffer_bytes / 2);
-    const WeightSlice hit = intersect(w, cached);
-    p.hit_channels = hit.out;
-    p.hit_per_channel = hit.empty() ? 0 : int64_t(hit.in) * hit.k * hit.k + (hit.has_bias ? 4 : 0);
-  }
+  if (l.has_weights()) plan_weights(accel, l, cached, p);
   return p;
 }
 
@@ -151,12 +154,120 @@ void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const Lay
       r.cycles > 0 ? double(p.macs) / (double(r.cycles) * double(accel.peak_macs_per_cycle())) : 0;
 }
 
+namespace {
+
+// The terms of the closed form shared by its parts (all in cycles).
+struct Terms {
+  const AccelConfig& accel;
+  const LayerPlan& p;
+  int64_t L = 0, D = 0, pass = 0, c = 0, stream_pass = 0, c_tile = 0, o_full = 0, o_last = 0;
+  int last = 0;
+  bool streams = false;  // every K-tile loads its own chunks
+
+  int64_t dc(int64_t bytes) const { return accel.dram_data_cycles(bytes); }
+  // Chunk transfers of K-tile kt: all of them, and the first one.
+  int64_t chunks(int kt) const {
+    if (!p.loads_chunk(kt)) return 0;
+    if (p.per_ktile_chunks) return dc(p.chunk_bytes(kt, 0));
+    return (p.nc - 1) * dc(p.chunk_bytes(kt, 0)) + dc(p.chunk_bytes(kt, p.nc - 1));
+  }
+  int64_t first_chunk(int kt) const { return p.loads_chunk(kt) ? dc(p.chunk_bytes(kt, 0)) : 0; }
+  int64_t w(int kt) const { return dc(p.weight_dram_bytes(kt)); }
+};
+
+Terms make_terms(const AccelConfig& accel, const LayerPlan& p) {
+  Terms t{accel, p};
+  t.L = accel.dram_latency_cycles();
+  t.D = p.pipeline_depth;
+  t.pass = p.pass_cycles;
+  t.c = p.nc * t.pass;
+  t.last = p.nk - 1;
+  t.streams = p.per_ktile_chunks || !p.act_resident;
+  // Compute of a tile once its first chunk is in: a streamed chunk per pass may hold each pass back.
+  const int64_t a_pass = t.first_chunk(0);
+  t.stream_pass =
+      (!p.act_resident && !p.per_ktile_chunks) ? std::max(t.pass, (t.L + a_pass + t.pass + 1) / 2) : t.pass;
+  t.c_tile = p.nc * t.stream_pass;
+  t.o_full = t.dc(p.out_bytes(0));
+  t.o_last = t.dc(p.out_bytes(t.last));
+  return t;
+}
+
+// K-tile 0: weights, then its chunks back to back; each pass waits for its chunk.
+int64_t ktile0_end(const Terms& t) {
+  const LayerPlan& p = t.p;
+  const int64_t w0 = t.w(0);
+  if (p.nc == 1) return t.L + w0 + t.first_chunk(0) + t.c;
+  const int64_t a = t.first_chunk(0), a_last = t.dc(p.chunk_bytes(0, p.nc - 1));
+  const int64_t first = t.L + w0 + a;
+  return std::max({first + t.c_tile, first + (p.nc - 2) * a + 2 * t.stream_pass,
+                   first + (p.nc - 2) * a + a_last + t.stream_pass});
+}
+
+// K-tiles 1..last: e_prev and e_last end as E_{last-1} and E_last.
+void later_ktiles(const Terms& t, int64_t e0, int64_t& e_prev, int64_t& e_last) {
+  const LayerPlan& p = t.p;
+  // K-tile 1: its weights were requested at once, behind K-tile 0's chunks; its own chunks follow them.
+  const int64_t in1 = t.L + t.w(0) + t.chunks(0) + t.w(1) + t.first_chunk(1);
+  e_prev = e0;
+  e_last = std::max(e0 + t.c_tile, in1 + t.c_tile);
+  // K-tiles 2..last follow E_k = max(E_{k-1} + t1, E_{k-2} + x): t1 is a tile's own bound (compute, or
+  // its transfers on the channel), x the two-tile loops the double buffers close (weights requested when
+  // the tile two before finished: latency + transfer + compute; outputs written back before their half is
+  // reused: drain + latency + transfer + last pass; streamed chunks queued behind that write-back). With t1
+  // and x constant the recurrence has a closed form (the longest path uses only 1-steps or as many 2-steps
+  // as fit), applied per class of tiles: PB-resident prefix, the partial tile, the rest, the last tile.
+  auto advance = [&](int from, int to) {  // tiles [from, to) share tile `from`'s transfers
+    if (to <= from) return;
+    const int64_t wk = t.w(from), ak = t.chunks(from), o = t.o_full;
+    const int64_t t1 = std::max(t.c_tile, wk + ak + o);
+    // Released when tile k-2 finished, in queue order: W(k), the write-back O(k-2) (after the drain), then
+    // tile k's own chunks; tile k's last pass needs O(k-2) done, a streaming tile's first pass its chunk.
+    const int64_t after_write_back = t.streams ? t.first_chunk(from) + t.c_tile : t.pass;
+    const int64_t x = std::max(t.L + wk + t.c_tile, t.L + std::max(t.D, wk) + o + after_write_back);
+    // Longest path covering n tiles with 1-steps (t1) and 2-steps (x): linear in the number of 2-steps.
+    auto best = [&](int64_t n) { return std::max(n * t1, (n / 2) * x + (n % 2) * t1); };
+    auto at = [&](int64_t m) {  // E at `m` tiles past e_last: paths from e_last, or a 2-step from e_prev
+      return m == 0 ? e_last : std::max(e_last + best(m), e_prev + x + best(m - 1));
+    };
+    const int64_t n = to - from;
+    const int64_t next_prev = at(n - 1), next_last = at(n);
+    e_prev = next_prev;
+    e_last = next_last;
+  };
+  const int last = t.last;
+  const int cut = std::clamp(p.hit_channels / p.k_tile, 2, std::max(2, last));
+  advance(2, cut);
+  advance(cut, std::min(cut + 1, last));
+  advance(std::min(cut + 1, last), last);
+  advance(std::max(last, 2), last + 1);
+}
+
+// Every transfer of the layer back to back on the channel.
+int64_t channel_transfers(const Terms& t) {
+  const LayerPlan& p = t.p;
+  const int last = t.last;
+  const int full_resident = std::min(p.nk, p.hit_channels / p.k_tile);
+  int64_t transfers = int64_t(full_resident) * t.w(0);
+  if (full_resident < p.nk) {
+    transfers += t.w(full_resident);
+    if (full_resident + 1 < last) transfers += int64_t(last - full_resident - 1) * t.w(full_resident + 1);
+    if (full_resident + 1 <= last) transfers += t.w(last);
+  }
+  transfers += t.chunks(0);
+  if (p.nk > 1) transfers += int64_t(p.nk - 2) * t.chunks(1) + t.chunks(last);
+  transfers += int64_t(p.nk - 1) * t.o_full + t.o_last;
+  return transfers;
+}
+
+}  // namespace
+
 // The analytic model: the schedule of mapping.h in closed form, O(1) per layer and allocation-free. Time 0 is
 // the first DMA request (after setup); E_k is the cycle K-tile k's last pass ends.
 //  - E0: K-tile 0's passes wait for the weights and the chunks arriving back to back on the channel (the
 //    maximum over passes of chunk arrival + remaining passes; chunks are uniform except the last, so three
 //    candidates suffice). E1: K-tile 1's weights were requested at once, behind K-tile 0's chunks.
-//  - Later tiles: a max-plus recurrence over one- and two-tile steps, solved per class of tiles (see below).
+//  - Later tiles: a max-plus recurrence over one- and two-tile steps, solved per class of tiles.
 //  - The layer ends when the last outputs are written: the compute path (E_last + drain + latency +
 //    transfer, possibly behind the previous write-back), the channel path (latency + every transfer), or the
 //    channel path from the first write-back (which cannot start before K-tile 0's results are out).
@@ -164,100 +275,23 @@ void finish_layer_result(const AccelConfig& accel, const LayerPlan& p, const Lay
 // sweep (8 B/cycle DRAM with 900 ns latency, a 40-stage pipeline, 10x faster DRAM, a 7 x 5 x 4 array) stays
 // within 4% per layer and 0.2% per subnet.
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
+  const Terms t = make_terms(accel, p);
   LayerCycles r;
-  const int64_t L = accel.dram_latency_cycles();
-  const int64_t D = p.pipeline_depth;
-  const int64_t pass = p.pass_cycles;
-  const int64_t c = p.nc * pass;
-  r.compute_cycles = p.nk * c;
-  auto dc = [&](int64_t bytes) { return accel.dram_data_cycles(bytes); };
-  const int last = p.nk - 1;
-  const bool streams = p.per_ktile_chunks || !p.act_resident;  // every K-tile loads its own chunks
-  // Chunk transfers of K-tile kt: all of them, and the first one.
-  auto chunks = [&](int kt) -> int64_t {
-    if (!p.loads_chunk(kt)) return 0;
-    if (p.per_ktile_chunks) return dc(p.chunk_bytes(kt, 0));
-    return (p.nc - 1) * dc(p.chunk_bytes(kt, 0)) + dc(p.chunk_bytes(kt, p.nc - 1));
-  };
-  auto first_chunk = [&](int kt) -> int64_t { return p.loads_chunk(kt) ? dc(p.chunk_bytes(kt, 0)) : 0; };
-  // Compute of a tile once its first chunk is in: a streamed chunk per pass may hold each pass back.
-  const int64_t a_pass = first_chunk(0);
-  const int64_t stream_pass =
-      (!p.act_resident && !p.per_ktile_chunks) ? std::max(pass, (L + a_pass + pass + 1) / 2) : pass;
-  const int64_t c_tile = p.nc * stream_pass;
-  auto w = [&](int kt) { return dc(p.weight_dram_bytes(kt)); };
-  const int64_t o_full = dc(p.out_bytes(0)), o_last = dc(p.out_bytes(last));
-
-  // K-tile 0: weights, then its chunks back to back; each pass waits for its chunk.
-  const int64_t w0 = w(0);
-  int64_t e0;
-  if (p.nc == 1) {
-    e0 = L + w0 + first_chunk(0) + c;
-  } else {
-    const int64_t a = first_chunk(0), a_last = dc(p.chunk_bytes(0, p.nc - 1));
-    const int64_t first = L + w0 + a;
-    e0 = std::max({first + c_tile, first + (p.nc - 2) * a + 2 * stream_pass,
-                   first + (p.nc - 2) * a + a_last + stream_pass});
-  }
+  r.compute_cycles = p.nk * t.c;
+  const int64_t e0 = ktile0_end(t);
   int64_t e_last = e0, e_prev = 0;
-  if (p.nk > 1) {
-    // K-tile 1: its weights were requested at once, behind K-tile 0's chunks; its own chunks follow them.
-    const int64_t in1 = L + w0 + chunks(0) + w(1) + first_chunk(1);
-    const int64_t e1 = std::max(e0 + c_tile, in1 + c_tile);
-    e_prev = e0;
-    e_last = e1;
-    // K-tiles 2..last follow E_k = max(E_{k-1} + t1, E_{k-2} + x): t1 is a tile's own bound (compute, or
-    // its transfers on the channel), x the two-tile loops the double buffers close (weights requested when
-    // the tile two before finished: latency + transfer + compute; outputs written back before their half is
-    // reused: drain + latency + transfer + last pass; streamed chunks queued behind that write-back). With t1
-    // and x constant the recurrence has a closed form (the longest path uses only 1-steps or as many 2-steps
-    // as fit), applied per class of tiles: PB-resident prefix, the partial tile, the rest, the last tile.
-    auto advance = [&](int from, int to) {  // tiles [from, to) share tile `from`'s transfers
-      if (to <= from) return;
-      const int64_t wk = w(from), ak = chunks(from), o = o_full;
-      const int64_t t1 = std::max(c_tile, wk + ak + o);
-      // Released when tile k-2 finished, in queue order: W(k), the write-back O(k-2) (after the drain), then
-      // tile k's own chunks; tile k's last pass needs O(k-2) done, a streaming tile's first pass its chunk.
-      const int64_t after_write_back = streams ? first_chunk(from) + c_tile : pass;
-      const int64_t x = std::max(L + wk + c_tile, L + std::max(D, wk) + o + after_write_back);
-      // Longest path covering n tiles with 1-steps (t1) and 2-steps (x): linear in the number of 2-steps.
-      auto best = [&](int64_t n) { return std::max(n * t1, (n / 2) * x + (n % 2) * t1); };
-      auto at = [&](int64_t m) {  // E at `m` tiles past e_last: paths from e_last, or a 2-step from e_prev
-        return m == 0 ? e_last : std::max(e_last + best(m), e_prev + x + best(m - 1));
-      };
-      const int64_t n = to - from;
-      const int64_t next_prev = at(n - 1), next_last = at(n);
-      e_prev = next_prev;
-      e_last = next_last;
-    };
-    const int full_resident = p.hit_channels / p.k_tile;
-    const int cut = std::clamp(full_resident, 2, std::max(2, last));
-    advance(2, cut);
-    advance(cut, std::min(cut + 1, last));
-    advance(std::min(cut + 1, last), last);
-    advance(std::max(last, 2), last + 1);
-  }
+  if (p.nk > 1) later_ktiles(t, e0, e_prev, e_last);
   // End: the last outputs leave after compute, drain and write; they may queue behind the previous tile's.
-  int64_t end = e_last + D + L + o_last;
-  if (p.nk > 1) end = std::max(end, e_prev + D + L + o_full + o_last);
-  // Channel path: every transfer back to back.
-  const int full_resident = std::min(p.nk, p.hit_channels / p.k_tile);
-  int64_t transfers = int64_t(full_resident) * w(0);
-  if (full_resident < p.nk) {
-    transfers += w(full_resident);
-    if (full_resident + 1 < last) transfers += int64_t(last - full_resident - 1) * w(full_resident + 1);
-    if (full_resident + 1 <= last) transfers += w(last);
-  }
-  transfers += chunks(0);
-  if (p.nk > 1) transfers += int64_t(p.nk - 2) * chunks(1) + chunks(last);
-  transfers += int64_t(p.nk - 1) * o_full + o_last;
-  end = std::max(end, L + transfers);
+  int64_t end = e_last + t.D + t.L + t.o_last;
+  if (p.nk > 1) end = std::max(end, e_prev + t.D + t.L + t.o_full + t.o_last);
+  const int64_t transfers = channel_transfers(t);
+  end = std::max(end, t.L + transfers);
   // Channel path from the first write-back: O(0) cannot start before K-tile 0's results are out, and
   // everything queued after it (all outputs, chunks from K-tile 2 on, weights from K-tile 3 on) follows it.
   if (p.nk > 1) {
-    int64_t before_o0 = w0 + chunks(0) + w(1) + chunks(1);
-    if (p.nk > 2) before_o0 += w(2);
-    end = std::max(end, e0 + D + L + transfers - before_o0);
+    int64_t before_o0 = t.w(0) + t.chunks(0) + t.w(1) + t.chunks(1);
+    if (p.nk > 2) before_o0 += t.w(2);
+    end = std::max(end, e0 + t.D + t.L + transfers - before_o0);
   }
   r.cycles = accel.layer_setup_cycles + end;
   return r;

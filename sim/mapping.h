@@ -1,6 +1,7 @@
 #pragma once
 // How every layer kind maps onto SushiAccel, and the per-layer schedule that the analytic model, the SystemC
-// cycle model and (next) the RTL all follow. This block is the one place the mapping is documented.
+// cycle model and (next) the RTL all follow. This block is the one place the mapping is documented; the byte
+// layouts in DRAM and in the buffers, and the DMA program as data, are in sim/model.h and sim/datapath.h.
 //
 // The array: Kp x Cp dot-product engines (DPEs), each Wp taps wide (default 16 x 9 x 9 = 1,296 MACs/cycle).
 // Each cycle the array takes ONE output pixel: DPE (k, c) multiplies Wp weights of output channel k, input

@@ -1,20 +1,15 @@
-// simulate(): plans every layer of a subnet against the PB contents, then evaluates it at one fidelity.
-#include <algorithm>
+// simulate() and friends: thin wrappers that build a job, find the model by name and run it. Models are
+// cached per (name, config) so a SystemC model elaborates once and keeps its kernel across calls.
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "base/errors.h"
 #include "models/ref/int8.h"
-#include "sim/accel.h"
-#include "sim/cycle_model.h"
-#include "sim/mapping.h"
+#include "sim/model.h"
 
 namespace sushi::sim {
 namespace {
-
-const WeightSlice& cached_slice(const SubGraph& cached, const Layer& l) {
-  static const WeightSlice none;
-  if (!l.has_weights() || size_t(l.slice.tensor) >= cached.slices.size()) return none;
-  return cached.slices[size_t(l.slice.tensor)];
-}
 
 void check_cache(const AccelConfig& accel, const SupernetSpace& space, const SubGraph& cached) {
   if (!cached.slices.empty() && cached.slices.size() != space.tensors().size())
@@ -26,129 +21,76 @@ void check_cache(const AccelConfig& accel, const SupernetSpace& space, const Sub
                      std::to_string(accel.pb_bytes) + " bytes); cut it with fit_to_pb / --cache");
 }
 
-void add_layer(RunResult& run, const LayerResult& r) {
-  run.cycles += r.cycles;
-  run.compute_cycles += r.compute_cycles;
-  run.stall_cycles += r.stall_cycles;
-  run.offchip_weight_bytes += r.dram_weight_bytes;
-  run.offchip_act_bytes += r.dram_act_bytes;
-  run.pb_hit_bytes += r.pb_hit_bytes;
-  run.energy_dram_pj += r.energy_dram_pj;
-  run.energy_sram_pj += r.energy_sram_pj;
-  run.energy_mac_pj += r.energy_mac_pj;
-  run.macs += r.macs;
-  run.layers.push_back(r);
+// One model per (name, config file, canonical config), alive for the process: a SystemC kernel is not
+// rebuilt per query, and co-simulation finds its kernel here. Keyed by the canonical form, so a config
+// changed in memory (an override) gets its own model. Never destroyed (static destruction order would tear
+// kernels down after SystemC's own globals).
+AccelModel& cached_model(const std::string& name, const AccelConfig& accel) {
+  using Key = std::tuple<std::string, std::string, std::string>;
+  static std::mutex lock;
+  static auto* models = new std::map<Key, AccelModel*>();
+  const Key key{name, accel.file, canonical_json(accel)};
+  {
+    const std::lock_guard<std::mutex> hold(lock);
+    auto it = models->find(key);
+    if (it != models->end()) return *it->second;
+  }
+  // Built outside the lock: a SystemC model takes the kernel lock, which a running co-simulation holds while
+  // its task looks models up here.
+  std::unique_ptr<AccelModel> fresh = make_accel_model(name, accel);
+  const std::lock_guard<std::mutex> hold(lock);
+  AccelModel*& m = (*models)[key];
+  if (!m) m = fresh.release();
+  return *m;
 }
 
-void finish_run(const AccelConfig& accel, RunResult& run) {
-  run.energy_pj = run.energy_dram_pj + run.energy_sram_pj + run.energy_mac_pj;
-  run.latency_ms = double(run.cycles) / (accel.clock_mhz * 1e3);
-  run.utilization =
-      run.cycles > 0 ? double(run.macs) / (double(run.cycles) * double(accel.peak_macs_per_cycle())) : 0;
-}
-
-RunResult run_cycle(const AccelConfig& accel, const std::vector<Layer>& layers, const SubGraph& cached,
-                    CycleJob& job, const SimOptions& options) {
-  std::vector<LayerPlan> plans;
-  plans.reserve(layers.size());
-  for (size_t i = 0; i < layers.size(); ++i) {
-    plans.push_back(plan_layer(accel, layers[i], cached_slice(cached, layers[i])));
-    job.layer_index.push_back(int(i));
-  }
-  job.accel = &accel;
-  job.plans = &plans;
-  run_cycle_model(job, options);
-  RunResult run;
-  run.layers.reserve(plans.size());
-  for (size_t i = 0; i < plans.size(); ++i) {
-    LayerResult r;
-    r.cycles = job.cycles[i].cycles;
-    r.compute_cycles = job.cycles[i].compute_cycles;
-    r.name = layers[i].name;
-    r.kind = to_string(layers[i].kind);
-    finish_layer_result(accel, plans[i], job.traffic[i], r);
-    add_layer(run, r);
-  }
-  finish_run(accel, run);
-  return run;
+RunResult run_job(const AccelConfig& accel, const std::string& model, AccelJob& job,
+                  const SimOptions& options) {
+  if (options.trace_vcd.empty()) return cached_model(model, accel).run(job);
+  std::unique_ptr<AccelModel> fresh = make_accel_model(model, accel);  // a trace starts before elaboration
+  fresh->trace_to(options.trace_vcd);
+  return fresh->run(job);
 }
 
 }  // namespace
 
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                   const SubGraph& cached, Fidelity fidelity) {
-  return simulate(accel, space, s, cached, fidelity, SimOptions{});
-}
-
-RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                   const SubGraph& cached, Fidelity fidelity, const SimOptions& options) {
+                   const SubGraph& cached, const std::string& model, const SimOptions& options) {
   check_cache(accel, space, cached);
-  const std::vector<Layer> layers = space.layers(s, s.resolution);
-  if (fidelity == Fidelity::Cycle) {
-    CycleJob job;
-    return run_cycle(accel, layers, cached, job, options);
-  }
-  RunResult run;
-  run.layers.reserve(layers.size());
-  for (const Layer& l : layers) {
-    const LayerPlan p = plan_layer(accel, l, cached_slice(cached, l));
-    const LayerCycles c = analytic_cycles(accel, p);
-    LayerResult r;
-    r.name = l.name;
-    r.kind = to_string(l.kind);
-    r.cycles = c.cycles;
-    r.compute_cycles = c.compute_cycles;
-    finish_layer_result(accel, p, layer_traffic(p), r);
-    add_layer(run, r);
-  }
-  finish_run(accel, run);
-  return run;
-}
-
-LayerEstimate analytic_layer(const AccelConfig& accel, const Layer& layer, const WeightSlice& cached) {
-  const LayerPlan p = plan_layer(accel, layer, cached);
-  const LayerCycles c = analytic_cycles(accel, p);
-  LayerResult r;
-  r.cycles = c.cycles;
-  r.compute_cycles = c.compute_cycles;
-  finish_layer_result(accel, p, layer_traffic(p), r);
-  return LayerEstimate{
-      r.cycles,         r.compute_cycles, r.dram_weight_bytes,
-      r.dram_act_bytes, r.pb_hit_bytes,   r.energy_dram_pj + r.energy_sram_pj + r.energy_mac_pj};
+  AccelJob job = make_job(accel, space.layers(s, s.resolution), cached);
+  return run_job(accel, model, job, options);
 }
 
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                              const SubGraph& cached, const QNetwork& net, const QTensor& input,
-                              std::vector<QTensor>& outputs, const SimOptions& options) {
+                              const SubGraph& cached, const std::string& model, const QNetwork& net,
+                              const QTensor& input, std::vector<QTensor>& outputs,
+                              const SimOptions& options) {
   check_cache(accel, space, cached);
   const std::vector<Layer> layers = space.layers(s, s.resolution);
   if (net.ops.size() != layers.size())
     throw InputError("quantized network has " + std::to_string(net.ops.size()) + " layers, the subnet has " +
                      std::to_string(layers.size()));
-  outputs.assign(layers.size(), QTensor{});
-  CycleJob job;
-  job.net = &net;
-  job.input = &input;
-  job.outputs = &outputs;
-  return run_cycle(accel, layers, cached, job, options);
+  AccelJob job = make_functional_job(accel, net.ops, cached, input);
+  const RunResult r = run_job(accel, model, job, options);
+  outputs.clear();
+  for (size_t i = 0; i < net.ops.size(); ++i) outputs.push_back(read_output(job, i, net.ops[i].out_scale));
+  return r;
 }
 
-RunResult simulate_layers_functional(const AccelConfig& accel, const std::vector<QOp>& ops,
-                                     const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
-                                     std::vector<QTensor>& outputs) {
+RunResult simulate_layers_functional(const AccelConfig& accel, const std::string& model,
+                                     const std::vector<QOp>& ops, const std::vector<QTensor>& inputs,
+                                     const std::vector<QTensor>& inputs2, std::vector<QTensor>& outputs) {
   if (inputs.size() != ops.size() || inputs2.size() != ops.size())
     throw InputError("simulate_layers_functional: one input and one second input per op expected");
-  std::vector<Layer> layers;
-  layers.reserve(ops.size());
-  for (const QOp& op : ops) layers.push_back(op.layer);
-  outputs.assign(ops.size(), QTensor{});
-  CycleJob job;
-  job.ops = &ops;
-  job.inputs = &inputs;
-  job.inputs2 = &inputs2;
-  job.outputs = &outputs;
-  SubGraph none;
-  return run_cycle(accel, layers, none, job, SimOptions{});
+  AccelJob job = make_layers_job(accel, ops, inputs, inputs2);
+  const RunResult r = run_job(accel, model, job, SimOptions{});
+  outputs.clear();
+  for (size_t i = 0; i < ops.size(); ++i) outputs.push_back(read_output(job, i, ops[i].out_scale));
+  return r;
+}
+
+void run_in_kernel(const AccelConfig& accel, const std::function<void()>& task) {
+  cached_model("cycle", accel).run_in_kernel(task);
 }
 
 }  // namespace sushi::sim

@@ -27,7 +27,7 @@ struct Fixture {
   sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/zcu104_sushi.yaml");
   AccuracyTable acc = AccuracyTable::load_jsonl(shared_table(), space);
   LatencyTable table(size_t max_subnets, const std::string& cache = "") {
-    return build_latency_table(accel, space, acc, sim::Fidelity::Analytic, ParetoOptions{max_subnets}, cache);
+    return build_latency_table(accel, space, acc, "analytic", ParetoOptions{max_subnets}, cache);
   }
 };
 

@@ -32,8 +32,7 @@ int bench_serve(const std::vector<std::string>& args) {
   const SupernetSpace space = SupernetSpace::load(project_file("workloads/supernets/ofa_mbv3.yaml"));
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   const AccuracyTable acc = AccuracyTable::load_jsonl(table_file, space);
-  const LatencyTable t =
-      build_latency_table(accel, space, acc, sim::Fidelity::Analytic, ParetoOptions{24}, "");
+  const LatencyTable t = build_latency_table(accel, space, acc, "analytic", ParetoOptions{24}, "");
   TraceSpec spec;
   spec.kind = "gamma";
   spec.cv2 = 2;

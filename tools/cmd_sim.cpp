@@ -7,9 +7,10 @@
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/provenance.h"
+#include "base/registry.h"
 #include "models/ref/int8.h"
 #include "models/space/supernet.h"
-#include "sim/accel.h"
+#include "sim/model.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 
@@ -24,7 +25,7 @@ SubGraph parse_cache(const sim::AccelConfig& accel, const SupernetSpace& space, 
 
 void write_json(const sim::AccelConfig& accel, const std::string& supernet_file, const SupernetSpace& space,
                 const Subnet& s, const std::string& cache_spec, const SubGraph& cached,
-                sim::Fidelity fidelity, const sim::RunResult& r, const std::string& functional_status) {
+                const std::string& fidelity, const sim::RunResult& r, const std::string& functional_status) {
   JsonWriter j;
   j.begin_object()
       .field("accel", accel.name)
@@ -34,7 +35,7 @@ void write_json(const sim::AccelConfig& accel, const std::string& supernet_file,
       .field("supernet_file", supernet_file)
       .field("supernet_hash", file_hash(supernet_file))
       .field("git_commit", git_commit())
-      .field("fidelity", sim::to_string(fidelity))
+      .field("fidelity", fidelity)
       .key("subnet")
       .raw(space.to_json(s))
       .field("resolution", s.resolution)
@@ -91,12 +92,11 @@ void write_json(const sim::AccelConfig& accel, const std::string& supernet_file,
 }
 
 void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                 const SubGraph& cached, sim::Fidelity fidelity, const sim::RunResult& r) {
+                 const SubGraph& cached, const std::string& fidelity, const sim::RunResult& r) {
   char buf[320];
   out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
-        << sim::to_string(fidelity) << "\nsubnet " << space.to_json(s)
-        << "\ncached SubGraph: " << cached.bytes() << " bytes (loading it into the PB costs "
-        << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
+        << fidelity << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
+        << " bytes (loading it into the PB costs " << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
   std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind",
                 "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
   out() << buf;
@@ -119,37 +119,61 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
   out() << buf;
 }
 
+// --functional: the model computes every layer from data in its DRAM image; checked against the reference.
+std::string run_functional(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                           const SubGraph& cached, const std::string& fidelity, uint64_t seed,
+                           const sim::SimOptions& options, sim::RunResult& r) {
+  const QNetwork net = make_random_qnetwork(space, s, seed);
+  const QTensor input =
+      make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed, net.in_scale, net.in_zp);
+  std::vector<QTensor> outputs;
+  r = sim::simulate_functional(accel, space, s, cached, fidelity, net, input, outputs, options);
+  const std::vector<QTensor> ref = run_qnetwork(net, input);
+  size_t bad = 0;
+  for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
+  const std::string status =
+      bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
+               : std::to_string(bad) + " layers differ from the int8 reference";
+  if (bad) std::cerr << "sushi sim: " << status << "\n";
+  return status;
+}
+
+// --functional and --trace need a model that computes outputs / writes a trace: `cycle` unless one is given
+// (a model that cannot says so when it runs).
+std::string pick_fidelity(const po::variables_map& vm, const std::string& name, bool functional,
+                          bool traced) {
+  const std::string fidelity = sim::parse_fidelity(name);
+  if (!functional && !traced) return fidelity;
+  if (vm["fidelity"].defaulted()) return "cycle";
+  return fidelity;
+}
+
 int sim_command(const std::vector<std::string>& args) {
   po::options_description o("sim options");
   std::string accel_file, supernet, subnet_spec, cache_spec, fidelity_name, trace;
   int resolution = 0;
   uint64_t seed = 1;
+  const std::string models = "accelerator model: " + Registry<sim::AccelModel>::joined_names();
   o.add_options()("accel", po::value(&accel_file)->required(), "accelerator YAML (workloads/accel/*.yaml)")(
       "supernet", po::value(&supernet)->required(), "supernet space YAML")(
       "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
       "cache", po::value(&cache_spec)->default_value("none"),
       "SubGraph in the PB: none, or a subnet spec (its weights, cut to the PB when larger)")(
       "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
-      "fidelity", po::value(&fidelity_name)->default_value("analytic"), "analytic | cycle")(
+      "fidelity", po::value(&fidelity_name)->default_value("analytic"), models.c_str())(
       "functional",
-      "cycle model also computes int8 outputs and checks them against the Eigen int8 reference")(
+      "the model also computes int8 outputs from its DRAM image; checked against the reference")(
       "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
       "trace", po::value(&trace), "write a VCD of the cycle model to this file")("json",
                                                                                  "print one JSON object");
   po::variables_map vm;
   if (!parse("sim",
-             "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity analytic|cycle] "
+             "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity MODEL] "
              "[--functional] [--trace out.vcd] [--json]",
              o, args, vm))
     return 0;
-  sim::Fidelity fidelity = sim::parse_fidelity(fidelity_name);
   const bool functional = vm.count("functional") > 0;
-  if ((functional || !trace.empty()) && fidelity != sim::Fidelity::Cycle) {
-    if (vm["fidelity"].defaulted())
-      fidelity = sim::Fidelity::Cycle;
-    else
-      throw InputError(std::string(functional ? "--functional" : "--trace") + " needs --fidelity cycle");
-  }
+  const std::string fidelity = pick_fidelity(vm, fidelity_name, functional, !trace.empty());
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   const SupernetSpace space = SupernetSpace::load(supernet);
   Subnet s = subnet_option(space, subnet_spec, resolution);
@@ -158,22 +182,10 @@ int sim_command(const std::vector<std::string>& args) {
   options.trace_vcd = trace;
   sim::RunResult r;
   std::string functional_status;
-  if (functional) {
-    const QNetwork net = make_random_qnetwork(space, s, seed);
-    const QTensor input = make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed,
-                                              net.in_scale, net.in_zp);
-    std::vector<QTensor> outputs;
-    r = sim::simulate_functional(accel, space, s, cached, net, input, outputs, options);
-    const std::vector<QTensor> ref = run_qnetwork(net, input);
-    size_t bad = 0;
-    for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
-    functional_status =
-        bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
-                 : std::to_string(bad) + " layers differ from the int8 reference";
-    if (bad) std::cerr << "sushi sim: " << functional_status << "\n";
-  } else {
+  if (functional)
+    functional_status = run_functional(accel, space, s, cached, fidelity, seed, options, r);
+  else
     r = sim::simulate(accel, space, s, cached, fidelity, options);
-  }
   if (vm.count("json"))
     write_json(accel, supernet, space, s, cache_spec, cached, fidelity, r, functional_status);
   else {
@@ -188,6 +200,84 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
+struct BenchRow {
+  std::string space;
+  int64_t cycles = 0;
+  double wall_s = 0, cycles_per_s = 0;
+};
+const char* const kBenchSpaces[] = {"ofa_resnet50", "ofa_mbv3"};
+
+Subnet bench_subnet(const SupernetSpace& space) {
+  Subnet s = space.max_subnet();
+  s.resolution = 224;
+  return s;
+}
+
+// Cycle model: wall time of one timing-only query of each max subnet at 224 (median of `repeat`).
+std::vector<BenchRow> bench_cycle(const sim::AccelConfig& accel, int repeat) {
+  using clock = std::chrono::steady_clock;
+  std::vector<BenchRow> rows;
+  for (const char* name : kBenchSpaces) {
+    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+    const Subnet s = bench_subnet(space);
+    std::vector<double> walls;
+    int64_t cycles = 0;
+    for (int i = 0; i < repeat; ++i) {
+      const auto t0 = clock::now();
+      cycles = sim::simulate(accel, space, s, space.empty_subgraph(), "cycle").cycles;
+      walls.push_back(std::chrono::duration<double>(clock::now() - t0).count());
+    }
+    BenchRow row{name, cycles, median(walls), 0};
+    row.cycles_per_s = double(cycles) / row.wall_s;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+// Analytic: per-layer evaluations of both max subnets, planned and evaluated from scratch each time; returns
+// the median rate and sets `evals` to the evaluations of one repeat.
+double bench_analytic(const sim::AccelConfig& accel, int repeat, int64_t& evals) {
+  using clock = std::chrono::steady_clock;
+  std::vector<std::vector<Layer>> nets;
+  for (const char* name : kBenchSpaces) {
+    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
+    nets.push_back(space.layers(bench_subnet(space), 224));
+  }
+  const WeightSlice none;
+  std::vector<double> rates;
+  int64_t sink = 0;
+  for (int i = 0; i < repeat; ++i) {
+    int64_t n = 0;
+    const auto t0 = clock::now();
+    double elapsed = 0;
+    do {
+      for (const auto& net : nets)
+        for (const Layer& l : net) {
+          sink += sim::analytic_layer(accel, l, none).cycles;
+          ++n;
+        }
+      elapsed = std::chrono::duration<double>(clock::now() - t0).count();
+    } while (elapsed < 0.2);
+    rates.push_back(double(n) / elapsed);
+    evals = n;
+  }
+  if (sink == 42) std::cerr << "";  // keep the loop observable
+  return median(rates);
+}
+
+void print_bench(const std::vector<BenchRow>& rows, double analytic_rate, int repeat) {
+  char buf[256];
+  for (const BenchRow& r : rows) {
+    std::snprintf(buf, sizeof buf,
+                  "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
+                  r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
+    out() << buf;
+  }
+  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate,
+                repeat);
+  out() << buf;
+}
+
 int bench_sim(const std::vector<std::string>& args) {
   po::options_description o("bench sim options");
   std::string accel_file;
@@ -200,34 +290,22 @@ int bench_sim(const std::vector<std::string>& args) {
   if (repeat < 1 || repeat > 1000)
     throw InputError("--repeat " + std::to_string(repeat) + ": expected 1..1000");
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
-  using clock = std::chrono::steady_clock;
+  const std::vector<BenchRow> rows = bench_cycle(accel, repeat);
+  int64_t evals = 0;
+  const double analytic_rate = bench_analytic(accel, repeat, evals);
+  if (!vm.count("json")) {
+    print_bench(rows, analytic_rate, repeat);
+    return 0;
+  }
   JsonWriter j;
   j.begin_object()
       .field("accel", accel.name)
       .field("accel_hash", accel.hash)
-      .field("git_commit", git_commit());
-  j.field("repeat", repeat).key("cycle_model").begin_array();
-  struct Row {
-    std::string space;
-    int64_t cycles = 0;
-    double wall_s = 0, cycles_per_s = 0;
-  };
-  std::vector<Row> rows;
-  const char* spaces[] = {"ofa_resnet50", "ofa_mbv3"};
-  for (const char* name : spaces) {
-    const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
-    Subnet s = space.max_subnet();
-    s.resolution = 224;
-    std::vector<double> walls;
-    int64_t cycles = 0;
-    for (int i = 0; i < repeat; ++i) {
-      const auto t0 = clock::now();
-      cycles = sim::simulate(accel, space, s, space.empty_subgraph(), sim::Fidelity::Cycle).cycles;
-      walls.push_back(std::chrono::duration<double>(clock::now() - t0).count());
-    }
-    Row row{name, cycles, median(walls), 0};
-    row.cycles_per_s = double(cycles) / row.wall_s;
-    rows.push_back(row);
+      .field("git_commit", git_commit())
+      .field("repeat", repeat)
+      .key("cycle_model")
+      .begin_array();
+  for (const BenchRow& row : rows)
     j.begin_object()
         .field("supernet", row.space)
         .field("subnet", "max@224")
@@ -235,59 +313,14 @@ int bench_sim(const std::vector<std::string>& args) {
         .field("wall_s_median", row.wall_s)
         .field("simulated_cycles_per_s", row.cycles_per_s)
         .end_object();
-  }
-  j.end_array();
-  // Analytic: per-layer evaluations of both max subnets, planned and evaluated from scratch each time.
-  std::vector<double> rates;
-  int64_t evals = 0;
-  {
-    std::vector<std::vector<Layer>> nets;
-    for (const char* name : spaces) {
-      const SupernetSpace space = SupernetSpace::load(std::string("workloads/supernets/") + name + ".yaml");
-      Subnet s = space.max_subnet();
-      s.resolution = 224;
-      nets.push_back(space.layers(s, 224));
-    }
-    const WeightSlice none;
-    int64_t sink = 0;
-    for (int i = 0; i < repeat; ++i) {
-      int64_t n = 0;
-      const auto t0 = clock::now();
-      double elapsed = 0;
-      do {
-        for (const auto& net : nets)
-          for (const Layer& l : net) {
-            sink += sim::analytic_layer(accel, l, none).cycles;
-            ++n;
-          }
-        elapsed = std::chrono::duration<double>(clock::now() - t0).count();
-      } while (elapsed < 0.2);
-      rates.push_back(double(n) / elapsed);
-      evals = n;
-    }
-    if (sink == 42) std::cerr << "";  // keep the loop observable
-  }
-  const double analytic_rate = median(rates);
-  j.key("analytic")
+  j.end_array()
+      .key("analytic")
       .begin_object()
       .field("layer_evaluations_per_s_median", analytic_rate)
       .field("evaluations_per_repeat", evals)
       .end_object()
       .end_object();
-  if (vm.count("json")) {
-    out() << j.str() << "\n";
-    return 0;
-  }
-  char buf[256];
-  for (const Row& r : rows) {
-    std::snprintf(buf, sizeof buf,
-                  "cycle model   %-13s max@224: %lld cycles in %.3f s (median of %d) = %.3g cycles/s\n",
-                  r.space.c_str(), (long long)r.cycles, r.wall_s, repeat, r.cycles_per_s);
-    out() << buf;
-  }
-  std::snprintf(buf, sizeof buf, "analytic model: %.3g layer evaluations/s (median of %d)\n", analytic_rate,
-                repeat);
-  out() << buf;
+  out() << j.str() << "\n";
   return 0;
 }
 
