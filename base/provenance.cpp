@@ -57,6 +57,12 @@ void make_directories(const std::string& dir) {
     throw InputError(dir + ": cannot create folder: " + (ec ? ec.message() : std::string("not a folder")));
 }
 
+void check_writable(const std::string& path) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  if (!out) throw InputError(path + ": cannot write: " + reason(errno));
+}
+
 void write_file_atomic(const std::string& path, const std::string& data) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {

@@ -180,6 +180,9 @@ int sim_command(const std::vector<std::string>& args) {
   const SubGraph cached = parse_cache(accel, space, cache_spec);
   sim::SimOptions options;
   options.trace_vcd = trace;
+  if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
+    check_writable(trace.size() > 4 && trace.compare(trace.size() - 4, 4, ".vcd") == 0 ? trace
+                                                                                       : trace + ".vcd");
   sim::RunResult r;
   std::string functional_status;
   if (functional)
