@@ -41,6 +41,34 @@ std::string resolve(const YamlView& v, const std::string& key, const std::string
   return resolve_item(v.at(key), exp_file);
 }
 
+// A stream's own keys (its `trace:` is parsed by the trace kind's schema).
+const ParamSchema<StreamSpec>& stream_schema() {
+  static const StreamSpec d{};
+  static const ParamSchema<StreamSpec> s =
+      ParamSchema<StreamSpec>("stream", "a query stream of an experiment")
+          .string("name", &StreamSpec::name, required, "the stream's name (its output folder)")
+          .real("load", &StreamSpec::load, d.load, {0, 100, true}, "",
+                "arrival rate = load / mean Pareto latency without SGS (absent: the trace's rate_qps)")
+          .real("slo_relative.lo", &StreamSpec::slo_rel_lo, d.slo_rel_lo, {0}, "",
+                "SLOs from this fraction of the way from the fastest to the slowest subnet "
+                "(slo_relative: [lo, hi]; absent: the trace's slo_ms)")
+          .real("slo_relative.hi", &StreamSpec::slo_rel_hi, d.slo_rel_hi, {0}, "", "... to this fraction")
+          .check("load",
+                 [](const StreamSpec& st) {
+                   return st.load < 100
+                              ? ""
+                              : "expected a positive load below 100 (utilisation of the accelerator)";
+                 })
+          .check("slo_relative", [](const StreamSpec& st) {
+            return st.slo_rel_hi >= st.slo_rel_lo ? "" : "expected [lo, hi] with 0 <= lo <= hi";
+          });
+  return s;
+}
+[[maybe_unused]] const bool stream_described =
+    (ComponentIndex::add({"section", "streams[]", "an experiment's query stream (its trace: is a trace kind)",
+                          &stream_schema()}),
+     true);
+
 }  // namespace
 
 namespace {
@@ -101,20 +129,9 @@ ExperimentSpec ExperimentSpec::load(const std::string& path, const std::vector<O
   }
   if (root.has("serving")) e.serving = ServingOptions::from_yaml(root.at("serving"));
   for (const YamlView& s : root.at("streams").items()) {
-    s.expect_keys({"name", "trace", "load", "slo_relative"});
-    StreamSpec st;
-    st.name = s.get<std::string>("name");
+    StreamSpec st =
+        stream_schema().parse(yaml_ranges_as_maps(yaml_without_keys(s, {"trace"}), {"slo_relative"}));
     st.trace = TraceSpec::from_yaml(s.at("trace"));
-    st.load = s.get<double>("load", 0.0);
-    if (s.has("load") && !(st.load > 0 && st.load < 100))
-      s.at("load").fail("expected a positive load (utilisation of the accelerator)");
-    if (s.has("slo_relative")) {
-      auto r = s.get_list<double>("slo_relative");
-      if (r.size() != 2 || r[0] < 0 || r[1] < r[0])
-        s.at("slo_relative").fail("expected [lo, hi] with 0 <= lo <= hi");
-      st.slo_rel_lo = r[0];
-      st.slo_rel_hi = r[1];
-    }
     e.streams.push_back(st);
   }
   if (e.streams.empty()) root.at("streams").fail("expected at least one stream");
@@ -154,7 +171,7 @@ std::vector<Platform> load_platforms(ExperimentSpec& spec, const ExperimentOverr
   const AccuracyTable acc = AccuracyTable::load_jsonl(spec.accuracy_table, *space);
   for (const std::string& file : spec.accelerators) {
     Platform p;
-    p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file));
+    p.accel = std::make_unique<sim::AccelConfig>(sim::AccelConfig::load(file, spec.accel_overrides));
     if (!ov.platform.empty() && ov.platform != p.accel->name) continue;
     spec.provenance.add_input("accel", file, p.accel->hash);
     p.table = build_latency_table(*p.accel, *space, acc, sim::parse_fidelity(spec.fidelity),
@@ -237,9 +254,10 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
 
 namespace {
 
-const ServingResult* find_policy(const StreamResult& s, const std::string& name) {
+// The headline's reference: the baseline policy whose impl is no_sgs (whatever its display name).
+const ServingResult* no_sgs_reference(const StreamResult& s) {
   for (const auto& r : s.policies)
-    if (r.policy == name) return &r;
+    if (r.role == PolicyRole::Baseline && r.policy_impl == "no_sgs") return &r;
   return nullptr;
 }
 
@@ -285,12 +303,12 @@ std::vector<Headline> headlines(const ExperimentResult& r) {
   std::map<std::pair<std::string, std::string>, std::pair<double, double>> energy,
       weights;  // (policy, no-SGS) sums
   for (const StreamResult& s : r.streams) {
-    const ServingResult* base = find_policy(s, "no_sgs");
+    const ServingResult* base = no_sgs_reference(s);
     if (!base) continue;
     const bool acc_stream = s.policies.front().summary.slo_attainment !=
                             s.policies.front().summary.slo_attainment;  // NaN: no SLOs
     for (const ServingResult& p : s.policies) {
-      if (p.policy.rfind("sushi", 0) != 0) continue;
+      if (p.role != PolicyRole::Sgs) continue;
       Headline& h = by[{s.platform, p.policy}];
       h.platform = s.platform;
       h.policy = p.policy;
@@ -494,7 +512,7 @@ std::string pb_timeline_svg(const StreamResult& s, const std::string& provenance
   for (const ServingResult& p : s.policies) {
     bool uses_pb = !p.cache_events.empty();
     if (uses_pb) pb.push_back(pb_hit_series(p));
-    if (uses_pb && p.policy.rfind("sushi", 0) == 0 && s.subgraph_names.size() > 2) {
+    if (uses_pb && p.role == PolicyRole::Sgs && s.subgraph_names.size() > 2) {
       // PB contents: whose weights are cached, as the Pareto rank of their subnet (0 fastest, 1 most
       // accurate).
       const double ranks = double(s.subgraph_names.size() - 2);

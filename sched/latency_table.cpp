@@ -66,20 +66,22 @@ std::string latency_table_to_text(const LatencyTable& t) {
   return o.str();
 }
 
-LatencyTable latency_table_from_text(const std::string& text, const std::string& origin,
-                                     const SupernetSpace* space) {
-  std::istringstream in(text);
-  std::string line;
-  int lineno = 0;
-  auto fail = [&](const std::string& what) -> void {
-    throw InputError(origin + ": line " + std::to_string(lineno) + ": " + what);
-  };
-  auto next = [&]() {
-    if (!std::getline(in, line)) fail("unexpected end of file (truncated latency table)");
-    ++lineno;
-    return line;
-  };
-  auto expect_word = [&](const std::string& word) {
+namespace {
+
+// Line-by-line reading of a latency table file; errors name the origin and the line.
+class TableReader {
+ public:
+  TableReader(const std::string& text, const std::string& origin) : in_(text), origin_(origin) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(origin_ + ": line " + std::to_string(lineno_) + ": " + what);
+  }
+  const std::string& next() {
+    if (!std::getline(in_, line_)) fail("unexpected end of file (truncated latency table)");
+    ++lineno_;
+    return line_;
+  }
+  // The rest of the next line, which must start with `word`.
+  std::string expect_word(const std::string& word) {
     std::istringstream ls(next());
     std::string w;
     ls >> w;
@@ -87,24 +89,46 @@ LatencyTable latency_table_from_text(const std::string& text, const std::string&
     std::string rest;
     std::getline(ls, rest);
     return rest.empty() ? rest : rest.substr(1);
-  };
-  LatencyTable t;
-  if (expect_word("sushi-latency-table") != std::to_string(kLatencyTableVersion))
-    fail("unsupported latency table version");
-  t.platform = expect_word("platform");
-  t.key = expect_word("key");
-  const size_t n_s = std::stoul(expect_word("subnets"));
+  }
+
+ private:
+  std::istringstream in_;
+  std::string origin_, line_;
+  int lineno_ = 0;
+};
+
+void read_subnets(TableReader& r, LatencyTable& t, const SupernetSpace* space) {
+  const size_t n_s = std::stoul(r.expect_word("subnets"));
   for (size_t s = 0; s < n_s; ++s) {
-    next();
+    const std::string& line = r.next();
     const size_t tab = line.find('\t');
-    if (tab == std::string::npos) fail("expected 'accuracy<TAB>subnet'");
+    if (tab == std::string::npos) r.fail("expected 'accuracy<TAB>subnet'");
     t.accuracy.push_back(std::stod(line.substr(0, tab)));
     t.subnet_names.push_back(line.substr(tab + 1));
     if (space) t.subnets.push_back(space->parse_subnet(t.subnet_names.back()));
   }
-  const size_t n_g = std::stoul(expect_word("subgraphs"));
+}
+
+SubGraph read_slices(TableReader& r, std::istringstream& ls, size_t n_slices, const SupernetSpace& space) {
+  SubGraph sg = space.empty_subgraph();
+  for (size_t i = 0; i < n_slices; ++i) {
+    std::string item;
+    ls >> item;
+    WeightSlice w;
+    int bias = 0;
+    if (std::sscanf(item.c_str(), "%d:%d:%d:%d:%d", &w.tensor, &w.out, &w.in, &w.k, &bias) != 5 ||
+        w.tensor < 0 || size_t(w.tensor) >= sg.slices.size())
+      r.fail("malformed weight slice '" + item + "'");
+    w.has_bias = bias != 0;
+    sg.slices[w.tensor] = w;
+  }
+  return sg;
+}
+
+void read_subgraphs(TableReader& r, LatencyTable& t, const SupernetSpace* space) {
+  const size_t n_g = std::stoul(r.expect_word("subgraphs"));
   for (size_t g = 0; g < n_g; ++g) {
-    std::istringstream ls(next());
+    std::istringstream ls(r.next());
     std::string name;
     PbLoadCost load;
     int source = 0;
@@ -112,45 +136,50 @@ LatencyTable latency_table_from_text(const std::string& text, const std::string&
     size_t n_slices = 0;
     std::getline(ls, name, '\t');
     if (!(ls >> source >> bytes >> load.latency_ms >> load.bytes >> load.energy_pj >> n_slices))
-      fail("malformed SubGraph line");
+      r.fail("malformed SubGraph line");
     t.subgraph_names.push_back(name);
     t.subgraph_source.push_back(source);
     t.subgraph_bytes.push_back(bytes);
     t.pb_load.push_back(load);
-    if (space) {
-      SubGraph sg = space->empty_subgraph();
-      for (size_t i = 0; i < n_slices; ++i) {
-        std::string item;
-        ls >> item;
-        WeightSlice w;
-        int bias = 0;
-        if (std::sscanf(item.c_str(), "%d:%d:%d:%d:%d", &w.tensor, &w.out, &w.in, &w.k, &bias) != 5 ||
-            w.tensor < 0 || size_t(w.tensor) >= sg.slices.size())
-          fail("malformed weight slice '" + item + "'");
-        w.has_bias = bias != 0;
-        sg.slices[w.tensor] = w;
-      }
-      t.subgraphs.push_back(sg);
-    }
+    if (space) t.subgraphs.push_back(read_slices(r, ls, n_slices, *space));
   }
+}
+
+void read_entries(TableReader& r, LatencyTable& t) {
   {
-    std::istringstream ls(expect_word("batches"));
+    std::istringstream ls(r.expect_word("batches"));
     size_t n_b = 0;
     ls >> n_b;
     t.batch_sizes.assign(n_b, 0);
     for (auto& b : t.batch_sizes) ls >> b;
   }
-  const size_t n_e = std::stoul(expect_word("entries"));
-  if (n_e != n_s * n_g * t.num_batches()) fail("entry count does not match subnets x subgraphs x batches");
+  const size_t n_e = std::stoul(r.expect_word("entries"));
+  if (n_e != t.num_subnets() * t.num_subgraphs() * t.num_batches())
+    r.fail("entry count does not match subnets x subgraphs x batches");
   for (size_t i = 0; i < n_e; ++i) {
-    std::istringstream ls(next());
+    std::istringstream ls(r.next());
     LtEntry e;
     if (!(ls >> e.latency_ms >> e.cycles >> e.offchip_weight_bytes >> e.offchip_act_bytes >> e.pb_hit_bytes >>
           e.energy_pj >> e.offchip_energy_pj))
-      fail("malformed entry");
+      r.fail("malformed entry");
     t.entries.push_back(e);
   }
-  expect_word("end");
+}
+
+}  // namespace
+
+LatencyTable latency_table_from_text(const std::string& text, const std::string& origin,
+                                     const SupernetSpace* space) {
+  TableReader r(text, origin);
+  LatencyTable t;
+  if (r.expect_word("sushi-latency-table") != std::to_string(kLatencyTableVersion))
+    r.fail("unsupported latency table version");
+  t.platform = r.expect_word("platform");
+  t.key = r.expect_word("key");
+  read_subnets(r, t, space);
+  read_subgraphs(r, t, space);
+  read_entries(r, t);
+  r.expect_word("end");
   return t;
 }
 

@@ -2,42 +2,61 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "base/errors.h"
 
 namespace sushi {
 
-namespace {
-std::map<std::string, PolicyFactory>& registry() {
-  static std::map<std::string, PolicyFactory> r;
-  return r;
+const char* to_string(PolicyRole role) {
+  switch (role) {
+    case PolicyRole::Baseline:
+      return "baseline";
+    case PolicyRole::Sgs:
+      return "sgs";
+    case PolicyRole::Fixed:
+      return "fixed";
+  }
+  return "?";
 }
-}  // namespace
-
-bool register_policy(const std::string& impl, PolicyFactory factory) {
-  registry()[impl] = std::move(factory);
-  return true;
-}
-
-std::vector<std::string> policy_names() {
-  std::vector<std::string> out;
-  for (const auto& kv : registry()) out.push_back(kv.first);
-  return out;
-}
-
-void register_builtin_policies();
 
 std::unique_ptr<Policy> make_policy(const YamlView& params) {
-  register_builtin_policies();
-  const std::string impl = params.get<std::string>("impl");
-  auto it = registry().find(impl);
-  if (it == registry().end()) {
-    std::string known;
-    for (const auto& n : policy_names()) known += (known.empty() ? "" : ", ") + n;
-    params.at("impl").fail("unknown policy '" + impl + "' (expected one of: " + known + ")");
+  if (!params.is_map()) params.fail("expected a mapping with impl: (a policy)");
+  const YamlView impl = params.at("impl");
+  return Registry<Policy>::get(impl.as<std::string>(), impl.where())(params);
+}
+
+std::string check_subnet_param(const std::string& v) {
+  if (v == "min" || v == "max" || v == "median") return "";
+  size_t used = 0;
+  try {
+    std::stoi(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
   }
-  return it->second(params);
+  if (used == 0 || used != v.size()) return "expected min, median, max or a subnet index, got '" + v + "'";
+  return "";
+}
+
+int resolve_subnet_param(const YamlView& where, const std::string& key, const std::string& v, size_t n) {
+  int idx = 0;
+  if (v == "min")
+    idx = 0;
+  else if (v == "max")
+    idx = int(n) - 1;
+  else if (v == "median")
+    idx = int(n) / 2;
+  else
+    idx = std::stoi(v);  // the schema checked the form
+  if (idx < 0 || size_t(idx) >= n)
+    where.at(key).fail("subnet index " + std::to_string(idx) + " out of range (table has " +
+                       std::to_string(n) + " subnets)");
+  return idx;
+}
+
+int subgraph_of_source(const LatencyTable& t, int subnet) {
+  for (size_t g = 0; g < t.num_subgraphs(); ++g)
+    if (t.subgraph_source[g] == subnet) return int(g);
+  return 0;
 }
 
 int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int g) {

@@ -1,15 +1,18 @@
 #pragma once
-// Scheduling policies behind one interface (ARCHITECTURE.md contract 6). A policy sees the head of the
+// Scheduling policies behind one interface (ARCHITECTURE.md contract 8). A policy sees the head of the
 // queue and its length (in the simulator's discipline order), the clock and the cached SubGraph, and returns
 // which subnet serves how many queries from the head of the queue; it may request a Persistent Buffer update,
-// whose cost the simulator charges. Policies register themselves by name and are picked with `impl:` in an
-// experiment YAML.
+// whose cost the simulator charges. Each policy registers itself with SUSHI_REGISTER(Policy, ...) in its own
+// file, with a one-line doc and its parameter schema, and is picked with `impl:` in an experiment YAML. It
+// declares its role (what it is compared as); nothing is identified by its display name (`name:`).
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "base/params.h"
+#include "base/registry.h"
 #include "base/yaml.h"
 #include "sched/latency_table.h"
 #include "traces/trace.h"
@@ -31,10 +34,21 @@ struct Decision {
   int next_subgraph = -1;     // >= 0: load this SubGraph into the PB after the run (charged)
 };
 
+// What a policy is compared as. `Sgs`: SubGraph-Stationary scheduling (the SUSHI headline compares each
+// against the `no_sgs` baseline); `Baseline`: a reference scheduler (no_sgs, static_sgs, INFaaS-like,
+// SlackFit); `Fixed`: one subnet for every query (Clipper-like).
+enum class PolicyRole { Baseline, Sgs, Fixed };
+const char* to_string(PolicyRole role);
+
 class Policy {
  public:
+  static constexpr const char* kRegistryKind = "policy";
+  using Factory = std::function<std::unique_ptr<Policy>(const YamlView& params)>;
+
   virtual ~Policy() = default;
-  virtual std::string name() const = 0;
+  virtual std::string name() const = 0;  // display name (`name:`, by default the impl name)
+  virtual std::string impl() const = 0;  // the registered name it was created by
+  virtual PolicyRole role() const = 0;
   // Called once before a run with the table it will consult.
   virtual void reset(const LatencyTable& table) { (void)table; }
   virtual Decision decide(const SchedContext& ctx) = 0;
@@ -45,15 +59,67 @@ class Policy {
   }
 };
 
-using PolicyFactory = std::function<std::unique_ptr<Policy>(const YamlView& params)>;
-bool register_policy(const std::string& impl, PolicyFactory factory);
-std::unique_ptr<Policy> make_policy(const YamlView& params);  // reads `impl:`; errors name the key
-std::vector<std::string> policy_names();
+// Reads `impl:` and builds the registered policy; errors name the key and list the registered policies.
+std::unique_ptr<Policy> make_policy(const YamlView& params);
+
+// The keys every policy accepts, declared once: a policy's parameter struct derives from this and its schema
+// starts from policy_schema<P>(impl, doc).
+struct PolicyParams {
+  std::string impl;
+  std::string name;
+};
+template <typename P>
+ParamSchema<P> policy_schema(const std::string& impl, const std::string& doc) {
+  return ParamSchema<P>(impl, doc)
+      .string("impl", &P::impl, impl, "the registered policy")
+      .string("name", &P::name, impl, "display name in outputs (selection goes by impl and role)");
+}
+
+// Implements name(), impl() and role() from a parsed parameter struct.
+template <typename P, PolicyRole Role>
+class PolicyWith : public Policy {
+ public:
+  static constexpr PolicyRole kRole = Role;
+  explicit PolicyWith(P params) : params_(std::move(params)) {}
+  std::string name() const override { return params_.name; }
+  std::string impl() const override { return params_.impl; }
+  PolicyRole role() const override { return kRole; }
+
+ protected:
+  P params_;
+};
+
+// A policy's one-line doc for the registry, its role appended (what `sushi describe policy` shows).
+template <typename C>
+std::string policy_doc(const std::string& doc) {
+  return doc + " [role: " + to_string(C::kRole) + "]";
+}
 
 // The subnet choice shared by SushiSched and its baselines, for one query given the SubGraph in the PB:
 // latency-constrained: the most accurate subnet whose latency fits the remaining budget (else the fastest);
 // accuracy-constrained: the fastest subnet meeting the target (else the most accurate);
 // both: the most accurate subnet meeting both, else the SLO wins.
 int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int subgraph);
+
+// Helpers shared by the policies.
+// A subnet named in a policy's parameters: min | median | max | an index into the table's subnets; "" when
+// `text` is one of those forms, else what was expected (a schema check).
+std::string check_subnet_param(const std::string& text);
+// Resolves such a name against a table of `n` subnets; `where` (the YAML entry) names the key in errors.
+int resolve_subnet_param(const YamlView& where, const std::string& key, const std::string& text, size_t n);
+// The SubGraph whose source subnet is `subnet` (0 = none when there is none).
+int subgraph_of_source(const LatencyTable& t, int subnet);
+// Adaptive batching for policies that serve one subnet at a time (Clipper's rule): the largest batch the
+// queue can fill whose latency still fits the head query's remaining SLO budget; batch 1 when none fits.
+// Inline: it runs at every decision of the batching policies.
+inline int batch_for(const LatencyTable& t, int subnet, const SchedContext& ctx, int subgraph) {
+  int best = 0;
+  const double budget = ctx.head->has_slo() ? ctx.head->deadline_ms() - ctx.now_ms : 1e300;
+  for (size_t b = 1; b < t.num_batches(); ++b)
+    if (size_t(t.batch_sizes[b]) <= ctx.queued &&
+        t.at(size_t(subnet), size_t(subgraph), b).latency_ms <= budget)
+      best = int(b);
+  return best;
+}
 
 }  // namespace sushi

@@ -6,142 +6,79 @@
 #include <limits>
 
 #include "base/errors.h"
+#include "sched/serving_loop.h"
 
 namespace sushi {
 
+const ParamSchema<ServingOptions>& serving_options_schema() {
+  static const ServingOptions d{};
+  static const ParamSchema<ServingOptions> s =
+      ParamSchema<ServingOptions>("serving", "serving simulator options")
+          .string("queue", &ServingOptions::queue, d.queue,
+                  "queue discipline: a registered queue impl (sushi describe queue)")
+          .boolean("drop_expired", &ServingOptions::drop_expired, d.drop_expired,
+                   "drop a query whose deadline has passed when it reaches the head of the queue")
+          .real("timeout_ms", &ServingOptions::timeout_ms, d.timeout_ms, {0}, "ms",
+                "drop a query that waited longer than this when it reaches the head (0 = no timeout)")
+          .check("queue", [](const ServingOptions& o) {
+            return Registry<QueueDiscipline>::has(o.queue)
+                       ? std::string()
+                       : "expected a queue discipline (one of: " + Registry<QueueDiscipline>::joined_names() +
+                             "), got '" + o.queue + "'";
+          });
+  return s;
+}
+
+// Listed by `sushi describe section` (a config section, not a choosable component).
+[[maybe_unused]] const bool serving_described =
+    (ComponentIndex::add(
+         {"section", "serving", "an experiment's serving: options", &serving_options_schema()}),
+     true);
+
 ServingOptions ServingOptions::from_yaml(const YamlView& v) {
-  v.expect_keys({"queue", "drop_expired", "timeout_ms"});
-  ServingOptions o;
-  o.queue = v.get<std::string>("queue", o.queue);
-  if (o.queue != "fifo" && o.queue != "edf")
-    v.at("queue").fail("expected fifo or edf, got '" + o.queue + "'");
-  o.drop_expired = v.get<bool>("drop_expired", o.drop_expired);
-  o.timeout_ms = v.get<double>("timeout_ms", o.timeout_ms);
-  if (o.timeout_ms < 0) v.at("timeout_ms").fail("expected a non-negative time (0 = no timeout)");
-  return o;
+  return serving_options_schema().parse(v);
+}
+
+ServingLoopBase::ServingLoopBase(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
+                                 const ServingOptions& options, const RunCost& cost, ServingClock* clock)
+    : t_(t), trace_(trace), policy_(policy), options_(options), clock_(clock), recorded_(trace.size(), 0) {
+  result_.policy = policy.name();
+  result_.policy_impl = policy.impl();
+  result_.role = policy.role();
+  result_.records.resize(trace.size());
+  policy.reset(t);
+  cost_ = cost ? cost : [&t](int s, int g, int b) { return t.at(size_t(s), size_t(g), size_t(b)); };
+  const int initial = policy.initial_subgraph(t);
+  if (initial > 0) load(initial);
+}
+
+void ServingLoopBase::check(const Decision& d) const {
+  if (d.subnet < 0 || size_t(d.subnet) >= t_.num_subnets() || d.batch_index < 0 ||
+      size_t(d.batch_index) >= t_.num_batches())
+    throw std::logic_error("policy " + policy_.name() + " returned an invalid decision");
+}
+
+void ServingLoopBase::load(int g) {
+  const PbLoadCost& c = t_.pb_load.at(size_t(g));
+  result_.cache_events.push_back({now_, g, c.latency_ms, c.bytes, c.energy_pj});
+  advance_to(now_ + c.latency_ms);
+  cached_ = g;
+}
+
+ServingResult ServingLoopBase::finish() {
+  for (size_t i = 0; i < trace_.size(); ++i)
+    if (recorded_[i] != 1)
+      throw std::logic_error("query " + std::to_string(trace_[i].id) + " was never served or dropped");
+  result_.summary = summarize(result_.records, result_.cache_events);
+  return std::move(result_);
 }
 
 ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
                     const ServingOptions& options, const RunCost& cost, ServingClock* clock) {
-  ServingResult result;
-  result.policy = policy.name();
-  result.records.resize(trace.size());
-  policy.reset(t);
-  const RunCost run =
-      cost ? cost : [&t](int s, int g, int b) { return t.at(size_t(s), size_t(g), size_t(b)); };
-
-  double now = 0;
-  int cached = 0;
-  auto load = [&](int g) {
-    const PbLoadCost& c = t.pb_load.at(size_t(g));
-    result.cache_events.push_back({now, g, c.latency_ms, c.bytes, c.energy_pj});
-    now += c.latency_ms;  // the PB fill occupies the DRAM channel and the accelerator
-    if (clock) clock->advance_to(now);
-    cached = g;
-  };
-  const int initial = policy.initial_subgraph(t);
-  if (initial > 0) load(initial);
-
-  // The waiting queries: FIFO is a ring of trace indices; EDF a binary heap keyed by deadline (ties by
-  // arrival).
-  const bool edf = options.queue == "edf";
-  std::deque<size_t> fifo;
-  std::vector<size_t> heap;
-  auto later = [&trace](size_t a, size_t b) {
-    const double da = trace[a].deadline_ms(), db = trace[b].deadline_ms();
-    return da != db ? da > db : a > b;
-  };
-  auto queued = [&] { return edf ? heap.size() : fifo.size(); };
-  auto head = [&] { return edf ? heap.front() : fifo.front(); };
-  auto push = [&](size_t i) {
-    if (edf) {
-      heap.push_back(i);
-      std::push_heap(heap.begin(), heap.end(), later);
-    } else {
-      fifo.push_back(i);
-    }
-  };
-  auto pop = [&] {
-    if (edf) {
-      std::pop_heap(heap.begin(), heap.end(), later);
-      heap.pop_back();
-    } else {
-      fifo.pop_front();
-    }
-  };
-  // Conservation: every query is recorded exactly once, as served or dropped.
-  std::vector<char> recorded(trace.size(), 0);
-  auto record = [&](size_t i) -> QueryRecord& {
-    if (recorded[i]++) throw std::logic_error("query " + std::to_string(trace[i].id) + " recorded twice");
-    QueryRecord& r = result.records[i];
-    const Query& q = trace[i];
-    r.id = q.id;
-    r.arrival_ms = q.arrival_ms;
-    r.slo_ms = q.slo_ms;
-    r.acc_target = q.acc_target;
-    return r;
-  };
-  std::vector<size_t> batch_members;
-  size_t next = 0;
-  while (next < trace.size() || queued() > 0) {
-    if (queued() == 0 && now < trace[next].arrival_ms) {
-      now = trace[next].arrival_ms;
-      if (clock) clock->advance_to(now);
-    }
-    while (next < trace.size() && trace[next].arrival_ms <= now) push(next++);
-    // Admission at the head: a query whose deadline passed (drop_expired) or that waited too long is dropped
-    // when it reaches the head of the queue.
-    while (queued() > 0) {
-      const Query& q = trace[head()];
-      const bool expired = options.drop_expired && q.has_slo() && q.deadline_ms() < now;
-      const bool timed_out = options.timeout_ms > 0 && now - q.arrival_ms > options.timeout_ms;
-      if (!expired && !timed_out) break;
-      QueryRecord& r = record(head());
-      r.dropped = true;
-      r.start_ms = r.finish_ms = now;
-      pop();
-    }
-    if (queued() == 0) continue;
-
-    const SchedContext ctx{now, &trace[head()], queued(), cached, &t};
-    const Decision d = policy.decide(ctx);
-    if (d.subnet < 0 || size_t(d.subnet) >= t.num_subnets() || d.batch_index < 0 ||
-        size_t(d.batch_index) >= t.num_batches())
-      throw std::logic_error("policy " + policy.name() + " returned an invalid decision");
-    const int g = d.subgraph_for_run >= 0 ? d.subgraph_for_run : cached;
-    const int batch = std::min<int>(t.batch_sizes[size_t(d.batch_index)], int(queued()));
-    const LtEntry e = run(d.subnet, g, d.batch_index);
-    const double start = now;
-    now += e.latency_ms;
-    if (clock) clock->advance_to(now);
-    for (int k = 0; k < batch; ++k) {
-      const size_t i = head();
-      pop();
-      const Query& q = trace[i];
-      QueryRecord& r = record(i);
-      r.start_ms = start;
-      r.finish_ms = now;
-      r.latency_ms = now - q.arrival_ms;
-      r.subnet = d.subnet;
-      r.subgraph = g;
-      r.batch = batch;
-      r.accuracy = t.accuracy[size_t(d.subnet)];
-      r.slo_met = q.has_slo() && r.latency_ms <= q.slo_ms + 1e-9;
-      r.acc_met = q.has_acc() && r.accuracy >= q.acc_target;
-      r.offchip_weight_bytes = double(e.offchip_weight_bytes) / batch;
-      r.offchip_bytes = double(e.offchip_weight_bytes + e.offchip_act_bytes) / batch;
-      r.pb_hit_bytes = double(e.pb_hit_bytes) / batch;
-      r.energy_pj = e.energy_pj / batch;
-      r.offchip_energy_pj = e.offchip_energy_pj / batch;
-    }
-    if (d.next_subgraph >= 0 && size_t(d.next_subgraph) < t.num_subgraphs() && d.next_subgraph != cached)
-      load(d.next_subgraph);
-  }
-  for (size_t i = 0; i < trace.size(); ++i)
-    if (recorded[i] != 1)
-      throw std::logic_error("query " + std::to_string(trace[i].id) + " was never served or dropped");
-  result.summary = summarize(result.records, result.cache_events);
-  return result;
+  const auto discipline = Registry<QueueDiscipline>::get(options.queue, "serving: key 'queue'")();
+  ServingLoopBase loop(t, trace, policy, options, cost, clock);
+  discipline->run(loop);
+  return loop.finish();
 }
 
 ServingSummary summarize(const std::vector<QueryRecord>& records,

@@ -2,19 +2,24 @@
 // The event-driven serving simulator: one accelerator, a queue with a discipline (FIFO or EDF), a policy
 // deciding at every dispatch, Persistent Buffer updates charged as accelerator time, DRAM bytes and energy.
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "base/params.h"
 #include "sched/policy.h"
 
 namespace sushi {
 
+// `serving:` of an experiment. The queue discipline is a registered component (kind "queue"); `queue: NAME`
+// names its impl (the disciplines have no parameters of their own).
 struct ServingOptions {
-  std::string queue = "fifo";  // fifo | edf
+  std::string queue = "fifo";  // a registered queue discipline: fifo | edf
   bool drop_expired = false;   // drop a query whose deadline has passed when it reaches the head of the queue
   double timeout_ms = 0;       // > 0: drop a query that waited longer than this, when it reaches the head
   static ServingOptions from_yaml(const YamlView& v);
 };
+const ParamSchema<ServingOptions>& serving_options_schema();
 
 // How a dispatched run is costed: table mode reads LT; cycle mode runs the SystemC model per query.
 using RunCost = std::function<LtEntry(int subnet, int subgraph, int batch_index)>;
@@ -61,10 +66,25 @@ struct ServingSummary {
 };
 
 struct ServingResult {
-  std::string policy;
+  std::string policy;       // the policy's display name
+  std::string policy_impl;  // its registered impl
+  PolicyRole role = PolicyRole::Baseline;
   std::vector<QueryRecord> records;  // in trace order
   std::vector<CacheEvent> cache_events;
   ServingSummary summary;
+};
+
+class ServingLoopBase;
+
+// A queue discipline: the order in which waiting queries reach the head. Registered by name
+// (SUSHI_REGISTER(QueueDiscipline, ...)); run() runs the serving loop instantiated with its own queue type,
+// so the per-query queue operations are direct calls (one virtual call per run, none per query).
+class QueueDiscipline {
+ public:
+  static constexpr const char* kRegistryKind = "queue";
+  using Factory = std::function<std::unique_ptr<QueueDiscipline>()>;
+  virtual ~QueueDiscipline() = default;
+  virtual void run(ServingLoopBase& loop) const = 0;
 };
 
 ServingResult serve(const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "base/point.h"
 #include "models/space/supernet.h"
 
 namespace sushi {
@@ -34,6 +35,9 @@ struct SramClass {
 
 struct AccelConfig {
   static AccelConfig load(const std::string& yaml_path);
+  // Loads the file with `--set accel.PATH=V` overrides applied (paths checked against accel_schema()); an
+  // overridden config's hash is its Point's hash, so caches keyed by it tell the variants apart.
+  static AccelConfig load(const std::string& yaml_path, const std::vector<Override>& overrides);
   // `origin` names the source in errors; `text` is hashed for provenance.
   static AccelConfig parse(const std::string& text, const std::string& origin);
 

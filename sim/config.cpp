@@ -138,6 +138,16 @@ AccelConfig AccelConfig::load(const std::string& yaml_path) {
   return c;
 }
 
+AccelConfig AccelConfig::load(const std::string& yaml_path, const std::vector<Override>& overrides) {
+  const std::string text = read_file(yaml_path);
+  Point point = Point::parse(text, yaml_path);
+  point.apply(overrides, "accel", accel_schema());
+  AccelConfig c = accel_schema().parse(point.view());
+  c.file = yaml_path;
+  c.hash = point.canonical() == Point::parse(text, yaml_path).canonical() ? content_hash(text) : point.hash();
+  return c;
+}
+
 AccelConfig AccelConfig::parse(const std::string& text, const std::string& origin) {
   AccelConfig c = accel_schema().parse(YamlView::parse(text, origin));
   c.file = origin;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "base/errors.h"
+#include "models/ref/op_table.h"
 
 namespace sushi::sim {
 namespace {
@@ -45,15 +46,12 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
   p.pixels = int64_t(l.out_h) * l.out_w;
   p.macs = l.macs;
   const int64_t input_bytes = int64_t(l.in_c) * p.in_plane;
-  switch (l.kind) {
-    case LayerKind::Conv:
-    case LayerKind::Pointwise:
-    case LayerKind::FC:
-    case LayerKind::SEReduce:
-    case LayerKind::SEExpand: {
+  const OpProperties op = op_properties(l.kind);  // how the kind maps (models/ref/op_table.h)
+  if (op.unit == OpUnit::Array && !op.depthwise) {
+    {
       if (l.groups != 1)
         throw InputError("layer " + l.name + ": grouped convolution is not mapped onto SushiAccel");
-      const bool fold = l.kernel == 1 && accel.fold_pointwise;
+      const bool fold = op.pointwise_fold && l.kernel == 1 && accel.fold_pointwise;
       p.unit = Unit::Array;
       p.k_tile = accel.k_parallel;
       p.c_tile = fold ? accel.c_parallel * accel.window_parallel : accel.c_parallel;
@@ -67,9 +65,9 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
         does_not_fit(accel, l, "the int32 partial sums of one K-tile",
                      std::min(l.out_c, p.k_tile) * p.pixels * 4, "psum_bytes", accel.psum_bytes);
       p.pipeline_depth = accel.pipeline_depth;
-      break;
     }
-    case LayerKind::Depthwise: {
+  } else if (op.unit == OpUnit::Array) {
+    {
       p.unit = Unit::Array;
       p.per_ktile_chunks = true;
       p.k_tile = accel.k_parallel;
@@ -78,25 +76,20 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
       p.nc = 1;
       p.act_resident = input_bytes <= accel.act_in_bytes;
       p.pipeline_depth = accel.pipeline_depth;
-      break;
     }
-    case LayerKind::GlobalPool:
-    case LayerKind::MaxPool:
-    case LayerKind::AvgPool:
-    case LayerKind::Add:
-    case LayerKind::SEScale: {
+  } else {
+    {
       p.unit = Unit::Vector;
       p.per_ktile_chunks = true;
       p.k_tile = accel.vector_lanes;
       p.c_tile = accel.vector_lanes;
       p.nc = 1;
-      if (l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) p.window_passes = l.kernel * l.kernel;
-      if (l.kind == LayerKind::GlobalPool) p.window_passes = int(p.in_plane);
-      if (l.kind == LayerKind::Add) p.chunk_extra_per_channel = p.in_plane;
-      if (l.kind == LayerKind::SEScale) p.chunk_extra_per_channel = 1;
+      if (op.window == OpWindow::Kernel) p.window_passes = l.kernel * l.kernel;
+      if (op.window == OpWindow::Plane) p.window_passes = int(p.in_plane);
+      if (op.second == OpSecond::Plane) p.chunk_extra_per_channel = p.in_plane;
+      if (op.second == OpSecond::Channel) p.chunk_extra_per_channel = 1;
       p.act_resident = int64_t(l.in_c) * (p.in_plane + p.chunk_extra_per_channel) <= accel.act_in_bytes;
       p.pipeline_depth = accel.vector_pipeline_depth;
-      break;
     }
   }
   p.nk = int(ceil_div(l.out_c, p.k_tile));

@@ -2,10 +2,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "base/paths.h"
 #include "base/provenance.h"
+#include "base/registry.h"
+#include "models/ref/op_table.h"
 #include "models/space/accuracy.h"
 #include "models/space/supernet.h"
 #include "tools/cli.h"
@@ -223,7 +226,7 @@ TEST_CASE("the MobileNetV3 family reproduces MobileNetV3-Large's published param
 TEST_CASE("weight slices of intersect(a, b) lie inside both a and b", "[models]") {
   for (const char* name : kSpaces) {
     const auto space = SupernetSpace::load(space_path(name));
-    std::mt19937_64 rng(42);
+    Rng rng(42);
     for (int trial = 0; trial < 60; ++trial) {
       const Subnet a = space.random_subnet(rng), b = space.random_subnet(rng);
       const Subnet i = space.intersect(a, b);
@@ -251,7 +254,7 @@ TEST_CASE("weight slices of intersect(a, b) lie inside both a and b", "[models]"
 TEST_CASE("shared_bytes(s, s) == bytes(s) and partial SubGraphs respect the budget", "[models]") {
   for (const char* name : kSpaces) {
     const auto space = SupernetSpace::load(space_path(name));
-    std::mt19937_64 rng(7);
+    Rng rng(7);
     for (int trial = 0; trial < 30; ++trial) {
       const Subnet s = space.random_subnet(rng);
       const int64_t bytes = space.bytes(s);
@@ -304,7 +307,7 @@ TEST_CASE("the JSON subnet form round-trips for every row of the shared accuracy
   // An absent subnet is an error that names the subnet, never a default.
   const std::string err = error_of([&] { table.top1(space.min_subnet()); });
   CHECK(err.find("no measured accuracy") != std::string::npos);
-  CHECK(err.find("\"d\": [2, 2, 2, 2, 2]") != std::string::npos);
+  CHECK(err.find("\"d\":[2,2,2,2,2]") != std::string::npos);
 }
 
 TEST_CASE("subnet specs: max, min, random:SEED and JSON, with errors that name the key", "[models]") {
@@ -404,4 +407,30 @@ TEST_CASE("sushi CLI: exit status 2 with one clear line on bad input", "[cli]") 
   }
   CHECK(cli::run({"info", "--supernet", mbv3, "--subnet", "min", "--json"}) == 0);
   CHECK(cli::run({"subnets", "--supernet", mbv3, "--count", "3", "--seed", "9"}) == 0);
+}
+
+TEST_CASE("op table: one registered entry per layer kind, with consistent properties", "[models][ops]") {
+  const LayerKind kinds[] = {LayerKind::Conv,    LayerKind::Depthwise,  LayerKind::Pointwise,
+                             LayerKind::FC,      LayerKind::SEReduce,   LayerKind::SEExpand,
+                             LayerKind::SEScale, LayerKind::GlobalPool, LayerKind::MaxPool,
+                             LayerKind::AvgPool, LayerKind::Add};
+  std::set<std::string> names;
+  for (const ComponentInfo& c : ComponentIndex::of_kind("layer_op")) names.insert(c.name);
+  CHECK(names.size() == std::size(kinds));
+  for (LayerKind k : kinds) {
+    INFO(to_string(k));
+    CHECK(names.count(to_string(k)) == 1);
+    const LayerOp& op = layer_op(k);
+    CHECK(op.kind() == k);
+    const OpProperties p = op.properties();
+    CHECK(p.weights == (p.unit == OpUnit::Array));  // weights run on the array, the rest on the vector unit
+    CHECK((p.depthwise ? p.weights && !p.pointwise_fold : true));
+    CHECK(p.binary == (k == LayerKind::Add || k == LayerKind::SEScale));
+    if (p.binary) CHECK(p.second != OpSecond::None);
+    if (p.weights) CHECK(p.window == OpWindow::None);
+  }
+  CHECK(op_properties(LayerKind::Depthwise).depthwise);
+  CHECK(op_properties(LayerKind::Conv).spatial);
+  CHECK_FALSE(op_properties(LayerKind::FC).spatial);
+  CHECK(op_properties(LayerKind::MaxPool).keeps_input_scale);
 }

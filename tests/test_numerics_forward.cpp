@@ -51,7 +51,7 @@ TEST_CASE("a subnet's forward on the supernet equals the forward of its extracte
   for (const char* name : {"fmnist_tiny", "ofa_mbv3", "ofa_resnet50"}) {
     const SupernetSpace space = space_of(name);
     Checkpoint supernet = make_random_supernet(space, 42);
-    std::mt19937_64 rng(9);
+    Rng rng(9);
     Subnet s = space.random_subnet(rng);
     if (space.name() == "ofa_resnet50") s.resolution = 128;  // keep the test fast
     const int r = s.resolution == 224 ? 128 : s.resolution;
@@ -114,7 +114,7 @@ void check_int8_tracks_fp32(const std::string& name, int subnets, int resolution
   const SupernetSpace space = space_of(name);
   const Checkpoint supernet = make_random_supernet(space, 100);
   std::vector<double> cosines, between_images;
-  std::mt19937_64 rng(2024);
+  Rng rng(2024);
   for (int i = 0; i < subnets; ++i) {
     Subnet s = i == 0 ? space.max_subnet() : i == 1 ? space.min_subnet() : space.random_subnet(rng);
     s.resolution = resolution;
@@ -162,7 +162,7 @@ TEST_CASE("int8 forward of ofa_mbv3 random-weight subnets at 128 tracks fp32 (co
 TEST_CASE("make_random_qnetwork is deterministic and int8 results do not depend on threads",
           "[numerics][int8]") {
   const SupernetSpace space = space_of("fmnist_tiny");
-  std::mt19937_64 rng(4);
+  Rng rng(4);
   const Subnet s = space.random_subnet(rng);
   const QNetwork a = make_random_qnetwork(space, s, 17), b = make_random_qnetwork(space, s, 17);
   REQUIRE(a.ops.size() == space.layers(s).size());
@@ -223,4 +223,72 @@ TEST_CASE("sushi export writes a supernet and a standalone subnet checkpoint", "
   CHECK(cli::run({"export", "--supernet", space_file, "--checkpoint", dir + "/min.ckpt", "--subnet", "min",
                   "--out", dir + "/x.ckpt"}) == 2);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NCHW tensors: an image is a view into its batch, the per-image API is image 0's",
+          "[numerics][batch]") {
+  Tensor t = Tensor::batch(3, 2, 4, 5);
+  for (size_t i = 0; i < t.data.size(); ++i) t.data[i] = float(i);
+  CHECK(t.n == 3);
+  CHECK(t.image_size() == 40);
+  CHECK(t.image(0).data == t.data.data());  // no copy
+  CHECK(t.image(2).data == t.data.data() + 80);
+  CHECK(t.at(1, 1, 2) == t.image(0).at(1, 1, 2));
+  CHECK(t.at(2, 1, 3, 4) == t.image(2).at(1, 3, 4));
+  CHECK(t.at(2, 1, 3, 4) == float(2 * 40 + 1 * 20 + 3 * 5 + 4));
+  const Tensor single(2, 4, 5);
+  CHECK(single.n == 1);
+  CHECK(ConstFImage(single).data == single.data.data());
+  QTensor q = make_random_qtensor(2, 3, 3, 1);
+  CHECK(q.n == 1);
+  CHECK(q.image(0).at(1, 2, 2) == q.at(1, 2, 2));
+  CHECK(q.at(0, 1, 2, 2) == q.at(1, 2, 2));
+}
+
+TEST_CASE("a batch's fp32 and int8 forward equal its images run one by one, at 1 and 2 threads",
+          "[numerics][batch]") {
+  const SupernetSpace space = space_of("fmnist_tiny");
+  const Subnet s = space.parse_subnet("random:5");
+  Checkpoint weights = make_random_supernet(space, 6);
+  const auto layers = space.layers(s);
+  const auto images = random_images(3, space.input_channels(), s.resolution, s.resolution, 12);
+  ForwardOptions opt;
+  opt.keep_all = true;
+  for (int threads : {1, 2}) {
+    set_kernel_threads(threads);
+    const ForwardResult batch = forward_fp32(weights, layers, images, opt);
+    REQUIRE(batch.logits().n == 3);
+    for (int i = 0; i < 3; ++i) {
+      const ForwardResult alone = forward_fp32(weights, layers, images[size_t(i)], opt);
+      for (size_t li = 0; li < layers.size(); ++li) {
+        const ConstFImage a = batch.outputs[li].image(i), b = alone.outputs[li].image(0);
+        REQUIRE(a.size() == b.size());
+        CHECK(std::memcmp(a.data, b.data, a.size() * sizeof(float)) == 0);
+      }
+    }
+  }
+  set_kernel_threads(1);
+  const QNetwork net = make_random_qnetwork(space, s, 7);
+  QTensor qbatch;
+  std::vector<QTensor> singles;
+  for (int i = 0; i < 3; ++i) {
+    singles.push_back(make_random_qtensor(space.input_channels(), s.resolution, s.resolution,
+                                          uint64_t(20 + i), net.in_scale, net.in_zp));
+    qbatch.data.insert(qbatch.data.end(), singles.back().data.begin(), singles.back().data.end());
+  }
+  qbatch.n = 3;
+  qbatch.c = singles[0].c;
+  qbatch.h = singles[0].h;
+  qbatch.w = singles[0].w;
+  qbatch.scale = net.in_scale;
+  qbatch.zero_point = net.in_zp;
+  const auto out = run_qnetwork(net, qbatch);
+  for (int i = 0; i < 3; ++i) {
+    const auto alone = run_qnetwork(net, singles[size_t(i)]);
+    for (size_t li = 0; li < out.size(); ++li) {
+      const ConstQImage a = out[li].image(i), b = alone[li].image(0);
+      REQUIRE(a.size() == b.size());
+      CHECK(std::memcmp(a.data, b.data, a.size()) == 0);
+    }
+  }
 }

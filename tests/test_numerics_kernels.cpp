@@ -2,7 +2,6 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
-#include <random>
 
 #include "models/ref/int8.h"
 #include "models/ref/kernels.h"
@@ -16,8 +15,8 @@ struct Shape {
 };
 
 // Odd and tiny sizes, stride 1 and 2, groups (incl. depthwise), padding from 0 to k/2 + 1.
-Shape random_shape(std::mt19937_64& rng) {
-  auto pick = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
+Shape random_shape(Rng& rng) {
+  auto pick = [&](int lo, int hi) { return lo + int(rng.uniform_int(uint64_t(hi - lo + 1))); };
   Shape s{};
   const int kinds = pick(0, 3);  // 0 regular, 1 pointwise, 2 depthwise, 3 grouped
   s.k = kinds == 1 ? 1 : 2 * pick(0, 3) + 1;
@@ -61,24 +60,23 @@ Layer layer_of(const Shape& s) {
 }  // namespace
 
 TEST_CASE("fp32 conv2d equals naive loops on 600 random layer shapes", "[numerics][fp32]") {
-  std::mt19937_64 rng(7);
-  std::normal_distribution<float> normal;
+  Rng rng(7);
   for (int trial = 0; trial < 600; ++trial) {
     const Shape s = random_shape(rng);
     const int in_pg = s.in_c / s.groups, out_pg = s.out_c / s.groups;
     Tensor x(s.in_c, s.h, s.w);
-    for (float& v : x.data) v = normal(rng);
+    for (float& v : x.data) v = float(rng.normal());
     // Every third layer reads the centre of a larger stored kernel and the leading channels of a wider
     // tensor, as a subnet reads its supernet.
     const bool sliced = trial % 3 == 0;
     const int K = sliced ? s.k + 2 : s.k, O = sliced ? s.out_c + 3 : s.out_c, I = sliced ? in_pg + 2 : in_pg;
     std::vector<float> store(size_t(O) * I * K * K);
-    for (float& v : store) v = normal(rng);
+    for (float& v : store) v = float(rng.normal());
     const int off = (K - s.k) / 2;
     const ConvWeightView w{store.data() + off * K + off, s.out_c,        in_pg, s.k,
                            int64_t(I) * K * K,           int64_t(K) * K, K};
     std::vector<float> bias(size_t(s.out_c));
-    for (float& v : bias) v = normal(rng);
+    for (float& v : bias) v = float(rng.normal());
     const Tensor y = conv2d(x, w, bias.data(), {s.stride, s.pad, s.groups});
     const Layer l = layer_of(s);
     REQUIRE(y.c == s.out_c);
@@ -112,17 +110,16 @@ TEST_CASE("fp32 conv2d equals naive loops on 600 random layer shapes", "[numeric
 }
 
 TEST_CASE("fp32 batch norm folding, activations and pools", "[numerics][fp32]") {
-  std::mt19937_64 rng(3);
-  std::normal_distribution<float> normal;
+  Rng rng(3);
   Tensor x(5, 9, 7);
-  for (float& v : x.data) v = normal(rng);
+  for (float& v : x.data) v = float(rng.normal());
   std::vector<float> w(6 * 5 * 9), gamma(6), beta(6), mean(6), var(6);
-  for (float& v : w) v = normal(rng);
+  for (float& v : w) v = float(rng.normal());
   for (int o = 0; o < 6; ++o) {
-    gamma[o] = 1 + 0.3f * normal(rng);
-    beta[o] = normal(rng);
-    mean[o] = normal(rng);
-    var[o] = 0.5f + std::fabs(normal(rng));
+    gamma[o] = 1 + 0.3f * float(rng.normal());
+    beta[o] = float(rng.normal());
+    mean[o] = float(rng.normal());
+    var[o] = 0.5f + std::fabs(float(rng.normal()));
   }
   Tensor bn = conv2d(x, ConvWeightView::dense(w.data(), 6, 5, 3), nullptr, {2, 1, 1});
   batch_norm(bn, gamma.data(), beta.data(), mean.data(), var.data(), 1e-5f);
@@ -184,7 +181,7 @@ QTensor naive_qconv(const QOp& op, const QTensor& x) {
 }  // namespace
 
 TEST_CASE("int8 conv-like layers equal naive loops exactly on 600 random layer shapes", "[numerics][int8]") {
-  std::mt19937_64 rng(11);
+  Rng rng(11);
   const Activation acts[] = {Activation::None, Activation::ReLU, Activation::HSwish, Activation::HSigmoid};
   int saturated = 0, total = 0;
   for (int trial = 0; trial < 600; ++trial) {
@@ -207,9 +204,10 @@ TEST_CASE("int8 conv-like layers equal naive loops exactly on 600 random layer s
 }
 
 TEST_CASE("int8 elementwise and pooling layers follow the documented formulas", "[numerics][int8]") {
-  std::mt19937_64 rng(5);
+  Rng rng(5);
   for (int trial = 0; trial < 60; ++trial) {
-    const int c = 1 + int(rng() % 9), h = 1 + int(rng() % 11), w = 1 + int(rng() % 11);
+    const int c = int(rng.uniform_int(1, 9)), h = int(rng.uniform_int(1, 11)),
+              w = int(rng.uniform_int(1, 11));
     Layer l;
     l.in_c = l.out_c = c;
     l.in_h = l.out_h = h;
@@ -268,8 +266,7 @@ TEST_CASE("int8 elementwise and pooling layers follow the documented formulas", 
         for (int ci = 0; ci < c; ++ci)
           for (int oy = 0; oy < l.out_h; ++oy)
             for (int ox = 0; ox < l.out_w; ++ox) {
-              int64_t sum = 0, best = -1000;
-              int n = 0;
+              int64_t sum = 0, best = -1000, n = 0;
               for (int ky = 0; ky < l.kernel; ++ky)
                 for (int kx = 0; kx < l.kernel; ++kx) {
                   const int iy = oy * 2 + ky - l.pad, ix = ox * 2 + kx - l.pad;
@@ -323,15 +320,15 @@ TEST_CASE("requantization rounds half away from zero and saturates", "[numerics]
   CHECK(make_requant(0.0).multiplier == 0);
 
   // Against exact rational arithmetic on random values, including negative accumulators.
-  std::mt19937_64 rng(1);
+  Rng rng(1);
   for (int i = 0; i < 20000; ++i) {
-    const double real = std::ldexp(0.5 + double(rng() % 1000000) / 2e6, -int(rng() % 40));
+    const double real = std::ldexp(0.5 + double(rng.uniform_int(1000000)) / 2e6, -int(rng.uniform_int(40)));
     const Requant r = make_requant(real);
     REQUIRE(r.multiplier >= (1 << 30));
     REQUIRE(r.shift >= -30);
     REQUIRE(r.shift <= 62);
     REQUIRE(std::fabs(r.multiplier * std::ldexp(1.0, -31 - r.shift) - real) <= real * 0x1.0p-31);
-    const int64_t acc = int64_t(rng() % 2000001) - 1000000;
+    const int64_t acc = int64_t(rng.uniform_int(2000001)) - 1000000;
     const long double exact = (long double)acc * r.multiplier / std::ldexp((long double)1, 31 + r.shift);
     REQUIRE(apply_requant(acc, r) == int64_t(std::round(exact)));
   }

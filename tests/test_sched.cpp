@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "base/errors.h"
+#include "sched/experiment.h"
 #include "sched/serving.h"
 #include "traces/trace.h"
 
@@ -158,14 +159,20 @@ TEST_CASE("unknown policy or bad policy parameter names the key", "[sched]") {
   CHECK_THROWS_WITH(policy("{impl: lru}"), Catch::Contains("unknown policy 'lru'"));
   CHECK_THROWS_WITH(policy("{impl: sushi, window: 0}"), Catch::Contains("key 'window'"));
   CHECK_THROWS_WITH(policy("{impl: sushi, variant: best}"),
-                    Catch::Contains("expected average or min_latency"));
+                    Catch::Contains("key 'variant'") && Catch::Contains("average | min_latency"));
+  CHECK_THROWS_WITH(policy("{impl: slackfit, buckets: .nan}"), Catch::Contains("key 'buckets'"));
+  CHECK_THROWS_WITH(policy("{impl: fixed_subnet, subnet: biggest}"),
+                    Catch::Contains("key 'subnet'") && Catch::Contains("min, median, max or a subnet index"));
+  auto far = policy("{impl: static_sgs, subgraph_of: 9}");
+  CHECK_THROWS_WITH(far->reset(hand_table()),
+                    Catch::Contains("key 'subgraph_of'") && Catch::Contains("out of range"));
   CHECK_THROWS_WITH(policy("{impl: sushi, windw: 3}"), Catch::Contains("unknown key"));
 }
 
 TEST_CASE("serving conserves queries: each is served or dropped exactly once", "[sched]") {
   const LatencyTable t = hand_table();
   TraceSpec spec;
-  spec.kind = "gamma";
+  spec.impl = "gamma";
   spec.rate_qps = 400;  // overloaded on purpose (service 2..8 ms), so drops happen
   spec.cv2 = 4;
   spec.count = 3000;
@@ -209,12 +216,12 @@ TEST_CASE("trace generators match their target mean rate and CV^2 within 5% on 1
   TraceSpec spec;
   spec.count = 100000;
   spec.seed = 11;
-  spec.kind = "poisson";
+  spec.impl = "poisson";
   spec.rate_qps = 250;
   TraceStats s = trace_stats(generate_trace(spec));
   CHECK(s.mean_rate_qps == Approx(250).epsilon(0.05));
   CHECK(s.interarrival_cv2 == Approx(1).epsilon(0.05));
-  spec.kind = "gamma";
+  spec.impl = "gamma";
   for (double cv2 : {0.25, 4.0, 8.0}) {
     spec.cv2 = cv2;
     s = trace_stats(generate_trace(spec));
@@ -223,7 +230,7 @@ TEST_CASE("trace generators match their target mean rate and CV^2 within 5% on 1
     CHECK(s.interarrival_cv2 == Approx(cv2).epsilon(0.05));
   }
   // Ramp 100 -> 300 qps at 10 qps/s: after 20 s the rate holds at 300.
-  spec.kind = "ramp";
+  spec.impl = "ramp";
   spec.rate_qps = 100;
   spec.rate_end_qps = 300;
   spec.accel_qps2 = 10;
@@ -241,7 +248,7 @@ TEST_CASE("trace generators match their target mean rate and CV^2 within 5% on 1
   for (const Query& q : ramp) early += q.arrival_ms < 10000 ? 1 : 0;
   CHECK(early == Approx(1500).epsilon(0.05));  // integral of 100 + 10 t over [0, 10 s]
   // Azure-like: the long-run mean rate is the configured one (diurnal and bursts average out).
-  spec.kind = "azure";
+  spec.impl = "azure";
   spec.rate_qps = 5;
   spec.diurnal_period_s = 3600;
   spec.burst_pareto_alpha = 2.5;
@@ -285,4 +292,107 @@ TEST_CASE("trace CSV round-trips and rejects bad input with the line number", "[
   CHECK_THAT(error_for(h + "0,abc,1,0\n"), Catch::Contains("arrival_ms: expected a number"));
   CHECK_THAT(error_for(h + "0,1,1,0\n0,2,1,0\n"), Catch::Contains("duplicate id"));
   CHECK_THAT(error_for(h), Catch::Contains("no queries"));
+}
+
+TEST_CASE("policies, trace kinds and queue disciplines register themselves with a doc and their parameters",
+          "[sched][traces]") {
+  for (const char* impl : {"sushi", "no_sgs", "static_sgs", "fixed_subnet", "infaas", "slackfit"}) {
+    INFO(impl);
+    const ComponentInfo* c = ComponentIndex::find("policy", impl);
+    REQUIRE(c);
+    CHECK(!c->doc.empty());
+    REQUIRE(c->params);
+    CHECK(c->params->find("name"));
+  }
+  CHECK(ComponentIndex::find("policy", "sushi")->params->find("window")->default_text == "8");
+  for (const char* kind : {"poisson", "gamma", "ramp", "azure"}) {
+    INFO(kind);
+    const ComponentInfo* c = ComponentIndex::find("trace", kind);
+    REQUIRE(c);
+    REQUIRE(c->params);
+    CHECK(c->params->find("rate_qps"));
+  }
+  CHECK(ComponentIndex::find("trace", "gamma")->params->find("cv2"));
+  CHECK(ComponentIndex::find("trace", "azure")->params->find("burst_pareto_alpha")->unit.empty());
+  for (const char* queue : {"fifo", "edf"}) CHECK(ComponentIndex::find("queue", queue));
+  // Roles are declared by the implementation, whatever the display name.
+  CHECK(policy("{impl: sushi, name: mine}")->role() == PolicyRole::Sgs);
+  CHECK(policy("{impl: sushi, name: mine}")->impl() == "sushi");
+  CHECK(policy("{impl: sushi, name: mine}")->name() == "mine");
+  CHECK(policy("{impl: no_sgs, name: sushi_fake}")->role() == PolicyRole::Baseline);
+  CHECK(policy("{impl: fixed_subnet}")->role() == PolicyRole::Fixed);
+  CHECK_THAT(ComponentIndex::find("policy", "sushi")->doc, Catch::Contains("[role: sgs]"));
+}
+
+TEST_CASE("trace specs: impl (or the older kind) picks a registered kind, parsed by its schema", "[traces]") {
+  using Catch::Contains;
+  auto spec = [](const std::string& yaml) { return TraceSpec::from_yaml(YamlView::parse(yaml, "t.yaml")); };
+  const TraceSpec a = spec("{impl: gamma, cv2: 3, count: 20, seed: 4}");
+  const TraceSpec b = spec("{kind: gamma, cv2: 3, count: 20, seed: 4}");
+  CHECK(a.impl == "gamma");
+  CHECK(describe(a) == describe(b));
+  const auto ta = generate_trace(a), tb = generate_trace(b);
+  REQUIRE(ta.size() == 20);
+  for (size_t i = 0; i < ta.size(); ++i) CHECK(ta[i].arrival_ms == tb[i].arrival_ms);
+  // Defaults are the struct's.
+  const TraceSpec d = spec("{}");
+  CHECK(describe(d) == describe(TraceSpec{}));
+  const TraceSpec c = spec("{impl: poisson, constraints: {slo_ms: [3, 9], acc_target: {lo: 70, hi: 71}}}");
+  CHECK(c.constraints.slo_lo_ms == 3);
+  CHECK(c.constraints.slo_hi_ms == 9);
+  CHECK(c.constraints.acc_hi == 71);
+  CHECK_THROWS_WITH(spec("{impl: weibull}"), Contains("t.yaml: key 'impl'") &&
+                                                 Contains("unknown trace 'weibull'") &&
+                                                 Contains("azure, gamma, poisson, ramp"));
+  CHECK_THROWS_WITH(spec("{kind: weibull}"), Contains("key 'kind'") && Contains("unknown trace 'weibull'"));
+  CHECK_THROWS_WITH(spec("{impl: gamma, cv2: .nan}"), Contains("key 'cv2'"));
+  CHECK_THROWS_WITH(spec("{impl: gamma, rate_qps: 0}"), Contains("key 'rate_qps'") && Contains("(0, inf]"));
+  CHECK_THROWS_WITH(spec("{impl: poisson, cv2: 2}"), Contains("key 'cv2'") && Contains("unknown key"));
+  CHECK_THROWS_WITH(spec("{impl: azure, diurnal_amplitude: 1}"), Contains("[0, 1)"));
+  CHECK_THROWS_WITH(spec("{impl: gamma, kind: gamma}"), Contains("not both"));
+  CHECK_THROWS_WITH(spec("{constraints: {latency_fraction: 0.7}}"), Contains("summing to 1"));
+  CHECK_THROWS_WITH(spec("{constraints: {slo_ms: [5]}}"),
+                    Contains("key 'constraints.slo_ms'") && Contains("expected [lo, hi]"));
+  CHECK_THROWS_WITH(spec("{constraints: {slo_ms: [5, 2]}}"), Contains("lo <= hi"));
+  CHECK_THROWS_WITH(spec("{constraints: {acc_target: [70, 150]}}"),
+                    Contains("key 'constraints.acc_target.hi'") && Contains("(0, 100]"));
+  CHECK_THROWS_WITH(spec("{constraints: {locality: .nan}}"), Contains("key 'constraints.locality'"));
+}
+
+TEST_CASE("serving options: the queue is a registered discipline, parsed by the schema", "[sched]") {
+  using Catch::Contains;
+  auto opts = [](const std::string& yaml) {
+    return ServingOptions::from_yaml(YamlView::parse(yaml, "s.yaml"));
+  };
+  CHECK(opts("{}").queue == "fifo");
+  CHECK(opts("{queue: edf, timeout_ms: 5}").timeout_ms == 5);
+  CHECK_THROWS_WITH(opts("{queue: lifo}"), Contains("key 'queue'") && Contains("edf, fifo"));
+  CHECK_THROWS_WITH(opts("{timeout_ms: -1}"), Contains("key 'timeout_ms'"));
+  CHECK_THROWS_WITH(opts("{timeout_ms: .nan}"), Contains("key 'timeout_ms'"));
+  CHECK_THROWS_WITH(opts("{queu: edf}"), Contains("unknown key"));
+}
+
+TEST_CASE("experiment streams are parsed by their schema and errors name the key", "[sched]") {
+  using Catch::Contains;
+  std::system("mkdir -p build/test_tmp");
+  auto load = [](const std::string& stream) {
+    const std::string path = "build/test_tmp/streams.yaml";
+    std::ofstream(path) << "name: x\nprofile: workloads/profiles/a40_ofa_resnet50.yaml\nstreams:\n  - "
+                        << stream << "\npolicies: [{impl: infaas, name: y}]\n";
+    return ExperimentSpec::load(path);
+  };
+  const ExperimentSpec e = load("{name: s, load: 0.5, slo_relative: [0.1, 0.9], trace: {kind: ramp}}");
+  REQUIRE(e.streams.size() == 1);
+  CHECK(e.streams[0].load == 0.5);
+  CHECK(e.streams[0].slo_rel_hi == 0.9);
+  CHECK(e.streams[0].trace.impl == "ramp");
+  CHECK(load("{name: s, trace: {}}").streams[0].slo_rel_lo == -1);
+  CHECK_THROWS_WITH(load("{name: s, load: 0, trace: {}}"),
+                    Contains("streams[0].load") && Contains("(0, 100]"));
+  CHECK_THROWS_WITH(load("{name: s, load: 100, trace: {}}"), Contains("below 100"));
+  CHECK_THROWS_WITH(load("{name: s, slo_relative: [0.5, 0.2], trace: {}}"),
+                    Contains("streams[0].slo_relative") && Contains("lo <= hi"));
+  CHECK_THROWS_WITH(load("{name: s}"), Contains("missing required key 'trace'"));
+  CHECK_THROWS_WITH(load("{trace: {}}"), Contains("missing required key 'name'"));
+  CHECK_THROWS_WITH(load("{name: s, trace: {impl: gamma, cv2: .nan}}"), Contains("streams[0].trace.cv2"));
 }

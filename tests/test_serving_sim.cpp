@@ -7,6 +7,7 @@
 #include "base/paths.h"
 #include "base/provenance.h"
 #include "sched/cosim.h"
+#include "sched/experiment.h"
 #include "sim/accel.h"
 
 using namespace sushi;
@@ -63,7 +64,7 @@ TEST_CASE("SGS never increases off-chip weight bytes for the same subnet sequenc
   Fixture f;
   const LatencyTable t = f.table(10);
   TraceSpec spec;
-  spec.kind = "gamma";
+  spec.impl = "gamma";
   spec.cv2 = 2;
   spec.rate_qps = 40;
   spec.count = 2000;
@@ -156,7 +157,7 @@ TEST_CASE("the A40 profile loads as a batched table and SlackFit batches under l
   REQUIRE(t.batch_sizes == std::vector<int>{1, 2, 4, 8, 16, 32});
   CHECK(t.at(5, 0, 5).latency_ms == Approx(36.48));
   TraceSpec spec;
-  spec.kind = "gamma";
+  spec.impl = "gamma";
   spec.cv2 = 4;
   spec.rate_qps = 1500;  // well above batch-1 capacity (~200 qps)
   spec.count = 5000;
@@ -176,4 +177,42 @@ TEST_CASE("the A40 profile loads as a batched table and SlackFit batches under l
   auto fixed = policy("{impl: fixed_subnet, subnet: max, cache: false}");
   const ServingResult f = serve(t, generate_trace(spec), *fixed, o);
   CHECK(r.summary.slo_attainment > f.summary.slo_attainment);
+}
+
+TEST_CASE("the SUSHI headline selects policies by impl and role, not by display name", "[sched][sim]") {
+  const std::string dir = "build/test_tmp/renamed";
+  std::filesystem::create_directories(dir);
+  std::string yaml = read_file("workloads/experiments/sushi_mbv3.yaml");
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const size_t at = yaml.find(from);
+    REQUIRE(at != std::string::npos);
+    yaml.replace(at, from.size(), to);
+  };
+  replace("workloads/", std::filesystem::absolute("workloads").string() + "/");
+  replace("../shared/data/ofa_mbv3_224_top1.jsonl", shared_table());
+  replace("name: sushi_avg", "name: fancy_avg");
+  replace("name: sushi_minlat", "name: fancy_minlat");
+  replace("{impl: no_sgs}", "{impl: no_sgs, name: reference}");
+  replace("{impl: infaas}", "{impl: infaas, name: sushi_fake}");
+  write_file_atomic(dir + "/renamed.yaml", yaml);
+  auto headline = [](const std::string& file) {
+    ExperimentSpec spec = ExperimentSpec::load(file);
+    spec.cache_dir = "";
+    ExperimentOverrides ov;
+    ov.count = 200;
+    ov.platform = "zcu104_sushi";
+    const std::string text = format_comparison(run_experiment(spec, ov));
+    const size_t at = text.find("SUSHI vs the same accelerator");
+    return at == std::string::npos ? std::string() : text.substr(at);
+  };
+  std::string original = headline("workloads/experiments/sushi_mbv3.yaml");
+  const std::string renamed = headline(dir + "/renamed.yaml");
+  REQUIRE(!original.empty());
+  for (const auto& [from, to] :
+       {std::pair<std::string, std::string>{"sushi_avg", "fancy_avg"}, {"sushi_minlat", "fancy_minlat"}})
+    for (size_t at = original.find(from); at != std::string::npos; at = original.find(from, at))
+      original.replace(at, from.size(), to);
+  CHECK(renamed == original);
+  CHECK_THAT(renamed, Catch::Contains("fancy_avg") && Catch::Contains("fancy_minlat"));
+  CHECK_THAT(renamed, !Catch::Contains("sushi_fake"));
 }

@@ -9,7 +9,6 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <thread>
 
@@ -232,7 +231,7 @@ TEST_CASE("sim: analytic is within 2% of every timed model on every layer of the
       const AccelConfig acc = accel(a);
       for (const char* sp : kSpaces) {
         const SupernetSpace space_ = space(sp);
-        std::mt19937_64 rng(7);
+        Rng rng(7);
         const Subnet random = space_.random_subnet(rng);
         for (const Subnet& s : {space_.max_subnet(), space_.min_subnet(), random}) {
           for (const SubGraph& g :
@@ -264,7 +263,7 @@ TEST_CASE("sim: SGS removes exactly the shared bytes from off-chip weight traffi
       const AccelConfig acc = accel(a);
       for (const char* sp : kSpaces) {
         const SupernetSpace space_ = space(sp);
-        std::mt19937_64 rng(11);
+        Rng rng(11);
         const Subnet s = space_.random_subnet(rng);
         const sim::RunResult none = sim::simulate(acc, space_, s, space_.empty_subgraph(), m);
         INFO("model " << m << " " << a << " " << sp);
@@ -341,7 +340,7 @@ TEST_CASE("sim: analytic_layer matches the analytic run layer by layer", "[sim]"
 namespace {
 
 // A random conv-like or vector layer with consistent shapes (what SupernetSpace::layers() would produce).
-Layer random_layer(std::mt19937_64& rng) {
+Layer random_layer(Rng& rng) {
   auto pick = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
   const LayerKind kinds[] = {LayerKind::Conv, LayerKind::Pointwise, LayerKind::Depthwise,
                              LayerKind::FC,   LayerKind::SEReduce,  LayerKind::SEExpand,
@@ -375,7 +374,7 @@ Layer random_layer(std::mt19937_64& rng) {
 
 // A random vector-unit layer (pools, Add, SE scale) with its operands, shapes as the layer builder makes
 // them.
-Layer random_vector_layer(std::mt19937_64& rng) {
+Layer random_vector_layer(Rng& rng) {
   auto pick = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
   const LayerKind kinds[] = {LayerKind::GlobalPool, LayerKind::MaxPool, LayerKind::AvgPool, LayerKind::Add,
                              LayerKind::SEScale};
@@ -413,7 +412,7 @@ TEST_CASE("sim functional: every functional model's int8 outputs equal the refer
   for (const std::string& m : functional_models()) {
     for (const AccelConfig& acc : {accel("zcu104_sushi"), AccelConfig::parse(odd, "odd.yaml"),
                                    AccelConfig::parse(streaming, "stream.yaml")}) {
-      std::mt19937_64 rng(2024);
+      Rng rng(2024);
       std::vector<QOp> ops;
       std::vector<QTensor> inputs, inputs2;
       for (int i = 0; i < 150; ++i) {
@@ -480,7 +479,7 @@ TEST_CASE("sim functional: whole fmnist_tiny subnets are bit-exact with the int8
 TEST_CASE("sim functional: the vector unit computes pools and Add and SE scale from buffer data",
           "[sim][functional]") {
   for (const std::string& m : functional_models()) {
-    std::mt19937_64 rng(77);
+    Rng rng(77);
     std::vector<QOp> ops;
     std::vector<QTensor> inputs, inputs2;
     for (int i = 0; i < 120; ++i) {

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <random>
 #include <thread>
 
 #include "base/errors.h"
@@ -14,6 +13,7 @@
 #include "base/provenance.h"
 #include "models/ref/int8.h"
 #include "models/ref/kernels.h"
+#include "models/ref/op_table.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
 
@@ -75,15 +75,13 @@ void bench_space(const std::string& file, int resolution, int threads, int repea
   Subnet max = space.max_subnet();
   if (resolution > 0) max.resolution = resolution;
   std::map<std::string, Row> by_kind;
-  std::mt19937_64 rng(1);
-  std::normal_distribution<float> normal;
+  Rng rng(1);
   for (const Layer& l : space.layers(max)) {
-    if (l.kind != LayerKind::Conv && l.kind != LayerKind::Pointwise && l.kind != LayerKind::Depthwise)
-      continue;
+    if (!op_properties(l.kind).spatial) continue;  // the conv layers: Conv, Depthwise, Pointwise
     Tensor x(l.in_c, l.in_h, l.in_w);
-    for (float& v : x.data) v = normal(rng);
+    for (float& v : x.data) v = float(rng.normal());
     std::vector<float> w(size_t(l.out_c) * (l.in_c / l.groups) * l.kernel * l.kernel);
-    for (float& v : w) v = normal(rng);
+    for (float& v : w) v = float(rng.normal());
     const ConvWeightView view = ConvWeightView::dense(w.data(), l.out_c, l.in_c / l.groups, l.kernel);
     const QOp op = make_random_qop(l, rng());
     const QTensor qx = make_random_qtensor(l.in_c, l.in_h, l.in_w, rng(), 0.05f, op.in_zp);

@@ -14,6 +14,36 @@
 namespace sushi::cli {
 namespace {
 
+// The benchmark's stream: Gamma arrivals (CV^2 2) at half the accelerator's mean Pareto-subnet capacity, SLOs
+// from the fastest to the slowest subnet.
+std::vector<Query> bench_trace(const LatencyTable& t, int64_t count) {
+  TraceSpec spec;
+  spec.impl = "gamma";
+  spec.cv2 = 2;
+  double mean = 0;
+  for (size_t s = 0; s < t.num_subnets(); ++s) mean += t.at(s, 0).latency_ms / double(t.num_subnets());
+  spec.rate_qps = 0.5 * 1000 / mean;
+  spec.count = count;
+  spec.constraints.slo_lo_ms = t.at(0, 0).latency_ms;
+  spec.constraints.slo_hi_ms = t.at(t.num_subnets() - 1, 0).latency_ms;
+  return generate_trace(spec);
+}
+
+// Queries per second of `repeats` runs of policy `impl`, sorted.
+std::vector<double> measure(const LatencyTable& t, const std::vector<Query>& trace, const std::string& impl,
+                            int repeats) {
+  std::vector<double> qps;
+  for (int r = 0; r < repeats; ++r) {
+    auto policy = make_policy(YamlView::parse("{impl: " + impl + "}", "bench"));
+    const auto t0 = std::chrono::steady_clock::now();
+    const ServingResult res = serve(t, trace, *policy, ServingOptions{});
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    qps.push_back(double(res.records.size()) / s);
+  }
+  std::sort(qps.begin(), qps.end());
+  return qps;
+}
+
 int bench_serve(const std::vector<std::string>& args) {
   po::options_description o("bench serve options");
   int64_t count = 1000000;
@@ -33,16 +63,7 @@ int bench_serve(const std::vector<std::string>& args) {
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   const AccuracyTable acc = AccuracyTable::load_jsonl(table_file, space);
   const LatencyTable t = build_latency_table(accel, space, acc, "analytic", ParetoOptions{24}, "");
-  TraceSpec spec;
-  spec.kind = "gamma";
-  spec.cv2 = 2;
-  double mean = 0;
-  for (size_t s = 0; s < t.num_subnets(); ++s) mean += t.at(s, 0).latency_ms / double(t.num_subnets());
-  spec.rate_qps = 0.5 * 1000 / mean;
-  spec.count = count;
-  spec.constraints.slo_lo_ms = t.at(0, 0).latency_ms;
-  spec.constraints.slo_hi_ms = t.at(t.num_subnets() - 1, 0).latency_ms;
-  const auto trace = generate_trace(spec);
+  const auto trace = bench_trace(t, count);
   JsonWriter j;
   j.begin_object()
       .field("benchmark", "serve")
@@ -61,15 +82,7 @@ int bench_serve(const std::vector<std::string>& args) {
         "%d\n",
         (long long)count, t.num_subnets(), t.num_subgraphs(), repeats);
   for (const std::string impl : {"sushi", "no_sgs", "static_sgs", "fixed_subnet", "infaas", "slackfit"}) {
-    std::vector<double> qps;
-    for (int r = 0; r < repeats; ++r) {
-      auto policy = make_policy(YamlView::parse("{impl: " + impl + "}", "bench"));
-      const auto t0 = std::chrono::steady_clock::now();
-      const ServingResult res = serve(t, trace, *policy, ServingOptions{});
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      qps.push_back(double(res.records.size()) / s);
-    }
-    std::sort(qps.begin(), qps.end());
+    const std::vector<double> qps = measure(t, trace, impl, repeats);
     const double median = qps[qps.size() / 2];
     j.key(impl)
         .begin_object()

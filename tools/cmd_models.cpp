@@ -1,7 +1,6 @@
 // `sushi info` and `sushi subnets`: inspect a supernet space.
 #include <cstdio>
 #include <iostream>
-#include <random>
 
 #include "base/json.h"
 #include "base/provenance.h"
@@ -15,76 +14,66 @@ std::string shape(int c, int h, int w) {
   return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
 }
 
-int info(const std::vector<std::string>& args) {
-  po::options_description o("info options");
-  std::string supernet, subnet_spec;
-  int resolution = 0;
-  o.add_options()("supernet", po::value(&supernet)->required(),
-                  "supernet space YAML (workloads/supernets/*.yaml)")(
-      "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
-      "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
-      "json", "print one JSON object");
-  po::variables_map vm;
-  if (!parse("info", "--supernet FILE [--subnet SPEC] [--resolution R] [--json]", o, args, vm)) return 0;
-  const SupernetSpace space = SupernetSpace::load(supernet);
-  Subnet s = subnet_option(space, subnet_spec, resolution);
-  const auto layers = space.layers(s, s.resolution);
-  const LayerTotals t = totals(layers);
-  if (vm.count("json")) {
-    JsonWriter j;
-    j.begin_object()
-        .field("supernet", space.name())
-        .field("supernet_file", supernet)
-        .field("supernet_hash", file_hash(supernet))
-        .field("git_commit", git_commit())
-        .key("subnet")
-        .raw(space.to_json(s))
-        .field("resolution", s.resolution)
-        .field("macs", t.macs)
-        .field("params", t.params)
-        .field("weight_bytes", t.weight_bytes)
-        .key("layers")
-        .begin_array();
-    for (const Layer& l : layers) {
-      j.begin_object()
-          .field("name", l.name)
-          .field("kind", to_string(l.kind))
-          .field("input", l.input)
-          .field("input2", l.input2)
-          .key("in")
-          .begin_array()
-          .value(l.in_c)
-          .value(l.in_h)
-          .value(l.in_w)
-          .end_array()
-          .key("out")
-          .begin_array()
-          .value(l.out_c)
-          .value(l.out_h)
-          .value(l.out_w)
-          .end_array()
-          .field("kernel", l.kernel)
-          .field("stride", l.stride)
-          .field("groups", l.groups)
-          .field("act", to_string(l.act))
-          .field("macs", l.macs)
-          .field("params", l.params)
-          .field("weight_bytes", l.weight_bytes);
-      if (l.has_weights()) {
-        j.key("slice")
-            .begin_object()
-            .field("tensor", space.tensors()[l.slice.tensor].name)
-            .field("out", l.slice.out)
-            .field("in", l.slice.in)
-            .field("k", l.slice.k)
-            .end_object();
-      }
-      j.end_object();
-    }
-    j.end_array().end_object();
-    out() << j.str() << "\n";
-    return 0;
+void write_layer_json(JsonWriter& j, const SupernetSpace& space, const Layer& l) {
+  j.begin_object()
+      .field("name", l.name)
+      .field("kind", to_string(l.kind))
+      .field("input", l.input)
+      .field("input2", l.input2)
+      .key("in")
+      .begin_array()
+      .value(l.in_c)
+      .value(l.in_h)
+      .value(l.in_w)
+      .end_array()
+      .key("out")
+      .begin_array()
+      .value(l.out_c)
+      .value(l.out_h)
+      .value(l.out_w)
+      .end_array()
+      .field("kernel", l.kernel)
+      .field("stride", l.stride)
+      .field("groups", l.groups)
+      .field("act", to_string(l.act))
+      .field("macs", l.macs)
+      .field("params", l.params)
+      .field("weight_bytes", l.weight_bytes);
+  if (l.has_weights()) {
+    j.key("slice")
+        .begin_object()
+        .field("tensor", space.tensors()[l.slice.tensor].name)
+        .field("out", l.slice.out)
+        .field("in", l.slice.in)
+        .field("k", l.slice.k)
+        .end_object();
   }
+  j.end_object();
+}
+
+void print_info_json(const SupernetSpace& space, const std::string& supernet, const Subnet& s,
+                     const std::vector<Layer>& layers, const LayerTotals& t) {
+  JsonWriter j;
+  j.begin_object()
+      .field("supernet", space.name())
+      .field("supernet_file", supernet)
+      .field("supernet_hash", file_hash(supernet))
+      .field("git_commit", git_commit())
+      .key("subnet")
+      .raw(space.to_json(s))
+      .field("resolution", s.resolution)
+      .field("macs", t.macs)
+      .field("params", t.params)
+      .field("weight_bytes", t.weight_bytes)
+      .key("layers")
+      .begin_array();
+  for (const Layer& l : layers) write_layer_json(j, space, l);
+  j.end_array().end_object();
+  out() << j.str() << "\n";
+}
+
+void print_info_table(const SupernetSpace& space, const Subnet& s, const std::vector<Layer>& layers,
+                      const LayerTotals& t) {
   out() << "supernet " << space.name() << "  subnet " << space.to_json(s) << "\n";
   char buf[256];
   std::snprintf(buf, sizeof buf, "%-4s %-28s %-12s %-14s %-14s %3s %2s %12s %10s %10s  %s\n", "#", "layer",
@@ -109,6 +98,27 @@ int info(const std::vector<std::string>& args) {
                 "total: %zu layers, %.3f M MACs, %.3f M params, %.3f MB int8 weights (%lld bytes)\n",
                 layers.size(), t.macs / 1e6, t.params / 1e6, t.weight_bytes / 1e6, (long long)t.weight_bytes);
   out() << buf;
+}
+
+int info(const std::vector<std::string>& args) {
+  po::options_description o("info options");
+  std::string supernet, subnet_spec;
+  int resolution = 0;
+  o.add_options()("supernet", po::value(&supernet)->required(),
+                  "supernet space YAML (workloads/supernets/*.yaml)")(
+      "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
+      "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
+      "json", "print one JSON object");
+  po::variables_map vm;
+  if (!parse("info", "--supernet FILE [--subnet SPEC] [--resolution R] [--json]", o, args, vm)) return 0;
+  const SupernetSpace space = SupernetSpace::load(supernet);
+  Subnet s = subnet_option(space, subnet_spec, resolution);
+  const auto layers = space.layers(s, s.resolution);
+  const LayerTotals t = totals(layers);
+  if (vm.count("json"))
+    print_info_json(space, supernet, s, layers, t);
+  else
+    print_info_table(space, s, layers, t);
   return 0;
 }
 
@@ -125,7 +135,7 @@ int subnets(const std::vector<std::string>& args) {
   if (count < 0 || count > 10000000)
     throw InputError("--count " + std::to_string(count) + ": expected 0..10000000");
   const SupernetSpace space = SupernetSpace::load(supernet);
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   const auto total = space.count();
   if (vm.count("json")) {
     JsonWriter j;

@@ -10,6 +10,7 @@
 #include "base/registry.h"
 #include "models/ref/int8.h"
 #include "models/space/supernet.h"
+#include "sim/evaluate.h"
 #include "sim/model.h"
 #include "tools/bench.h"
 #include "tools/cli.h"
@@ -23,19 +24,13 @@ SubGraph parse_cache(const sim::AccelConfig& accel, const SupernetSpace& space, 
   return sim::fit_to_pb(accel, space, space.parse_subnet(spec));
 }
 
-void write_json(const sim::AccelConfig& accel, const std::string& supernet_file, const SupernetSpace& space,
+void write_json(const Provenance& provenance, const sim::AccelConfig& accel, const SupernetSpace& space,
                 const Subnet& s, const std::string& cache_spec, const SubGraph& cached,
                 const std::string& fidelity, const sim::RunResult& r, const std::string& functional_status) {
   JsonWriter j;
-  j.begin_object()
-      .field("accel", accel.name)
-      .field("accel_file", accel.file)
-      .field("accel_hash", accel.hash)
-      .field("supernet", space.name())
-      .field("supernet_file", supernet_file)
-      .field("supernet_hash", file_hash(supernet_file))
-      .field("git_commit", git_commit())
-      .field("fidelity", fidelity)
+  j.begin_object().field("accel", accel.name).field("supernet", space.name()).key("provenance");
+  provenance.write_json(j);
+  j.field("fidelity", fidelity)
       .key("subnet")
       .raw(space.to_json(s))
       .field("resolution", s.resolution)
@@ -148,19 +143,28 @@ std::string pick_fidelity(const po::variables_map& vm, const std::string& name, 
   return fidelity;
 }
 
+// The subnet seed of a `random:SEED` spec, for the provenance.
+void record_seeds(Provenance& provenance, const std::string& subnet_spec, bool functional, uint64_t seed) {
+  if (subnet_spec.rfind("random:", 0) == 0) provenance.set("subnet", subnet_spec);
+  if (functional) provenance.set_seed("weights_and_input", seed);
+}
+
 int sim_command(const std::vector<std::string>& args) {
   po::options_description o("sim options");
-  std::string accel_file, supernet, subnet_spec, cache_spec, fidelity_name, trace;
-  int resolution = 0;
+  sim::SimRequest req;
+  std::string trace;
+  std::vector<std::string> sets;
   uint64_t seed = 1;
   const std::string models = "accelerator model: " + Registry<sim::AccelModel>::joined_names();
-  o.add_options()("accel", po::value(&accel_file)->required(), "accelerator YAML (workloads/accel/*.yaml)")(
-      "supernet", po::value(&supernet)->required(), "supernet space YAML")(
-      "subnet", po::value(&subnet_spec)->default_value("max"), "max | min | random:SEED | JSON subnet")(
-      "cache", po::value(&cache_spec)->default_value("none"),
+  o.add_options()("accel", po::value(&req.accel_file)->required(),
+                  "accelerator YAML (workloads/accel/*.yaml)")(
+      "supernet", po::value(&req.supernet_file)->required(), "supernet space YAML")(
+      "subnet", po::value(&req.subnet)->default_value("max"), "max | min | random:SEED | JSON subnet")(
+      "cache", po::value(&req.cache)->default_value("none"),
       "SubGraph in the PB: none, or a subnet spec (its weights, cut to the PB when larger)")(
-      "resolution", po::value(&resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
-      "fidelity", po::value(&fidelity_name)->default_value("analytic"), models.c_str())(
+      "resolution", po::value(&req.resolution)->default_value(0), "input resolution (0 = the subnet's own)")(
+      "fidelity", po::value(&req.model)->default_value("analytic"), models.c_str())(
+      "set", po::value(&sets)->composing(), "accel.PATH=VALUE: override an accelerator parameter")(
       "functional",
       "the model also computes int8 outputs from its DRAM image; checked against the reference")(
       "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
@@ -169,30 +173,49 @@ int sim_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse("sim",
              "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity MODEL] "
-             "[--functional] [--trace out.vcd] [--json]",
+             "[--set accel.PATH=V]... [--functional] [--trace out.vcd] [--json]",
              o, args, vm))
     return 0;
   const bool functional = vm.count("functional") > 0;
-  const std::string fidelity = pick_fidelity(vm, fidelity_name, functional, !trace.empty());
-  const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
-  const SupernetSpace space = SupernetSpace::load(supernet);
-  Subnet s = subnet_option(space, subnet_spec, resolution);
-  const SubGraph cached = parse_cache(accel, space, cache_spec);
-  sim::SimOptions options;
-  options.trace_vcd = trace;
+  req.model = pick_fidelity(vm, req.model, functional, !trace.empty());
   if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
     check_writable(trace.size() > 4 && trace.compare(trace.size() - 4, 4, ".vcd") == 0 ? trace
                                                                                        : trace + ".vcd");
+  for (const std::string& s : sets) {
+    req.overrides.push_back(parse_override(s));
+    if (req.overrides.back().path.rfind("accel.", 0) != 0)
+      throw InputError("--set " + s + ": sim overrides accelerator parameters only (accel.PATH=VALUE)");
+  }
+  Provenance provenance("sushi sim");
+  record_seeds(provenance, req.subnet, functional, seed);
+  // The point: every input resolved and hashed before anything runs.
+  const Point point = sim::make_sim_point(req, provenance);
   sim::RunResult r;
   std::string functional_status;
-  if (functional)
-    functional_status = run_functional(accel, space, s, cached, fidelity, seed, options, r);
-  else
-    r = sim::simulate(accel, space, s, cached, fidelity, options);
+  std::shared_ptr<const sim::SimEvaluation> e;
+  if (functional || !trace.empty()) {  // runs with side effects (a trace file, outputs) are not cached
+    auto fresh = std::make_shared<sim::SimEvaluation>();
+    fresh->accel = sim::AccelConfig::load(req.accel_file, req.overrides);
+    fresh->space = std::make_shared<const SupernetSpace>(SupernetSpace::load(req.supernet_file));
+    fresh->subnet = subnet_option(*fresh->space, req.subnet, req.resolution);
+    fresh->cached = parse_cache(fresh->accel, *fresh->space, req.cache);
+    sim::SimOptions options;
+    options.trace_vcd = trace;
+    if (functional)
+      functional_status = run_functional(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model,
+                                         seed, options, fresh->run);
+    else
+      fresh->run =
+          sim::simulate(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model, options);
+    e = fresh;
+  } else {
+    e = sim::evaluate(point);
+  }
   if (vm.count("json"))
-    write_json(accel, supernet, space, s, cache_spec, cached, fidelity, r, functional_status);
+    write_json(provenance, e->accel, *e->space, e->subnet, req.cache, e->cached, req.model, e->run,
+               functional_status);
   else {
-    write_table(accel, space, s, cached, fidelity, r);
+    write_table(e->accel, *e->space, e->subnet, e->cached, req.model, e->run);
     if (!functional_status.empty()) out() << "functional: " << functional_status << "\n";
   }
   return functional_status.find("differ") == std::string::npos ? 0 : 1;

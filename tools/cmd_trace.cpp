@@ -5,19 +5,23 @@
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/provenance.h"
+#include "base/registry.h"
 #include "tools/cli.h"
 #include "traces/trace.h"
 
 namespace sushi::cli {
 namespace {
 
-int generate(const std::vector<std::string>& args) {
-  po::options_description o("trace generate options");
+struct GenerateFlags {
   std::string spec_file, out_file, kind, slo, acc;
-  TraceSpec t;
-  o.add_options()("spec", po::value(&spec_file),
+};
+
+void add_generate_options(po::options_description& o, GenerateFlags& f) {
+  const std::string kinds =
+      "arrival process, a registered trace kind: " + Registry<TraceGenerator>::joined_names();
+  o.add_options()("spec", po::value(&f.spec_file),
                   "trace spec YAML (keys as in an experiment's `trace:`); flags override it")(
-      "kind", po::value(&kind), "poisson | gamma | ramp | azure")(
+      "kind", po::value(&f.kind), kinds.c_str())(
       "rate", po::value<double>(), "mean (or start) rate, queries/s")("cv2", po::value<double>(),
                                                                       "gamma: inter-arrival CV^2")(
       "rate-end", po::value<double>(), "ramp: final rate, queries/s")("accel", po::value<double>(),
@@ -26,58 +30,74 @@ int generate(const std::vector<std::string>& args) {
       "latency-fraction", po::value<double>(), "share of queries with only an SLO")(
       "accuracy-fraction", po::value<double>(), "share with only an accuracy target")(
       "both-fraction", po::value<double>(), "share with both")(
-      "slo-ms", po::value(&slo), "SLO range LO:HI in ms")("acc-target", po::value(&acc),
-                                                          "accuracy target range LO:HI in %")(
-      "out", po::value(&out_file)->required(), "output CSV (written atomically)");
-  po::variables_map vm;
-  if (!parse("trace generate", "--out FILE.csv [--spec FILE.yaml] [--kind K] [--rate R] ...", o, args, vm))
-    return 0;
-  if (!spec_file.empty()) t = TraceSpec::from_yaml(YamlView::load_file(spec_file));
-  // Flags are validated through the same YAML path, so errors read the same.
+      "slo-ms", po::value(&f.slo), "SLO range LO:HI in ms")("acc-target", po::value(&f.acc),
+                                                            "accuracy target range LO:HI in %")(
+      "out", po::value(&f.out_file)->required(), "output CSV (written atomically)");
+}
+
+std::vector<double> range_flag(const std::string& flag, const std::string& text) {
+  const size_t colon = text.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument(text);
+    return std::vector<double>{std::stod(text.substr(0, colon)), std::stod(text.substr(colon + 1))};
+  } catch (const std::exception&) {
+    throw InputError("--" + flag + " '" + text + "': expected LO:HI");
+  }
+}
+
+// The flags given, as the YAML keys of a trace spec.
+YAML::Node flags_as_yaml(const po::variables_map& vm, const GenerateFlags& f) {
   YAML::Node n;
-  if (vm.count("kind")) n["kind"] = kind;
+  if (vm.count("kind")) n["impl"] = f.kind;
   if (vm.count("rate")) n["rate_qps"] = vm["rate"].as<double>();
   if (vm.count("cv2")) n["cv2"] = vm["cv2"].as<double>();
   if (vm.count("rate-end")) n["rate_end_qps"] = vm["rate-end"].as<double>();
   if (vm.count("accel")) n["accel_qps2"] = vm["accel"].as<double>();
   if (vm.count("count")) n["count"] = vm["count"].as<int64_t>();
   if (vm.count("seed")) n["seed"] = vm["seed"].as<uint64_t>();
-  auto range = [](const std::string& flag, const std::string& text) {
-    const size_t colon = text.find(':');
-    try {
-      if (colon == std::string::npos) throw std::invalid_argument(text);
-      return std::vector<double>{std::stod(text.substr(0, colon)), std::stod(text.substr(colon + 1))};
-    } catch (const std::exception&) {
-      throw InputError("--" + flag + " '" + text + "': expected LO:HI");
-    }
-  };
   YAML::Node c;
   if (vm.count("latency-fraction")) c["latency_fraction"] = vm["latency-fraction"].as<double>();
   if (vm.count("accuracy-fraction")) c["accuracy_fraction"] = vm["accuracy-fraction"].as<double>();
   if (vm.count("both-fraction")) c["both_fraction"] = vm["both-fraction"].as<double>();
-  if (!slo.empty()) c["slo_ms"] = range("slo-ms", slo);
-  if (!acc.empty()) c["acc_target"] = range("acc-target", acc);
+  if (!f.slo.empty()) c["slo_ms"] = range_flag("slo-ms", f.slo);
+  if (!f.acc.empty()) c["acc_target"] = range_flag("acc-target", f.acc);
   if (c.size()) n["constraints"] = c;
-  if (n.size()) {
-    // Merge flags over the spec file's values.
-    YAML::Node merged = spec_file.empty() ? YAML::Node(YAML::NodeType::Map)
-                                          : YAML::Clone(YamlView::load_file(spec_file).node());
-    for (const auto& kv : n) {
-      if (kv.first.as<std::string>() == "constraints" && merged["constraints"]) {
-        for (const auto& ckv : kv.second) merged["constraints"][ckv.first.as<std::string>()] = ckv.second;
-      } else {
-        merged[kv.first.as<std::string>()] = kv.second;
-      }
+  return n;
+}
+
+// Flags merged over the spec file's values, validated through the same YAML path, so errors read the same.
+TraceSpec spec_from_flags(const GenerateFlags& f, const YAML::Node& n) {
+  YAML::Node merged = f.spec_file.empty() ? YAML::Node(YAML::NodeType::Map)
+                                          : YAML::Clone(YamlView::load_file(f.spec_file).node());
+  if (n["impl"]) merged.remove("kind");  // --kind replaces the file's kind (older key) or impl
+  for (const auto& kv : n) {
+    if (kv.first.as<std::string>() == "constraints" && merged["constraints"]) {
+      for (const auto& ckv : kv.second) merged["constraints"][ckv.first.as<std::string>()] = ckv.second;
+    } else {
+      merged[kv.first.as<std::string>()] = kv.second;
     }
-    t = TraceSpec::from_yaml(YamlView(merged, "command line"));
   }
+  return TraceSpec::from_yaml(YamlView(merged, "command line"));
+}
+
+int generate(const std::vector<std::string>& args) {
+  GenerateFlags f;
+  po::options_description o("trace generate options");
+  add_generate_options(o, f);
+  po::variables_map vm;
+  if (!parse("trace generate", "--out FILE.csv [--spec FILE.yaml] [--kind K] [--rate R] ...", o, args, vm))
+    return 0;
+  TraceSpec t;
+  if (!f.spec_file.empty()) t = TraceSpec::from_yaml(YamlView::load_file(f.spec_file));
+  const YAML::Node n = flags_as_yaml(vm, f);
+  if (n.size()) t = spec_from_flags(f, n);
   const auto trace = generate_trace(t);
   const std::string provenance = "sushi trace generate: " + describe(t) + "; git_commit=" + git_commit();
-  write_file_atomic(out_file, trace_to_csv(trace, provenance));
+  write_file_atomic(f.out_file, trace_to_csv(trace, provenance));
   const TraceStats s = trace_stats(trace);
   std::fprintf(stderr,
                "wrote %zu queries to %s (%s, seed %llu): mean rate %.2f qps, inter-arrival CV^2 %.3f\n",
-               trace.size(), out_file.c_str(), t.kind.c_str(), (unsigned long long)t.seed, s.mean_rate_qps,
+               trace.size(), f.out_file.c_str(), t.impl.c_str(), (unsigned long long)t.seed, s.mean_rate_qps,
                s.interarrival_cv2);
   return 0;
 }

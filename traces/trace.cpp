@@ -3,133 +3,226 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <random>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/random.h"
 
 namespace sushi {
 
 namespace {
 
-void require(bool ok, const YamlView& v, const std::string& key, const std::string& what) {
-  if (!ok) v.at(key).fail(what);
-}
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double draw_target(std::mt19937_64& rng, double& current, double lo, double hi, const ConstraintSpec& c,
-                   bool first) {
-  std::uniform_real_distribution<double> u(0, 1);
+double draw_target(Rng& rng, double& current, double lo, double hi, const ConstraintSpec& c, bool first) {
   if (first) {
-    current = lo + (hi - lo) * u(rng);
-  } else if (u(rng) >= c.locality) {
-    const double delta = (2 * u(rng) - 1) * c.step * (hi - lo);
+    current = lo + (hi - lo) * rng.uniform();
+  } else if (rng.uniform() >= c.locality) {
+    const double delta = (2 * rng.uniform() - 1) * c.step * (hi - lo);
     current = std::clamp(current + delta, lo, hi);
   }
   return current;
 }
 
+std::string range_check(double lo, double hi) {
+  return hi >= lo ? "" : "expected lo <= hi";
+}
+
 }  // namespace
 
-TraceSpec TraceSpec::from_yaml(const YamlView& v) {
-  v.expect_keys({"kind", "rate_qps", "cv2", "rate_end_qps", "accel_qps2", "diurnal_amplitude",
-                 "diurnal_period_s", "burst_probability", "burst_pareto_alpha", "count", "seed",
-                 "constraints"});
-  TraceSpec t;
-  t.kind = v.get<std::string>("kind", t.kind);
-  if (t.kind != "poisson" && t.kind != "gamma" && t.kind != "ramp" && t.kind != "azure")
-    v.at("kind").fail("expected one of poisson, gamma, ramp, azure, got '" + t.kind + "'");
-  t.rate_qps = v.get<double>("rate_qps", t.rate_qps);
-  require(t.rate_qps > 0, v, "rate_qps", "expected a positive rate");
-  t.cv2 = v.get<double>("cv2", t.cv2);
-  if (v.has("cv2")) require(t.cv2 > 0, v, "cv2", "expected a positive CV^2");
-  t.rate_end_qps = v.get<double>("rate_end_qps", t.rate_end_qps);
-  if (v.has("rate_end_qps")) require(t.rate_end_qps > 0, v, "rate_end_qps", "expected a positive rate");
-  t.accel_qps2 = v.get<double>("accel_qps2", t.accel_qps2);
-  if (v.has("accel_qps2")) require(t.accel_qps2 > 0, v, "accel_qps2", "expected a positive acceleration");
-  t.diurnal_amplitude = v.get<double>("diurnal_amplitude", t.diurnal_amplitude);
-  if (v.has("diurnal_amplitude"))
-    require(t.diurnal_amplitude >= 0 && t.diurnal_amplitude < 1, v, "diurnal_amplitude",
-            "expected a value in [0, 1)");
-  t.diurnal_period_s = v.get<double>("diurnal_period_s", t.diurnal_period_s);
-  if (v.has("diurnal_period_s"))
-    require(t.diurnal_period_s > 0, v, "diurnal_period_s", "expected a positive period");
-  t.burst_probability = v.get<double>("burst_probability", t.burst_probability);
-  if (v.has("burst_probability"))
-    require(t.burst_probability >= 0 && t.burst_probability <= 1, v, "burst_probability",
-            "expected a value in [0, 1]");
-  t.burst_pareto_alpha = v.get<double>("burst_pareto_alpha", t.burst_pareto_alpha);
-  if (v.has("burst_pareto_alpha"))
-    require(t.burst_pareto_alpha > 1, v, "burst_pareto_alpha", "expected alpha > 1 (finite mean)");
-  t.count = v.get<int64_t>("count", t.count);
-  require(t.count > 0 && t.count <= 100000000, v, "count", "expected 1..100000000 queries");
-  t.seed = v.get<uint64_t>("seed", t.seed);
-  if (v.has("constraints")) {
-    const YamlView c = v.at("constraints");
-    c.expect_keys({"latency_fraction", "accuracy_fraction", "both_fraction", "slo_ms", "acc_target",
-                   "locality", "step"});
-    ConstraintSpec& s = t.constraints;
-    s.latency_fraction = c.get<double>("latency_fraction", s.latency_fraction);
-    s.accuracy_fraction = c.get<double>("accuracy_fraction", s.accuracy_fraction);
-    s.both_fraction = c.get<double>("both_fraction", s.both_fraction);
-    const double sum = s.latency_fraction + s.accuracy_fraction + s.both_fraction;
-    if (s.latency_fraction < 0 || s.accuracy_fraction < 0 || s.both_fraction < 0 || std::fabs(sum - 1) > 1e-9)
-      c.fail("expected non-negative latency_fraction + accuracy_fraction + both_fraction summing to 1, got " +
-             std::to_string(sum));
-    if (c.has("slo_ms")) {
-      auto r = c.get_list<double>("slo_ms");
-      if (r.size() != 2 || r[0] <= 0 || r[1] < r[0])
-        c.at("slo_ms").fail("expected [lo, hi] with 0 < lo <= hi");
-      s.slo_lo_ms = r[0];
-      s.slo_hi_ms = r[1];
-    }
-    if (c.has("acc_target")) {
-      auto r = c.get_list<double>("acc_target");
-      if (r.size() != 2 || r[0] <= 0 || r[1] < r[0] || r[1] > 100)
-        c.at("acc_target").fail("expected [lo, hi] with 0 < lo <= hi <= 100");
-      s.acc_lo = r[0];
-      s.acc_hi = r[1];
-    }
-    s.locality = c.get<double>("locality", s.locality);
-    if (s.locality < 0 || s.locality > 1) c.at("locality").fail("expected a probability in [0, 1]");
-    s.step = c.get<double>("step", s.step);
-    if (s.step < 0 || s.step > 1) c.at("step").fail("expected a fraction of the range in [0, 1]");
+// `v` without the keys in `drop`: the same child nodes, so errors still give their lines.
+YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop) {
+  if (!v.is_map()) v.fail("expected a mapping");
+  YAML::Node m(YAML::NodeType::Map);
+  for (const auto& kv : v.node()) {
+    const std::string key = kv.first.as<std::string>();
+    if (!drop.count(key)) m[key] = kv.second;
   }
+  return YamlView(m, v.file(), v.path());
+}
+
+// `v` with each range key given as a list `[lo, hi]` rewritten as the mapping {lo, hi} the schema declares.
+YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& keys) {
+  if (!v.is_map()) v.fail("expected a mapping");
+  YAML::Node m(YAML::NodeType::Map);
+  for (const auto& kv : v.node()) {
+    const std::string key = kv.first.as<std::string>();
+    if (keys.count(key) && kv.second.IsSequence()) {
+      const YamlView r = v.at(key);
+      if (r.size() != 2) r.fail("expected [lo, hi]");
+      m[key]["lo"] = kv.second[0];
+      m[key]["hi"] = kv.second[1];
+    } else {
+      m[key] = kv.second;
+    }
+  }
+  return YamlView(m, v.file(), v.path());
+}
+
+const ParamSchema<ConstraintSpec>& constraint_schema() {
+  static const ConstraintSpec d{};
+  static const ParamSchema<ConstraintSpec> s =
+      ParamSchema<ConstraintSpec>("constraints", "per-query latency SLO and/or accuracy target")
+          .real("latency_fraction", &ConstraintSpec::latency_fraction, d.latency_fraction, {0, 1}, "",
+                "share of queries with only an SLO")
+          .real("accuracy_fraction", &ConstraintSpec::accuracy_fraction, d.accuracy_fraction, {0, 1}, "",
+                "share of queries with only an accuracy target")
+          .real("both_fraction", &ConstraintSpec::both_fraction, d.both_fraction, {0, 1}, "",
+                "share of queries with both")
+          .real("slo_ms.lo", &ConstraintSpec::slo_lo_ms, d.slo_lo_ms, {0, kInf, true}, "ms",
+                "lowest SLO (slo_ms: [lo, hi])")
+          .real("slo_ms.hi", &ConstraintSpec::slo_hi_ms, d.slo_hi_ms, {0, kInf, true}, "ms", "highest SLO")
+          .real("acc_target.lo", &ConstraintSpec::acc_lo, d.acc_lo, {0, 100, true}, "%",
+                "lowest accuracy target, top-1 (acc_target: [lo, hi])")
+          .real("acc_target.hi", &ConstraintSpec::acc_hi, d.acc_hi, {0, 100, true}, "%",
+                "highest accuracy target, top-1")
+          .real("locality", &ConstraintSpec::locality, d.locality, {0, 1}, "",
+                "probability that a query keeps the previous query's target")
+          .real("step", &ConstraintSpec::step, d.step, {0, 1}, "",
+                "largest move of a target, as a fraction of its range")
+          .check("",
+                 [](const ConstraintSpec& c) {
+                   const double sum = c.latency_fraction + c.accuracy_fraction + c.both_fraction;
+                   return std::fabs(sum - 1) > 1e-9
+                              ? "expected latency_fraction + accuracy_fraction + both_fraction summing to 1, "
+                                "got " +
+                                    std::to_string(sum)
+                              : std::string();
+                 })
+          .check("slo_ms", [](const ConstraintSpec& c) { return range_check(c.slo_lo_ms, c.slo_hi_ms); })
+          .check("acc_target", [](const ConstraintSpec& c) { return range_check(c.acc_lo, c.acc_hi); });
+  return s;
+}
+
+ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& doc) {
+  static const TraceSpec d{};
+  return ParamSchema<TraceSpec>(kind, doc)
+      .string("impl", &TraceSpec::impl, kind, "the arrival process (the older key `kind:` is accepted too)")
+      .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {0, kInf, true}, "queries/s",
+            "mean arrival rate (ramp: the start rate)")
+      .integer("count", &TraceSpec::count, d.count, {1, 100000000}, "queries", "number of queries")
+      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed");
+}
+
+TraceSpec TraceSpec::from_yaml(const YamlView& v) {
+  if (!v.is_map()) v.fail("expected a mapping (a trace spec)");
+  if (v.has("impl") && v.has("kind")) v.at("kind").fail("give impl (or the older kind), not both");
+  const std::string key = v.has("kind") ? "kind" : "impl";
+  const std::string impl = v.has(key) ? v.get<std::string>(key) : TraceSpec{}.impl;
+  const std::string where = v.has(key) ? v.at(key).where() : v.where();
+  const auto generator = Registry<TraceGenerator>::get(impl, where)();
+  TraceSpec t = generator->schema().parse(yaml_without_keys(v, {"kind", "constraints"}));
+  t.impl = impl;
+  if (v.has("constraints"))
+    t.constraints =
+        constraint_schema().parse(yaml_ranges_as_maps(v.at("constraints"), {"slo_ms", "acc_target"}));
   return t;
 }
 
-std::vector<Query> generate_trace(const TraceSpec& spec) {
-  std::mt19937_64 rng(spec.seed);
-  std::uniform_real_distribution<double> u(0, 1);
+namespace {
+
+// Poisson and Gamma: inter-arrival ~ Gamma(shape 1/CV², scale CV²/λ): mean 1/λ, squared coefficient of
+// variation CV² (1 for Poisson).
+std::vector<double> gamma_arrivals(const TraceSpec& spec, double cv2) {
+  Rng rng(spec.seed);
   std::vector<double> arrivals;
   arrivals.reserve(size_t(spec.count));
-  if (spec.kind == "poisson" || spec.kind == "gamma") {
-    const double cv2 = spec.kind == "poisson" ? 1.0 : spec.cv2;
-    // Inter-arrival ~ Gamma(shape 1/CV², scale CV²/λ): mean 1/λ, squared coefficient of variation CV².
-    std::gamma_distribution<double> gap(1.0 / cv2, cv2 / spec.rate_qps);
-    double t = 0;
-    for (int64_t i = 0; i < spec.count; ++i) {
-      t += gap(rng);
-      arrivals.push_back(t * 1000);
-    }
-  } else if (spec.kind == "ramp") {
-    // Non-homogeneous Poisson process, λ(t) = min(λ_end, λ0 + τ t) (or max for a falling ramp), by thinning.
+  double t = 0;
+  for (int64_t i = 0; i < spec.count; ++i) {
+    t += rng.gamma(1.0 / cv2, cv2 / spec.rate_qps);
+    arrivals.push_back(t * 1000);
+  }
+  return arrivals;
+}
+
+class Poisson : public TraceGenerator {
+ public:
+  static const ParamSchema<TraceSpec>& params() {
+    static const ParamSchema<TraceSpec> s = trace_schema("poisson", "Poisson arrivals");
+    return s;
+  }
+  const ParamSchema<TraceSpec>& schema() const override { return params(); }
+  std::vector<double> arrivals(const TraceSpec& spec) const override { return gamma_arrivals(spec, 1.0); }
+};
+
+class Gamma : public TraceGenerator {
+ public:
+  static const ParamSchema<TraceSpec>& params() {
+    static const TraceSpec d{};
+    static const ParamSchema<TraceSpec> s =
+        trace_schema("gamma", "Gamma inter-arrivals (renewal process with burstiness CV^2)")
+            .real("cv2", &TraceSpec::cv2, d.cv2, {0, kInf, true}, "",
+                  "squared coefficient of variation of inter-arrivals (1 = Poisson)");
+    return s;
+  }
+  const ParamSchema<TraceSpec>& schema() const override { return params(); }
+  std::vector<double> arrivals(const TraceSpec& spec) const override {
+    return gamma_arrivals(spec, spec.cv2);
+  }
+};
+
+// Non-homogeneous Poisson process, λ(t) = min(λ_end, λ0 + τ t) (or max for a falling ramp), by thinning.
+class Ramp : public TraceGenerator {
+ public:
+  static const ParamSchema<TraceSpec>& params() {
+    static const TraceSpec d{};
+    static const ParamSchema<TraceSpec> s =
+        trace_schema("ramp", "Poisson arrivals whose rate ramps linearly from rate_qps to rate_end_qps")
+            .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {0, kInf, true}, "queries/s",
+                  "final rate")
+            .real("accel_qps2", &TraceSpec::accel_qps2, d.accel_qps2, {0, kInf, true}, "queries/s^2",
+                  "acceleration tau of the rate");
+    return s;
+  }
+  const ParamSchema<TraceSpec>& schema() const override { return params(); }
+  std::vector<double> arrivals(const TraceSpec& spec) const override {
+    Rng rng(spec.seed);
+    std::vector<double> arrivals;
+    arrivals.reserve(size_t(spec.count));
     const double lmax = std::max(spec.rate_qps, spec.rate_end_qps);
     const double dir = spec.rate_end_qps >= spec.rate_qps ? 1 : -1;
-    std::exponential_distribution<double> gap(lmax);
     double t = 0;
     while (int64_t(arrivals.size()) < spec.count) {
-      t += gap(rng);
+      t += rng.exponential(lmax);
       double rate = spec.rate_qps + dir * spec.accel_qps2 * t;
       rate = dir > 0 ? std::min(rate, spec.rate_end_qps) : std::max(rate, spec.rate_end_qps);
-      if (u(rng) * lmax <= rate) arrivals.push_back(t * 1000);
+      if (rng.uniform() * lmax <= rate) arrivals.push_back(t * 1000);
     }
-  } else {  // azure
-    // Per-minute invocation counts: Poisson with mean λ·60·diurnal(t)·burst, where diurnal is a sine of the
-    // configured period and a minute is a burst with the given probability, its multiplier drawn from a
-    // Pareto(α) (heavy tail, normalised so the long-run mean rate stays λ). Arrivals within a minute are
-    // uniform, as the Azure Functions 2019 trace gives only per-minute counts.
+    return arrivals;
+  }
+};
+
+// Per-minute invocation counts: Poisson with mean λ·60·diurnal(t)·burst, where diurnal is a sine of the
+// configured period and a minute is a burst with the given probability, its multiplier drawn from a
+// Pareto(α) (heavy tail, normalised so the long-run mean rate stays λ). Arrivals within a minute are
+// uniform, as the Azure Functions 2019 trace gives only per-minute counts.
+class Azure : public TraceGenerator {
+ public:
+  static const ParamSchema<TraceSpec>& params() {
+    static const TraceSpec d{};
+    static const ParamSchema<TraceSpec> s =
+        trace_schema("azure", "Azure Functions-like: per-minute Poisson counts, diurnal sine, Pareto bursts")
+            .real("diurnal_amplitude", &TraceSpec::diurnal_amplitude, d.diurnal_amplitude, {0, 1}, "",
+                  "relative amplitude of the diurnal sine, in [0, 1)")
+            .real("diurnal_period_s", &TraceSpec::diurnal_period_s, d.diurnal_period_s, {0, kInf, true}, "s",
+                  "period of the diurnal sine")
+            .real("burst_probability", &TraceSpec::burst_probability, d.burst_probability, {0, 1}, "",
+                  "chance that a minute is a burst")
+            .real("burst_pareto_alpha", &TraceSpec::burst_pareto_alpha, d.burst_pareto_alpha, {1, kInf, true},
+                  "", "burst multiplier ~ Pareto(alpha), alpha > 1 (finite mean)")
+            .check("diurnal_amplitude", [](const TraceSpec& t) {
+              return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
+            });
+    return s;
+  }
+  const ParamSchema<TraceSpec>& schema() const override { return params(); }
+  std::vector<double> arrivals(const TraceSpec& spec) const override {
+    Rng rng(spec.seed);
+    std::vector<double> arrivals;
+    arrivals.reserve(size_t(spec.count));
     const double alpha = spec.burst_pareto_alpha;
     const double pareto_mean = alpha / (alpha - 1);
     const double norm = 1.0 / (1 - spec.burst_probability + spec.burst_probability * pareto_mean);
@@ -138,20 +231,46 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
       const double diurnal =
           1 + spec.diurnal_amplitude * std::sin(2 * M_PI * (t0 + 30) / spec.diurnal_period_s);
       double mult = norm;
-      if (u(rng) < spec.burst_probability) mult *= std::pow(1 - u(rng), -1.0 / alpha);
-      std::poisson_distribution<int64_t> n(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
-      const int64_t k = n(rng);
+      if (rng.uniform() < spec.burst_probability) mult *= std::pow(1 - rng.uniform(), -1.0 / alpha);
+      const int64_t k = rng.poisson(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
       std::vector<double> in_minute;
-      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * u(rng)) * 1000);
+      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
       std::sort(in_minute.begin(), in_minute.end());
       for (double a : in_minute) {
         if (int64_t(arrivals.size()) == spec.count) break;
         arrivals.push_back(a);
       }
     }
+    return arrivals;
   }
+};
+
+SUSHI_REGISTER(
+    TraceGenerator, "poisson", "Poisson arrivals at rate_qps", [] { return std::make_unique<Poisson>(); },
+    &Poisson::params());
+SUSHI_REGISTER(
+    TraceGenerator, "gamma", "Gamma inter-arrivals: mean rate rate_qps, burstiness cv2",
+    [] { return std::make_unique<Gamma>(); }, &Gamma::params());
+SUSHI_REGISTER(
+    TraceGenerator, "ramp", "Poisson arrivals, rate ramping from rate_qps to rate_end_qps (thinning)",
+    [] { return std::make_unique<Ramp>(); }, &Ramp::params());
+SUSHI_REGISTER(
+    TraceGenerator, "azure", "Azure Functions-like: diurnal, bursty per-minute Poisson counts",
+    [] { return std::make_unique<Azure>(); }, &Azure::params());
+
+}  // namespace
+
+// Listed by `sushi describe section` (a config section every trace kind shares, not a choosable component).
+[[maybe_unused]] const bool constraints_described =
+    (ComponentIndex::add({"section", "trace.constraints", "a trace's per-query constraints (every kind)",
+                          &constraint_schema()}),
+     true);
+
+std::vector<Query> generate_trace(const TraceSpec& spec) {
+  const std::vector<double> arrivals =
+      Registry<TraceGenerator>::get(spec.impl, "trace: key 'impl'")()->arrivals(spec);
   // Constraints from an independent stream, so changing the arrival process keeps the same targets.
-  std::mt19937_64 crng(spec.seed ^ 0x9e3779b97f4a7c15ull);
+  Rng crng(spec.seed ^ 0x9e3779b97f4a7c15ull);
   const ConstraintSpec& c = spec.constraints;
   double slo = 0, acc = 0;
   std::vector<Query> out;
@@ -160,7 +279,7 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
     Query q;
     q.id = int64_t(i);
     q.arrival_ms = arrivals[i];
-    const double pick = u(crng);
+    const double pick = crng.uniform();
     const double s = draw_target(crng, slo, c.slo_lo_ms, c.slo_hi_ms, c, i == 0);
     const double a = draw_target(crng, acc, c.acc_lo, c.acc_hi, c, i == 0);
     if (pick < c.latency_fraction) {
@@ -180,7 +299,7 @@ std::string describe(const TraceSpec& t) {
   std::ostringstream o;
   o.precision(10);
   const ConstraintSpec& c = t.constraints;
-  o << "kind=" << t.kind << " rate_qps=" << t.rate_qps << " cv2=" << t.cv2
+  o << "kind=" << t.impl << " rate_qps=" << t.rate_qps << " cv2=" << t.cv2
     << " rate_end_qps=" << t.rate_end_qps << " accel_qps2=" << t.accel_qps2
     << " diurnal_amplitude=" << t.diurnal_amplitude << " diurnal_period_s=" << t.diurnal_period_s
     << " burst_probability=" << t.burst_probability << " burst_pareto_alpha=" << t.burst_pareto_alpha

@@ -3,9 +3,14 @@
 // Functions-like diurnal/bursty process), the per-query constraints (latency SLO and/or accuracy target),
 // and a validated CSV format.
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "base/params.h"
+#include "base/registry.h"
 #include "base/yaml.h"
 
 namespace sushi {
@@ -34,12 +39,15 @@ struct ConstraintSpec {
   double step = 0.2;
 };
 
+// The struct's initialisers are the defaults; the schemas (constraint_schema(), each trace kind's) read
+// them from a default-constructed spec, so a default is written once.
 struct TraceSpec {
-  std::string kind = "poisson";    // poisson | gamma | ramp | azure
-  double rate_qps = 100;           // mean rate (poisson, gamma); start rate (ramp); mean rate (azure)
-  double cv2 = 1;                  // gamma: squared coefficient of variation of inter-arrivals
-  double rate_end_qps = 200;       // ramp: final rate
-  double accel_qps2 = 10;          // ramp: acceleration tau, qps per second
+  std::string impl =
+      "poisson";              // the arrival process, a registered trace kind: poisson | gamma | ramp | azure
+  double rate_qps = 100;      // mean rate (poisson, gamma); start rate (ramp); mean rate (azure)
+  double cv2 = 1;             // gamma: squared coefficient of variation of inter-arrivals
+  double rate_end_qps = 200;  // ramp: final rate
+  double accel_qps2 = 10;     // ramp: acceleration tau, qps per second
   double diurnal_amplitude = 0.5;  // azure: relative amplitude of the daily sine
   double diurnal_period_s = 86400;
   double burst_probability = 0.05;  // azure: chance that a minute is a burst
@@ -48,10 +56,34 @@ struct TraceSpec {
   uint64_t seed = 1;
   ConstraintSpec constraints;
 
-  static TraceSpec from_yaml(const YamlView& v);  // validates; errors name file and key
+  // Picks the kind by `impl:` (the older `kind:` is accepted too), then parses with its schema: the common
+  // keys (rate_qps, count, seed, constraints) and the kind's own; errors name file, key, line and expected.
+  static TraceSpec from_yaml(const YamlView& v);
 };
 
+// An arrival process, registered by name (SUSHI_REGISTER(TraceGenerator, ...)) with its schema, which
+// declares the common keys (trace_schema()) and the kind's own.
+class TraceGenerator {
+ public:
+  static constexpr const char* kRegistryKind = "trace";
+  using Factory = std::function<std::unique_ptr<TraceGenerator>()>;
+  virtual ~TraceGenerator() = default;
+  virtual const ParamSchema<TraceSpec>& schema() const = 0;
+  // spec.count arrival times in ms, non-decreasing, seeded by spec.seed.
+  virtual std::vector<double> arrivals(const TraceSpec& spec) const = 0;
+};
+// The keys every trace kind has (rate_qps, count, seed), declared once; a kind's schema starts from it.
+ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& doc);
+const ParamSchema<ConstraintSpec>& constraint_schema();
+
 std::vector<Query> generate_trace(const TraceSpec& spec);
+
+// Helpers for parsing with a schema (candidates for base/params.h): `v` without the keys in `drop` (a section
+// parsed by its own schema), and `v` with each key in `keys` given as a list [lo, hi] rewritten as the
+// mapping {lo: .., hi: ..} a schema declares as KEY.lo and KEY.hi. Child nodes are shared, so errors still
+// give their lines.
+YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop);
+YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& keys);
 
 // CSV with header `id,arrival_ms,slo_ms,acc_target`. Reading validates: header present, 4 numeric columns,
 // non-negative values, non-decreasing arrivals, unique ids; errors name the file and line.

@@ -3,34 +3,30 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <set>
 #include <stdexcept>
 
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/random.h"
+#include "models/ref/op_table.h"
 
 namespace sushi {
 
 namespace {
 
 bool has_conv_weights(LayerKind k) {
-  return k == LayerKind::Conv || k == LayerKind::Depthwise || k == LayerKind::Pointwise ||
-         k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
+  return op_properties(k).weights;
 }
 
-// Portable normal deviates (Box-Muller on mt19937_64 bits), so a seed means the same weights everywhere.
+// Portable normal deviates (base/random.h), so a seed means the same weights everywhere.
 class Normal {
  public:
   explicit Normal(uint64_t seed) : rng_(seed) {}
-  double uniform() { return double(rng_() >> 11) * 0x1.0p-53; }
-  double operator()() {
-    const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
+  double operator()() { return rng_.normal(); }
 
  private:
-  std::mt19937_64 rng_;
+  Rng rng_;
 };
 
 // Batch-norm gain of a residual branch's last layer in random supernets (see make_random_supernet).
@@ -90,9 +86,8 @@ float quantile(std::vector<float>& values, double share) {
   return values[at];
 }
 
-void clipped_range(const std::vector<Tensor>& ys, double clip, float& lo, float& hi) {
-  std::vector<float> all;
-  for (const Tensor& y : ys) all.insert(all.end(), y.data.begin(), y.data.end());
+void clipped_range(const Tensor& ys, double clip, float& lo, float& hi) {
+  std::vector<float> all(ys.data);
   if (all.empty()) return;
   lo = quantile(all, clip);
   hi = quantile(all, 1.0 - clip);
@@ -107,6 +102,81 @@ struct Range {
     }
   }
 };
+
+// One layer on every image of a batch: the op's fp32 forward per image, on views (no copies).
+Tensor run_layer(const LayerOp& op, const Layer& l, const ResolvedLayer& r, const Tensor& a,
+                 const Tensor* b) {
+  if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w)
+    throw std::logic_error("layer '" + l.name + "': input shape differs from the layer list");
+  if (b && b->n != a.n) throw std::logic_error("layer '" + l.name + "': operands differ in batch size");
+  Tensor y = Tensor::batch(a.n, l.out_c, l.out_h, l.out_w);
+  for (int i = 0; i < a.n; ++i) {
+    const ConstFImage second = b ? b->image(i) : ConstFImage{};
+    try {
+      op.forward_fp32(l, r, a.image(i), b ? &second : nullptr, y.image(i));
+    } catch (const std::logic_error& e) {
+      throw std::logic_error("layer '" + l.name + "': output shape differs from the layer list (" + e.what() +
+                             ")");
+    }
+  }
+  return y;
+}
+
+// Batch norm of a layer's outputs, with the checkpoint's statistics or (recalibrating) the batch's own:
+// biased statistics over (N, H, W), as OFA's recalibration, returned in res.bn_stats.
+void normalize(Tensor& ys, const Layer& l, const ResolvedLayer& r, const ForwardOptions& opt,
+               ForwardResult& res) {
+  const float* mean = r.mean;
+  const float* var = r.var;
+  NdArray batch_mean({int64_t(l.out_c)}), batch_var({int64_t(l.out_c)});
+  if (opt.recalibrate_bn) {
+    const int64_t plane = ys.plane();
+    for (int c = 0; c < l.out_c; ++c) {
+      double sum = 0, sq = 0;
+      for (int i = 0; i < ys.n; ++i)
+        for (int64_t j = 0; j < plane; ++j) sum += ys.image(i).channel(c)[j];
+      const double count = double(ys.n) * double(l.out_h) * l.out_w;
+      const double mu = sum / count;
+      for (int i = 0; i < ys.n; ++i) {
+        const float* d = ys.image(i).channel(c);
+        for (int64_t j = 0; j < plane; ++j) sq += (d[j] - mu) * (d[j] - mu);
+      }
+      batch_mean.data[c] = float(mu);
+      batch_var.data[c] = float(sq / count);
+    }
+    mean = batch_mean.data.data();
+    var = batch_var.data.data();
+  }
+  for (int i = 0; i < ys.n; ++i) batch_norm(ys.image(i), r.gamma, r.beta, mean, var, kBatchNormEps);
+  if (opt.recalibrate_bn) {
+    res.bn_stats.add(l.name + ".bn.running_mean", std::move(batch_mean));
+    res.bn_stats.add(l.name + ".bn.running_var", std::move(batch_var));
+  }
+}
+
+// Applies the activation and returns the value ranges before and after it.
+LayerRange activate_with_ranges(Tensor& ys, Activation act, double clip) {
+  Range pre, post;
+  pre.add(ys);
+  if (clip > 0) clipped_range(ys, clip, pre.lo, pre.hi);
+  apply_activation(ys, act);
+  post.add(ys);
+  if (clip > 0) clipped_range(ys, clip, post.lo, post.hi);
+  return {pre.lo, pre.hi, post.lo, post.hi};
+}
+
+Tensor stack_images(const std::vector<Tensor>& images) {
+  if (images.empty()) return Tensor::batch(0, 0, 0, 0);
+  const Tensor& first = images.front();
+  Tensor batch = Tensor::batch(int(images.size()), first.c, first.h, first.w);
+  for (size_t i = 0; i < images.size(); ++i) {
+    const Tensor& t = images[i];
+    if (t.c != first.c || t.h != first.h || t.w != first.w || t.n != 1)
+      throw std::logic_error("forward_fp32: the images of a batch differ in shape");
+    std::copy(t.data.begin(), t.data.end(), batch.image(int(i)).data);
+  }
+  return batch;
+}
 
 }  // namespace
 
@@ -176,9 +246,8 @@ void folded_weights(const ResolvedLayer& r, const Layer& l, std::vector<float>& 
   if (l.batch_norm) fold_batch_norm(weights, bias, v.out, r.gamma, r.beta, r.mean, r.var, kBatchNormEps);
 }
 
-ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers,
-                           const std::vector<Tensor>& images, const ForwardOptions& opt) {
-  const size_t n_images = images.size();
+ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers, const Tensor& batch,
+                           const ForwardOptions& opt) {
   std::vector<int> last_use(layers.size(), -1);
   for (size_t i = 0; i < layers.size(); ++i) {
     if (layers[i].input >= 0) last_use[layers[i].input] = int(i);
@@ -189,92 +258,33 @@ ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers
   res.ranges.resize(layers.size());
   for (size_t li = 0; li < layers.size(); ++li) {
     const Layer& l = layers[li];
-    auto operand = [&](int index, size_t n) -> const Tensor& {
-      return index < 0 ? images[n] : res.outputs[size_t(index)][n];
-    };
-    std::vector<Tensor>& ys = res.outputs[li];
-    ys.resize(n_images);
+    const LayerOp& op = layer_op(l.kind);
+    auto operand = [&](int index) -> const Tensor& { return index < 0 ? batch : res.outputs[size_t(index)]; };
     ResolvedLayer r;
     if (has_conv_weights(l.kind)) r = resolve_layer(w, l, opt.subnet_key);
-    for (size_t n = 0; n < n_images; ++n) {
-      const Tensor& a = operand(l.input, n);
-      if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w)
-        throw std::logic_error("layer '" + l.name + "': input shape differs from the layer list");
-      switch (l.kind) {
-        case LayerKind::Conv:
-        case LayerKind::Depthwise:
-        case LayerKind::Pointwise:
-        case LayerKind::FC:
-        case LayerKind::SEReduce:
-        case LayerKind::SEExpand:
-          ys[n] = conv2d(a, r.weights, r.bias, {l.stride, l.pad, l.groups});
-          break;
-        case LayerKind::GlobalPool:
-          ys[n] = global_avg_pool(a);
-          break;
-        case LayerKind::MaxPool:
-          ys[n] = max_pool(a, l.kernel, l.stride, l.pad);
-          break;
-        case LayerKind::AvgPool:
-          ys[n] = avg_pool(a, l.kernel, l.stride, l.pad, true);
-          break;
-        case LayerKind::Add:
-          ys[n] = add(a, operand(l.input2, n));
-          break;
-        case LayerKind::SEScale:
-          ys[n] = se_scale(a, operand(l.input2, n));
-          break;
-      }
-      if (ys[n].c != l.out_c || ys[n].h != l.out_h || ys[n].w != l.out_w)
-        throw std::logic_error("layer '" + l.name + "': output shape differs from the layer list");
-    }
-    if (l.batch_norm) {
-      const float* mean = r.mean;
-      const float* var = r.var;
-      NdArray batch_mean({int64_t(l.out_c)}), batch_var({int64_t(l.out_c)});
-      if (opt.recalibrate_bn) {  // biased batch statistics over (N, H, W), as OFA's recalibration
-        for (int c = 0; c < l.out_c; ++c) {
-          double sum = 0, sq = 0;
-          for (const Tensor& y : ys)
-            for (int64_t i = 0; i < y.plane(); ++i) sum += y.channel(c)[i];
-          const double count = double(n_images) * double(l.out_h) * l.out_w;
-          const double mu = sum / count;
-          for (const Tensor& y : ys)
-            for (int64_t i = 0; i < y.plane(); ++i) sq += (y.channel(c)[i] - mu) * (y.channel(c)[i] - mu);
-          batch_mean.data[c] = float(mu);
-          batch_var.data[c] = float(sq / count);
-        }
-        mean = batch_mean.data.data();
-        var = batch_var.data.data();
-      }
-      for (Tensor& y : ys) batch_norm(y, r.gamma, r.beta, mean, var, kBatchNormEps);
-      if (opt.recalibrate_bn) {
-        res.bn_stats.add(l.name + ".bn.running_mean", std::move(batch_mean));
-        res.bn_stats.add(l.name + ".bn.running_var", std::move(batch_var));
-      }
-    }
-    Range pre, post;
-    for (const Tensor& y : ys) pre.add(y);
-    if (opt.range_clip > 0) clipped_range(ys, opt.range_clip, pre.lo, pre.hi);
-    for (Tensor& y : ys) {
-      apply_activation(y, l.act);
-      post.add(y);
-    }
-    if (opt.range_clip > 0) clipped_range(ys, opt.range_clip, post.lo, post.hi);
-    res.ranges[li] = {pre.lo, pre.hi, post.lo, post.hi};
+    const bool binary = l.input2 >= 0 || op.properties().binary;
+    Tensor& ys = res.outputs[li] =
+        run_layer(op, l, r, operand(l.input), binary ? &operand(l.input2) : nullptr);
+    if (l.batch_norm) normalize(ys, l, r, opt, res);
+    res.ranges[li] = activate_with_ranges(ys, l.act, opt.range_clip);
     if (!opt.keep_all) {  // free every operand whose last reader was this layer
       for (int j : {l.input, l.input2})
-        if (j >= 0 && last_use[j] == int(li) && size_t(j) + 1 != layers.size()) res.outputs[j].clear();
+        if (j >= 0 && last_use[j] == int(li) && size_t(j) + 1 != layers.size()) res.outputs[j] = Tensor();
     }
   }
   return res;
+}
+
+ForwardResult forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers,
+                           const std::vector<Tensor>& images, const ForwardOptions& opt) {
+  return forward_fp32(w, layers, stack_images(images), opt);
 }
 
 Tensor forward_fp32(const Checkpoint& w, const std::vector<Layer>& layers, const Tensor& image,
                     const std::string& key) {
   ForwardOptions opt;
   opt.subnet_key = key;
-  return forward_fp32(w, layers, {image}, opt).logits()[0];
+  return std::move(forward_fp32(w, layers, image, opt).outputs.back());
 }
 
 Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed) {
@@ -323,7 +333,7 @@ Checkpoint make_random_supernet(const SupernetSpace& space, uint64_t seed) {
       ckpt.add(t.name + ".bn.running_mean", std::move(mean));
       ckpt.add(t.name + ".bn.running_var", std::move(var));
     }
-    if (t.kind == LayerKind::Depthwise) {
+    if (op_properties(t.kind).depthwise) {  // elastic kernels: transform matrices per smaller size
       std::vector<int> smaller;
       for (int k : kernel_sizes)
         if (k < f.k) smaller.push_back(k);

@@ -70,14 +70,20 @@ struct ForwardOptions {
 };
 
 struct ForwardResult {
-  std::vector<std::vector<Tensor>> outputs;  // [layer][image]; only the last layer unless keep_all
-  std::vector<LayerRange> ranges;            // [layer]
-  Checkpoint bn_stats;                       // <layer>.bn.running_{mean,var} when recalibrating
-  const std::vector<Tensor>& logits() const { return outputs.back(); }
+  std::vector<Tensor> outputs;     // [layer], NCHW batches; only the last layer unless keep_all
+  std::vector<LayerRange> ranges;  // [layer], over the whole batch
+  Checkpoint bn_stats;             // <layer>.bn.running_{mean,var} when recalibrating
+  const Tensor& logits() const { return outputs.back(); }
 };
 
+// The forward pass of a batch (NCHW, Tensor::batch): every image's result is bit-identical to running
+// it alone, at any kernel thread count (recalibrated batch norm, by definition, uses the whole batch).
+ForwardResult forward_fp32(const Checkpoint& weights, const std::vector<Layer>& layers, const Tensor& batch,
+                           const ForwardOptions& options);
+// The same on a list of single images (stacked into one batch).
 ForwardResult forward_fp32(const Checkpoint& weights, const std::vector<Layer>& layers,
                            const std::vector<Tensor>& images, const ForwardOptions& options = {});
+// One image's (or a batch's) logits.
 Tensor forward_fp32(const Checkpoint& weights, const std::vector<Layer>& layers, const Tensor& image,
                     const std::string& subnet_key = "");
 

@@ -1,114 +1,38 @@
 #include "models/ref/int8.h"
 
-#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <stdexcept>
 
+#include "base/random.h"
+#include "models/ref/int8_detail.h"
 #include "models/ref/kernels.h"
+#include "models/ref/op_table.h"
 
 namespace sushi {
 
 namespace {
 
-__extension__ typedef __int128 int128;  // exact product of a 64-bit accumulator and a 31-bit multiplier
+using detail::saturate32;
+using detail::saturate8;
 
-int8_t saturate8(int64_t v) {
-  return int8_t(std::min<int64_t>(127, std::max<int64_t>(-128, v)));
-}
-
-// Rounded (ties away from zero) value / 2^shift, shift >= 1.
-int128 shift_round(int128 value, int shift) {
-  const bool negative = value < 0;
-  const int128 magnitude = negative ? -value : value;
-  const int128 rounded = shift >= 127 ? 0 : (magnitude + (int128(1) << (shift - 1))) >> shift;
-  return negative ? -rounded : rounded;
-}
-
-int32_t saturate32(int128 v) {
-  return int32_t(std::min<int128>(std::numeric_limits<int32_t>::max(),
-                                  std::max<int128>(std::numeric_limits<int32_t>::min(), v)));
-}
-
-bool is_conv_like(LayerKind k) {
-  return k == LayerKind::Conv || k == LayerKind::Depthwise || k == LayerKind::Pointwise ||
-         k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
-}
-
-// The accumulators of a conv-like layer, [out][oy][ox]. The sums of int8 products are computed by Eigen's
-// float GEMM over slices of at most kExactDepth input terms: every partial sum of a slice is an integer of
-// magnitude below 128 * 255 * kExactDepth < 2^24, so float holds it exactly and the int32 total equals the
-// contract's accumulation in any summation order and at any thread count.
-constexpr int64_t kExactDepth = 512;
-
-void conv_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc) {
-  using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  using ConstRowMap = Eigen::Map<const RowMatrix>;
-  const Layer& l = op.layer;
-  const int g = l.groups;
-  const int in_pg = l.in_c / g, out_pg = l.out_c / g;
-  const int64_t cols = int64_t(l.out_h) * l.out_w, depth = int64_t(in_pg) * l.kernel * l.kernel;
-  const ConvParams params{l.stride, l.pad, g};
-  Tensor centered(x.c, x.h, x.w);  // x - in_zp, so padding (which holds in_zp) contributes 0
-  for (size_t i = 0; i < x.data.size(); ++i) centered.data[i] = float(int32_t(x.data[i]) - op.in_zp);
-  const bool direct = l.kernel == 1 && l.stride == 1 && l.pad == 0;
-  acc.assign(size_t(l.out_c) * cols, 0);
-  std::vector<float> col;
-  RowMatrix w(out_pg, depth), y(out_pg, cols);
-  for (int gi = 0; gi < g; ++gi) {
-    if (!direct) im2col(centered, gi * in_pg, in_pg, l.kernel, params, l.out_h, l.out_w, col);
-    const ConstRowMap rhs(direct ? centered.channel(gi * in_pg) : col.data(), depth, cols);
-    const int8_t* wsrc = op.weights.data() + int64_t(gi) * out_pg * depth;
-    for (int64_t e = 0; e < int64_t(out_pg) * depth; ++e) w.data()[e] = float(wsrc[e]);
-    int32_t* dst = acc.data() + size_t(gi) * out_pg * cols;
-    for (int o = 0; o < out_pg; ++o)
-      std::fill(dst + o * cols, dst + (o + 1) * cols, op.bias[gi * out_pg + o]);
-    for (int64_t k0 = 0; k0 < depth; k0 += kExactDepth) {
-      const int64_t kc = std::min(kExactDepth, depth - k0);
-      y.noalias() = w.middleCols(k0, kc) * rhs.middleRows(k0, kc);
-      for (int64_t e = 0; e < int64_t(out_pg) * cols; ++e) dst[e] += int32_t(y.data()[e]);
-    }
-  }
-}
-
-void depthwise_accumulate(const QOp& op, const QTensor& x, std::vector<int32_t>& acc) {
-  const Layer& l = op.layer;
-  const int k = l.kernel, s = l.stride, p = l.pad, oh = l.out_h, ow = l.out_w;
-  acc.assign(size_t(l.out_c) * oh * ow, 0);
-  for (int c = 0; c < l.out_c; ++c) {
-    int32_t* out = acc.data() + size_t(c) * oh * ow;
-    std::fill(out, out + int64_t(oh) * ow, op.bias[c]);
-    for (int ky = 0; ky < k; ++ky)
-      for (int kx = 0; kx < k; ++kx) {
-        const int32_t wv = op.weights[(size_t(c) * k + ky) * k + kx];
-        for (int oy = 0; oy < oh; ++oy) {
-          const int iy = oy * s + ky - p;
-          if (iy < 0 || iy >= x.h) continue;
-          for (int ox = 0; ox < ow; ++ox) {
-            const int ix = ox * s + kx - p;
-            if (ix >= 0 && ix < x.w) out[oy * ow + ox] += wv * (int32_t(x.at(c, iy, ix)) - op.in_zp);
-          }
-        }
-      }
-  }
-}
-
-QTensor make_output(const QOp& op) {
+QTensor make_output(const QOp& op, int images) {
   QTensor y;
+  y.n = images;
   y.c = op.layer.out_c;
   y.h = op.layer.out_h;
   y.w = op.layer.out_w;
   y.scale = op.out_scale;
   y.zero_point = op.out_zp;
-  y.data.resize(size_t(y.c) * y.h * y.w);
+  y.data.resize(size_t(images) * y.image_size());
   return y;
 }
 
 void check_shape(const QOp& op, const QTensor& a) {
   const Layer& l = op.layer;
-  if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w || a.data.size() != size_t(a.c) * a.h * a.w)
+  if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w || a.n < 1 ||
+      a.data.size() != size_t(a.n) * a.image_size())
     throw std::logic_error("run_qop '" + l.name + "': input is " + std::to_string(a.c) + "x" +
                            std::to_string(a.h) + "x" + std::to_string(a.w) + ", the layer expects " +
                            std::to_string(l.in_c) + "x" + std::to_string(l.in_h) + "x" +
@@ -155,11 +79,11 @@ std::pair<Requant, Requant> make_requant_pair(double real_a, double real_b) {
 }
 
 int32_t apply_requant(int64_t acc, Requant r) {
-  return saturate32(shift_round(int128(acc) * r.multiplier, 31 + r.shift));
+  return saturate32(detail::shift_round(detail::int128(acc) * r.multiplier, 31 + r.shift));
 }
 
 bool QOp::conv_like() const {
-  return is_conv_like(layer.kind);
+  return op_properties(layer.kind).weights;
 }
 
 int8_t QOp::activate(int32_t v) const {
@@ -174,81 +98,17 @@ int8_t QOp::finish(int o, int32_t acc) const {
 }
 
 QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b) {
-  const Layer& l = op.layer;
+  const LayerOp& entry = layer_op(op.layer.kind);
   check_shape(op, a);
-  QTensor y = make_output(op);
-  const int64_t plane = int64_t(y.h) * y.w;
-  if (op.conv_like()) {
-    std::vector<int32_t> acc;
-    if (l.kind == LayerKind::Depthwise || (l.groups == l.in_c && l.groups == l.out_c && l.groups > 1))
-      depthwise_accumulate(op, a, acc);
-    else
-      conv_accumulate(op, a, acc);
-    for (int o = 0; o < y.c; ++o)
-      for (int64_t i = 0; i < plane; ++i) y.data[o * plane + i] = op.finish(o, acc[o * plane + i]);
-    return y;
-  }
-  auto second = [&]() -> const QTensor& {
-    if (!b) throw std::logic_error("run_qop '" + l.name + "': missing second operand");
-    return *b;
-  };
-  switch (l.kind) {
-    case LayerKind::Add: {
-      const QTensor& bb = second();
-      if (bb.data.size() != a.data.size())
-        throw std::logic_error("run_qop '" + l.name + "': operand sizes differ");
-      for (size_t i = 0; i < a.data.size(); ++i) {
-        const int64_t sum = (int64_t(a.data[i]) - op.in_zp) * op.aux[0].multiplier +
-                            (int64_t(bb.data[i]) - op.in2_zp) * op.aux[1].multiplier;
-        y.data[i] = op.activate(saturate32(shift_round(sum, 31 + op.aux[0].shift)));
-      }
-      break;
-    }
-    case LayerKind::SEScale: {
-      const QTensor& g = second();
-      if (g.c != a.c) throw std::logic_error("run_qop '" + l.name + "': gate has the wrong channel count");
-      for (int c = 0; c < y.c; ++c) {
-        const int32_t gate = int32_t(g.data[c]) - op.in2_zp;
-        for (int64_t i = 0; i < plane; ++i)
-          y.data[c * plane + i] =
-              op.activate(apply_requant((int32_t(a.data[c * plane + i]) - op.in_zp) * gate, op.aux[0]));
-      }
-      break;
-    }
-    case LayerKind::GlobalPool: {
-      const int64_t in_plane = int64_t(a.h) * a.w;
-      for (int c = 0; c < y.c; ++c) {
-        int64_t sum = 0;
-        for (int64_t i = 0; i < in_plane; ++i) sum += int32_t(a.data[c * in_plane + i]) - op.in_zp;
-        y.data[c] = op.activate(apply_requant(sum, op.aux[0]));
-      }
-      break;
-    }
-    case LayerKind::MaxPool:
-    case LayerKind::AvgPool: {
-      const bool is_max = l.kind == LayerKind::MaxPool;
-      for (int c = 0; c < y.c; ++c)
-        for (int oy = 0; oy < y.h; ++oy)
-          for (int ox = 0; ox < y.w; ++ox) {
-            const int y0 = std::max(oy * l.stride - l.pad, 0),
-                      y1 = std::min(oy * l.stride - l.pad + l.kernel, a.h);
-            const int x0 = std::max(ox * l.stride - l.pad, 0),
-                      x1 = std::min(ox * l.stride - l.pad + l.kernel, a.w);
-            int64_t sum = 0, best = std::numeric_limits<int64_t>::min();
-            for (int yy = y0; yy < y1; ++yy)
-              for (int xx = x0; xx < x1; ++xx) {
-                const int64_t v = int32_t(a.at(c, yy, xx)) - op.in_zp;
-                sum += v;
-                best = std::max(best, v);
-              }
-            const int n = (y1 - y0) * (x1 - x0);
-            y.at(c, oy, ox) = op.activate(is_max ? apply_requant(best, op.aux[0])
-                                                 : apply_requant(sum, op.aux[size_t(n - 1)]));
-          }
-      break;
-    }
-    default:
-      throw std::logic_error("run_qop '" + l.name + "': unsupported layer kind");
+  if (entry.properties().binary && !b)
+    throw std::logic_error("run_qop '" + op.layer.name + "': missing second operand");
+  if (b && b->n != a.n)
+    throw std::logic_error("run_qop '" + op.layer.name + "': operands hold " + std::to_string(a.n) + " and " +
+                           std::to_string(b->n) + " images");
+  QTensor y = make_output(op, a.n);
+  for (int i = 0; i < a.n; ++i) {  // one image at a time, through views: the same as running it alone
+    const ConstQImage second = b ? b->image(i) : ConstQImage{};
+    entry.run_int8(op, a.image(i), b ? &second : nullptr, y.image(i));
   }
   return y;
 }
@@ -277,6 +137,7 @@ QuantParams choose_quant_params(float lo, float hi) {
 
 QTensor quantize(const Tensor& x, QuantParams q) {
   QTensor t;
+  t.n = x.n;
   t.c = x.c;
   t.h = x.h;
   t.w = x.w;
@@ -289,7 +150,7 @@ QTensor quantize(const Tensor& x, QuantParams q) {
 }
 
 Tensor dequantize(const QTensor& q) {
-  Tensor t(q.c, q.h, q.w);
+  Tensor t = Tensor::batch(q.n, q.c, q.h, q.w);
   for (size_t i = 0; i < q.data.size(); ++i) t.data[i] = q.scale * float(int32_t(q.data[i]) - q.zero_point);
   return t;
 }
@@ -343,48 +204,19 @@ QNetwork quantize_network(const Checkpoint& weights, const std::vector<Layer>& l
     const QuantParams in = params_of(l.input);
     op.in_scale = in.scale;
     op.in_zp = in.zero_point;
-    if (l.input2 >= 0 || l.kind == LayerKind::Add) {
+    const LayerOp& entry = layer_op(l.kind);
+    if (l.input2 >= 0 || entry.properties().binary) {
       const QuantParams in2 = params_of(l.input2);
       op.in2_scale = in2.scale;
       op.in2_zp = in2.zero_point;
     }
-    if (l.kind == LayerKind::MaxPool) {  // the max commutes with the quantization: keep the input's
+    if (entry.properties().keeps_input_scale) {
       op.out_scale = op.in_scale;
       op.out_zp = op.in_zp;
     } else {
       set_output_params(op, ranges[li]);
     }
-    const double res = result_scale(op);
-    if (op.conv_like()) {
-      std::vector<float> w, b;
-      folded_weights(resolve_layer(weights, l, key), l, w, b);
-      const size_t fan_in = w.size() / size_t(l.out_c);
-      op.weights.resize(w.size());
-      op.bias.resize(size_t(l.out_c));
-      op.requant.resize(size_t(l.out_c));
-      for (int o = 0; o < l.out_c; ++o) {
-        float max_abs = 0;
-        for (size_t i = 0; i < fan_in; ++i) max_abs = std::max(max_abs, std::fabs(w[o * fan_in + i]));
-        const double w_scale = max_abs > 0 ? max_abs / 127.0 : 1.0;
-        for (size_t i = 0; i < fan_in; ++i)
-          op.weights[o * fan_in + i] =
-              saturate8(std::max<int64_t>(-127, round_half_away(w[o * fan_in + i] / w_scale)));
-        const double acc_scale = double(op.in_scale) * w_scale;
-        op.bias[o] = saturate32(round_half_away(b[o] / acc_scale));
-        op.requant[o] = make_requant(acc_scale / res);
-      }
-    } else if (l.kind == LayerKind::Add) {
-      auto [ra, rb] = make_requant_pair(op.in_scale / res, op.in2_scale / res);
-      op.aux = {ra, rb};
-    } else if (l.kind == LayerKind::SEScale) {
-      op.aux = {make_requant(double(op.in_scale) * op.in2_scale / res)};
-    } else if (l.kind == LayerKind::GlobalPool) {
-      op.aux = {make_requant(op.in_scale / (res * l.in_h * l.in_w))};
-    } else if (l.kind == LayerKind::AvgPool) {
-      for (int n = 1; n <= l.kernel * l.kernel; ++n) op.aux.push_back(make_requant(op.in_scale / (res * n)));
-    } else if (l.kind == LayerKind::MaxPool) {
-      op.aux = {make_requant(op.in_scale / res)};
-    }
+    entry.quantize(op, weights, key, result_scale(op));
     net.ops.push_back(std::move(op));
   }
   return net;
@@ -418,9 +250,9 @@ QNetwork make_random_qnetwork(const SupernetSpace& space, const Subnet& subnet, 
 }
 
 QOp make_random_qop(const Layer& layer, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  auto uniform = [&](double lo, double hi) { return lo + (hi - lo) * double(rng() >> 11) * 0x1.0p-53; };
-  auto integer = [&](int lo, int hi) { return lo + int(rng() % uint64_t(hi - lo + 1)); };
+  Rng rng(seed);
+  auto uniform = [&](double lo, double hi) { return rng.uniform(lo, hi); };
+  auto integer = [&](int lo, int hi) { return int(rng.uniform_int(lo, hi)); };
   QOp op;
   op.layer = layer;
   op.in_scale = float(uniform(0.01, 0.1));
@@ -436,35 +268,12 @@ QOp make_random_qop(const Layer& layer, uint64_t seed) {
     op.pre_zp = pre.zero_point;
     op.lut = make_activation_lut(layer.act, pre, out);
   }
-  // Accumulators of random operands have a spread of about 74 * 73 * sqrt(fan_in); requantize that to
-  // about 40 output steps so outputs use the int8 range without saturating everywhere.
-  if (op.conv_like()) {
-    const int64_t fan_in = int64_t(layer.in_c / layer.groups) * layer.kernel * layer.kernel;
-    const double spread = 74.0 * 73.0 * std::sqrt(double(fan_in));
-    op.weights.resize(size_t(layer.out_c) * fan_in);
-    for (int8_t& w : op.weights) w = int8_t(integer(-127, 127));
-    for (int o = 0; o < layer.out_c; ++o) {
-      op.bias.push_back(int32_t(uniform(-spread, spread)));
-      op.requant.push_back(make_requant(uniform(0.5, 2.0) * 40.0 / spread));
-    }
-  } else if (layer.kind == LayerKind::Add) {
-    auto [ra, rb] = make_requant_pair(uniform(0.3, 1.5), uniform(0.3, 1.5));
-    op.aux = {ra, rb};
-  } else if (layer.kind == LayerKind::SEScale) {
-    op.aux = {make_requant(uniform(0.5, 2.0) / 128.0)};
-  } else if (layer.kind == LayerKind::GlobalPool) {
-    op.aux = {make_requant(uniform(0.5, 2.0) / (double(layer.in_h) * layer.in_w))};
-  } else if (layer.kind == LayerKind::AvgPool) {
-    const double r = uniform(0.5, 2.0);
-    for (int n = 1; n <= layer.kernel * layer.kernel; ++n) op.aux.push_back(make_requant(r / n));
-  } else if (layer.kind == LayerKind::MaxPool) {
-    op.aux = {make_requant(uniform(0.5, 2.0))};
-  }
+  layer_op(layer.kind).randomize(op, rng);
   return op;
 }
 
 QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale, int32_t zero_point) {
-  std::mt19937_64 rng(seed);
+  Rng rng(seed);
   QTensor t;
   t.c = c;
   t.h = h;
@@ -472,7 +281,7 @@ QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale, int
   t.scale = scale;
   t.zero_point = zero_point;
   t.data.resize(size_t(c) * h * w);
-  for (int8_t& v : t.data) v = int8_t(int(rng() % 256) - 128);
+  for (int8_t& v : t.data) v = int8_t(rng.uniform_int(-128, 127));
   return t;
 }
 

@@ -3,7 +3,7 @@
 // cycle model and the RTL must reproduce bit for bit; its implementation is the Eigen int8 reference.
 //
 // Conventions:
-// - Activations are int8 with a per-tensor scale and zero point, layout CHW (one image, no batch).
+// - Activations are int8 with a per-tensor scale and zero point, layout NCHW (CHW per image).
 // - Weights are int8, symmetric per output channel (zero point 0), layout [out][in/groups][k][k].
 // - A conv-like layer (Conv, Depthwise, Pointwise, FC, SEReduce, SEExpand) accumulates in int32:
 //     acc[o] = bias[o] + sum over (i, ky, kx) of w[o][i][ky][kx] * (x[i][oy*s+ky-p][ox*s+kx-p] - in_zp)
@@ -21,15 +21,27 @@
 
 namespace sushi {
 
+using QImage = ImageView<int8_t>;
+using ConstQImage = ImageView<const int8_t>;
+
+// int8 activations, NCHW like Tensor: n images of c x h x w sharing one scale and zero point. The per-image
+// API (c, h, w, data, at(c, y, x)) is image 0's, so a single image is the case n = 1; image(i) views image
+// i of a batch without a copy.
 struct QTensor {
   int c = 0, h = 0, w = 0;
   float scale = 1.0f;
   int32_t zero_point = 0;
-  std::vector<int8_t> data;  // CHW
+  std::vector<int8_t> data;  // NCHW
+  int n = 1;
   int8_t at(int ci, int y, int x) const { return data[(size_t(ci) * h + y) * w + x]; }
   int8_t& at(int ci, int y, int x) { return data[(size_t(ci) * h + y) * w + x]; }
+  size_t image_size() const { return size_t(c) * h * w; }
+  int8_t at(int i, int ci, int y, int x) const { return data[((size_t(i) * c + ci) * h + y) * w + x]; }
+  int8_t& at(int i, int ci, int y, int x) { return data[((size_t(i) * c + ci) * h + y) * w + x]; }
+  QImage image(int i) { return {data.data() + size_t(i) * image_size(), c, h, w}; }
+  ConstQImage image(int i) const { return {data.data() + size_t(i) * image_size(), c, h, w}; }
   bool operator==(const QTensor& o) const {
-    return c == o.c && h == o.h && w == o.w && zero_point == o.zero_point && data == o.data;
+    return n == o.n && c == o.c && h == o.h && w == o.w && zero_point == o.zero_point && data == o.data;
   }
 };
 
@@ -94,9 +106,10 @@ struct QNetwork {
   int32_t in_zp = 0;
 };
 
-// The reference of one layer (b is the second operand of Add / SEScale, else nullptr).
+// The reference of one layer (b is the second operand of Add / SEScale, else nullptr) on every image of a
+// batch (b has as many images as a); each image's result is the same as running it alone.
 QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b);
-// Every layer's output of a quantized network; the last entry is the logits.
+// Every layer's output of a quantized network (a batch in, a batch per layer out); the last is the logits.
 std::vector<QTensor> run_qnetwork(const QNetwork& net, const QTensor& input);
 // A conv-like layer with random int8 weights, bias and requantization, for property tests.
 QOp make_random_qop(const Layer& layer, uint64_t seed);

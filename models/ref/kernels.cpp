@@ -23,9 +23,16 @@ const bool kSingleThreadedByDefault = (Eigen::setNbThreads(1), true);
 constexpr int64_t kColumnBlock = 256;
 int g_kernel_threads = 1;
 
+void check_output(const char* kernel, FImage y, int c, int h, int w) {
+  if (y.c != c || y.h != h || y.w != w)
+    throw std::logic_error(std::string(kernel) + ": output view is " + std::to_string(y.c) + "x" +
+                           std::to_string(y.h) + "x" + std::to_string(y.w) + ", the kernel produces " +
+                           std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w));
+}
+
 }  // namespace
 
-void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
+void im2col(ConstFImage x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
             std::vector<float>& col) {
   const int64_t cols = int64_t(oh) * ow;
   col.resize(size_t(channels) * k * k * cols);
@@ -83,7 +90,7 @@ void depthwise_tile(const float* plane, size_t pw, const float* taps, int k, int
     }
 }
 
-void depthwise(const Tensor& x, const ConvWeightView& w, const ConvParams& p, Tensor& y) {
+void depthwise(ConstFImage x, const ConvWeightView& w, const ConvParams& p, FImage y) {
   constexpr int kCols = 16, kRows = 4;
   const int k = w.k, s = p.stride;
   if (s != 1 && s != 2) {  // no shipped space has these: a plain loop keeps them correct
@@ -155,13 +162,19 @@ int pool_out_size(int in, int k, int stride, int pad, bool ceil_mode) {
   return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
 }
 
-Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const ConvParams& p) {
+Tensor conv2d(ConstFImage x, const ConvWeightView& w, const float* bias, const ConvParams& p) {
+  Tensor y(w.out, conv_out_size(x.h, w.k, p.stride, p.pad), conv_out_size(x.w, w.k, p.stride, p.pad));
+  conv2d(x, w, bias, p, y);
+  return y;
+}
+
+void conv2d(ConstFImage x, const ConvWeightView& w, const float* bias, const ConvParams& p, FImage y) {
   const int g = p.groups;
   if (x.c != w.in * g || w.out % g != 0)
     throw std::logic_error("conv2d: input has " + std::to_string(x.c) + " channels, weights expect " +
                            std::to_string(w.in) + " x " + std::to_string(g) + " groups");
   const int oh = conv_out_size(x.h, w.k, p.stride, p.pad), ow = conv_out_size(x.w, w.k, p.stride, p.pad);
-  Tensor y(w.out, oh, ow);
+  check_output("conv2d", y, w.out, oh, ow);  // every output element is written below
   const int64_t cols = int64_t(oh) * ow;
   if (g > 1 && w.in == 1 && w.out == g) {
     depthwise(x, w, p, y);
@@ -209,10 +222,9 @@ Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const
       float* d = y.channel(o);
       for (int64_t i = 0; i < cols; ++i) d[i] += bias[o];
     }
-  return y;
 }
 
-void batch_norm(Tensor& x, const float* gamma, const float* beta, const float* mean, const float* var,
+void batch_norm(FImage x, const float* gamma, const float* beta, const float* mean, const float* var,
                 float eps) {
   for (int c = 0; c < x.c; ++c) {
     const float scale = gamma[c] / std::sqrt(var[c] + eps);
@@ -252,21 +264,27 @@ void apply_activation(Tensor& x, Activation act) {
   for (float& v : x.data) v = activate(v, act);
 }
 
-Tensor global_avg_pool(const Tensor& x) {
+Tensor global_avg_pool(ConstFImage x) {
   Tensor y(x.c, 1, 1);
+  global_avg_pool(x, y);
+  return y;
+}
+
+void global_avg_pool(ConstFImage x, FImage y) {
+  check_output("global_avg_pool", y, x.c, 1, 1);
   for (int c = 0; c < x.c; ++c) {
     double sum = 0;
     const float* d = x.channel(c);
     for (int64_t i = 0; i < x.plane(); ++i) sum += d[i];
     y.data[c] = float(sum / double(x.plane()));
   }
-  return y;
 }
 
 namespace {
 template <typename Reduce>
-Tensor pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode, Reduce reduce) {
-  Tensor y(x.c, pool_out_size(x.h, k, stride, pad, ceil_mode), pool_out_size(x.w, k, stride, pad, ceil_mode));
+void pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode, FImage y, Reduce reduce) {
+  check_output("pool", y, x.c, pool_out_size(x.h, k, stride, pad, ceil_mode),
+               pool_out_size(x.w, k, stride, pad, ceil_mode));
   for (int c = 0; c < x.c; ++c)
     for (int oy = 0; oy < y.h; ++oy)
       for (int ox = 0; ox < y.w; ++ox) {
@@ -274,12 +292,22 @@ Tensor pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode, Reduce 
         const int x0 = std::max(ox * stride - pad, 0), x1 = std::min(ox * stride - pad + k, x.w);
         y.at(c, oy, ox) = reduce(x, c, y0, y1, x0, x1);
       }
-  return y;
+}
+
+Tensor pool_output(ConstFImage x, int k, int stride, int pad, bool ceil_mode) {
+  return Tensor(x.c, pool_out_size(x.h, k, stride, pad, ceil_mode),
+                pool_out_size(x.w, k, stride, pad, ceil_mode));
 }
 }  // namespace
 
-Tensor max_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
-  return pool(x, k, stride, pad, ceil_mode, [](const Tensor& t, int c, int y0, int y1, int x0, int x1) {
+Tensor max_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode) {
+  Tensor y = pool_output(x, k, stride, pad, ceil_mode);
+  max_pool(x, k, stride, pad, ceil_mode, y);
+  return y;
+}
+
+void max_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode, FImage y) {
+  pool(x, k, stride, pad, ceil_mode, y, [](ConstFImage t, int c, int y0, int y1, int x0, int x1) {
     float m = -std::numeric_limits<float>::infinity();
     for (int yy = y0; yy < y1; ++yy)
       for (int xx = x0; xx < x1; ++xx) m = std::max(m, t.at(c, yy, xx));
@@ -287,8 +315,14 @@ Tensor max_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
   });
 }
 
-Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
-  return pool(x, k, stride, pad, ceil_mode, [](const Tensor& t, int c, int y0, int y1, int x0, int x1) {
+Tensor avg_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode) {
+  Tensor y = pool_output(x, k, stride, pad, ceil_mode);
+  avg_pool(x, k, stride, pad, ceil_mode, y);
+  return y;
+}
+
+void avg_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode, FImage y) {
+  pool(x, k, stride, pad, ceil_mode, y, [](ConstFImage t, int c, int y0, int y1, int x0, int x1) {
     float s = 0;
     for (int yy = y0; yy < y1; ++yy)
       for (int xx = x0; xx < x1; ++xx) s += t.at(c, yy, xx);
@@ -296,21 +330,32 @@ Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode) {
   });
 }
 
-Tensor add(const Tensor& a, const Tensor& b, Activation act) {
-  if (a.data.size() != b.data.size()) throw std::logic_error("add: operand shapes differ");
-  Tensor y = a;
-  for (size_t i = 0; i < y.data.size(); ++i) y.data[i] = activate(a.data[i] + b.data[i], act);
+Tensor add(ConstFImage a, ConstFImage b, Activation act) {
+  Tensor y(a.c, a.h, a.w);
+  add(a, b, act, y);
   return y;
 }
 
-Tensor se_scale(const Tensor& x, const Tensor& gate) {
-  if (gate.c != x.c) throw std::logic_error("se_scale: gate has the wrong channel count");
-  Tensor y = x;
-  for (int c = 0; c < x.c; ++c) {
-    float* d = y.channel(c);
-    for (int64_t i = 0; i < x.plane(); ++i) d[i] *= gate.data[c];
-  }
+void add(ConstFImage a, ConstFImage b, Activation act, FImage y) {
+  if (a.size() != b.size()) throw std::logic_error("add: operand shapes differ");
+  check_output("add", y, a.c, a.h, a.w);
+  for (size_t i = 0; i < y.size(); ++i) y.data[i] = activate(a.data[i] + b.data[i], act);
+}
+
+Tensor se_scale(ConstFImage x, ConstFImage gate) {
+  Tensor y(x.c, x.h, x.w);
+  se_scale(x, gate, y);
   return y;
+}
+
+void se_scale(ConstFImage x, ConstFImage gate, FImage y) {
+  if (gate.c != x.c) throw std::logic_error("se_scale: gate has the wrong channel count");
+  check_output("se_scale", y, x.c, x.h, x.w);
+  for (int c = 0; c < x.c; ++c) {
+    const float* s = x.channel(c);
+    float* d = y.channel(c);
+    for (int64_t i = 0; i < x.plane(); ++i) d[i] = s[i] * gate.data[c];
+  }
 }
 
 void set_kernel_threads(int threads) {

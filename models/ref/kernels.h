@@ -1,9 +1,10 @@
 #pragma once
-// fp32 reference kernels on Eigen. Layout: CHW per image (models/tensor.h); weights [out][in/groups][k][k].
-// Regular and pointwise convolutions run as one GEMM per group through Eigen (im2col, skipped for 1x1
-// stride-1 convolutions, whose input already is the GEMM operand); depthwise convolutions run as direct
-// per-channel loops. set_kernel_threads() runs fixed-width column blocks of each GEMM in parallel (OpenMP);
-// Eigen itself stays single-threaded, so fp32 results are bit-identical at any thread count (contract 8).
+// fp32 reference kernels on Eigen. Layout: CHW per image (models/ref/tensor.h, NCHW batches); weights
+// [out][in/groups][k][k]. Regular and pointwise convolutions run as one GEMM per group through Eigen (im2col,
+// skipped for 1x1 stride-1 convolutions, whose input already is the GEMM operand); depthwise convolutions run
+// as direct per-channel loops. set_kernel_threads() runs fixed-width column blocks of each GEMM in parallel
+// (OpenMP); Eigen itself stays single-threaded, so fp32 results are bit-identical at any thread count
+// (contract 8).
 #include <cstdint>
 #include <vector>
 
@@ -37,26 +38,36 @@ struct ConvParams {
 int conv_out_size(int in, int k, int stride, int pad);
 int pool_out_size(int in, int k, int stride, int pad, bool ceil_mode);
 
+// Every kernel reads and writes single images (ImageView, no copy): a Tensor passes its first image, a
+// batch passes tensor.image(i). The forms returning a Tensor allocate the output; the forms taking an output
+// view write into it (its shape must be the kernel's output shape, else std::logic_error).
+
 // GEMM operand of one group's convolution: row (i, ky, kx), column (oy, ox), channels
 // [first_channel, first_channel + channels) of x; padded positions are 0.
-void im2col(const Tensor& x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
+void im2col(ConstFImage x, int first_channel, int channels, int k, const ConvParams& p, int oh, int ow,
             std::vector<float>& col);
 // Convolution (regular, grouped, depthwise, pointwise; FC is a 1x1 conv on a 1x1 map). bias may be null.
-Tensor conv2d(const Tensor& x, const ConvWeightView& w, const float* bias, const ConvParams& p);
-// y = gamma * (x - mean) / sqrt(var + eps) + beta per channel (inference form).
-void batch_norm(Tensor& x, const float* gamma, const float* beta, const float* mean, const float* var,
+Tensor conv2d(ConstFImage x, const ConvWeightView& w, const float* bias, const ConvParams& p);
+void conv2d(ConstFImage x, const ConvWeightView& w, const float* bias, const ConvParams& p, FImage y);
+// y = gamma * (x - mean) / sqrt(var + eps) + beta per channel (inference form), on one image.
+void batch_norm(FImage x, const float* gamma, const float* beta, const float* mean, const float* var,
                 float eps);
 // Folds batch norm into the preceding conv: dense weights [out][fan_in] and bias [out] (bias in/out).
 void fold_batch_norm(std::vector<float>& weights, std::vector<float>& bias, int out, const float* gamma,
                      const float* beta, const float* mean, const float* var, float eps);
-float activate(float v, Activation act);  // ReLU, h-swish x*relu6(x+3)/6, h-sigmoid relu6(x+3)/6
-void apply_activation(Tensor& x, Activation act);
-Tensor global_avg_pool(const Tensor& x);
-Tensor max_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode = false);  // padding never wins
+float activate(float v, Activation act);           // ReLU, h-swish x*relu6(x+3)/6, h-sigmoid relu6(x+3)/6
+void apply_activation(Tensor& x, Activation act);  // every image of a batch
+Tensor global_avg_pool(ConstFImage x);
+void global_avg_pool(ConstFImage x, FImage y);
+Tensor max_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode = false);  // padding never wins
+void max_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode, FImage y);
 // Average over the window's positions inside the input (PyTorch count_include_pad=False).
-Tensor avg_pool(const Tensor& x, int k, int stride, int pad, bool ceil_mode = false);
-Tensor add(const Tensor& a, const Tensor& b, Activation act = Activation::None);
-Tensor se_scale(const Tensor& x, const Tensor& gate);  // x[c] * gate[c] (gate is c x 1 x 1)
+Tensor avg_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode = false);
+void avg_pool(ConstFImage x, int k, int stride, int pad, bool ceil_mode, FImage y);
+Tensor add(ConstFImage a, ConstFImage b, Activation act = Activation::None);
+void add(ConstFImage a, ConstFImage b, Activation act, FImage y);
+Tensor se_scale(ConstFImage x, ConstFImage gate);  // x[c] * gate[c] (gate is c x 1 x 1)
+void se_scale(ConstFImage x, ConstFImage gate, FImage y);
 
 void set_kernel_threads(int threads);  // OpenMP threads over GEMM column blocks; 1 by default
 int kernel_threads();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/registry.h"
 #include "models/space/layer_builder.h"
 #include "models/space/supernet.h"
 
@@ -178,10 +179,8 @@ std::vector<int> parse_resolution_list(const YamlView& v) {
   return resolution_list(v);
 }
 
-void register_mobilenetv3_family() {
-  static const bool once = register_space_family(
-      "mobilenetv3", [](const YamlView& root) { return std::make_unique<MobileNetV3Family>(root); });
-  (void)once;
-}
+SUSHI_REGISTER(SpaceFamily, "mobilenetv3",
+               "MobileNetV3-like (OFA MobileNetV3, CompOFA): elastic kernel, expand and depth per stage",
+               [](const YamlView& root) { return std::make_unique<MobileNetV3Family>(root); });
 
 }  // namespace sushi

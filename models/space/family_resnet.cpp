@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/registry.h"
 #include "models/space/layer_builder.h"
 #include "models/space/supernet.h"
 
@@ -139,16 +140,7 @@ class ResNetFamily : public SpaceFamily {
 
 }  // namespace
 
-void register_resnet_family() {
-  static const bool once = register_space_family(
-      "resnet", [](const YamlView& root) { return std::make_unique<ResNetFamily>(root); });
-  (void)once;
-}
-
-void register_mobilenetv3_family();
-void force_link_builtin_families() {
-  register_mobilenetv3_family();
-  register_resnet_family();
-}
+SUSHI_REGISTER(SpaceFamily, "resnet", "ResNet-50-like (OFA ResNet): elastic extra depth, expand and width",
+               [](const YamlView& root) { return std::make_unique<ResNetFamily>(root); });
 
 }  // namespace sushi

@@ -5,6 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "base/json.h"
+#include "base/registry.h"
+
 namespace sushi {
 
 const char* to_string(LayerKind kind) {
@@ -128,11 +131,6 @@ LayerTotals totals(const std::vector<Layer>& layers) {
 // Family registry
 
 namespace {
-std::map<std::string, SpaceFamilyFactory>& family_registry() {
-  static std::map<std::string, SpaceFamilyFactory> r;
-  return r;
-}
-
 std::string join_ints(const std::vector<int>& v) {
   std::string s;
   for (int x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
@@ -161,13 +159,6 @@ bool in_choices(const std::vector<T>& choices, T v) {
 }
 }  // namespace
 
-void force_link_builtin_families();  // defined in the family sources
-
-bool register_space_family(const std::string& name, SpaceFamilyFactory factory) {
-  family_registry()[name] = std::move(factory);
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // SupernetSpace
 
@@ -176,27 +167,19 @@ SupernetSpace SupernetSpace::load(const std::string& path) {
 }
 
 SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
-  force_link_builtin_families();
   if (!root.is_map()) root.fail("expected a supernet space mapping");
   SupernetSpace space;
   space.source_ = root.file();
   space.name_ = root.get<std::string>("name");
   space.family_name_ = root.get<std::string>("family");
-  auto it = family_registry().find(space.family_name_);
-  if (it == family_registry().end()) {
-    std::string known;
-    for (const auto& kv : family_registry()) known += (known.empty() ? "" : ", ") + kv.first;
-    root.at("family").fail("unknown supernet family '" + space.family_name_ + "' (expected one of: " + known +
-                           ")");
-  }
-  space.family_ = it->second(root);
+  if (!Registry<SpaceFamily>::has(space.family_name_))
+    root.at("family").fail("unknown supernet family '" + space.family_name_ +
+                           "' (expected one of: " + Registry<SpaceFamily>::joined_names() + ")");
+  space.family_ = Registry<SpaceFamily>::get(space.family_name_, root.where())(root);
   // The max subnet reads every tensor whole, so its layers define the supernet's tensors.
   std::vector<Layer> full = space.family_->build(space.max_subnet(), space.default_resolution());
   for (const Layer& l : full) {
-    if (!l.has_weights() && l.slice.out == 0) continue;
-    if (l.kind == LayerKind::Add || l.kind == LayerKind::SEScale || l.kind == LayerKind::GlobalPool ||
-        l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool)
-      continue;
+    if (!l.has_weights() && l.slice.out == 0) continue;  // layers without weights read no slice
     TensorInfo t{l.name, l.slice, l.kind};
     t.full.tensor = int(space.tensors_.size());
     space.tensor_ids_[l.name] = t.full.tensor;
@@ -240,10 +223,10 @@ Subnet SupernetSpace::min_subnet() const {
   return canonical(s);
 }
 
-Subnet SupernetSpace::random_subnet(std::mt19937_64& rng) const {
+Subnet SupernetSpace::random_subnet(Rng& rng) const {
   const ElasticSpec& e = elastic();
   auto pick = [&rng](const auto& choices) {
-    return choices[std::uniform_int_distribution<size_t>(0, choices.size() - 1)(rng)];
+    return choices[size_t(rng.uniform_int(uint64_t(choices.size())))];
   };
   Subnet s;
   s.resolution = pick(e.resolutions);
@@ -390,7 +373,7 @@ Subnet SupernetSpace::parse_subnet(const std::string& spec) const {
     }
     if (used == 0 || used != seed_text.size())
       throw InputError("subnet '" + spec + "': expected random:SEED with a non-negative integer seed");
-    std::mt19937_64 rng(seed);
+    Rng rng(seed);
     return random_subnet(rng);
   }
   if (!spec.empty() && spec.front() == '{') return from_json(YamlView::parse(spec, "subnet JSON"));
@@ -400,12 +383,19 @@ Subnet SupernetSpace::parse_subnet(const std::string& spec) const {
 }
 
 std::string SupernetSpace::to_json(const Subnet& s) const {
-  std::ostringstream o;
-  o << "{\"ks\": [" << join_ints(s.kernel) << "], \"e\": [" << join_doubles(s.expand) << "], \"d\": ["
-    << join_ints(s.depth) << "]";
-  if (!s.width.empty()) o << ", \"w\": [" << join_doubles(s.width) << "]";
-  o << ", \"image_size\": " << s.resolution << "}";
-  return o.str();
+  JsonWriter w;
+  auto list = [&w](const char* key, const auto& values) {
+    w.key(key).begin_array();
+    for (const auto& v : values) w.value(v);
+    w.end_array();
+  };
+  w.begin_object();
+  list("ks", s.kernel);
+  list("e", s.expand);
+  list("d", s.depth);
+  if (!s.width.empty()) list("w", s.width);
+  w.field("image_size", s.resolution).end_object();
+  return w.str();
 }
 
 std::optional<uint64_t> SupernetSpace::count() const {

@@ -9,10 +9,10 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "base/random.h"
 #include "base/yaml.h"
 
 namespace sushi {
@@ -124,17 +124,18 @@ struct ElasticSpec {
 class SupernetSpace;
 
 // A supernet family (MobileNetV3-like, ResNet-like) turns a subnet into its layer list. Families register
-// themselves by name and are picked with `family:` in the space YAML.
+// themselves by name (SUSHI_REGISTER(SpaceFamily, ...), base/registry.h) and are picked with `family:` in the
+// space YAML.
 class SpaceFamily {
  public:
+  static constexpr const char* kRegistryKind = "supernet_family";
+  using Factory = std::function<std::unique_ptr<SpaceFamily>(const YamlView&)>;
   virtual ~SpaceFamily() = default;
   virtual std::vector<Layer> build(const Subnet& s, int resolution) const = 0;
   virtual const ElasticSpec& elastic() const = 0;
   virtual int input_channels() const = 0;
   virtual int classes() const = 0;
 };
-using SpaceFamilyFactory = std::function<std::unique_ptr<SpaceFamily>(const YamlView&)>;
-bool register_space_family(const std::string& name, SpaceFamilyFactory factory);
 
 class SupernetSpace {
  public:
@@ -151,7 +152,7 @@ class SupernetSpace {
 
   Subnet max_subnet() const;
   Subnet min_subnet() const;
-  Subnet random_subnet(std::mt19937_64& rng) const;
+  Subnet random_subnet(Rng& rng) const;
   // `max`, `min`, `random:SEED` or the JSON form {"ks":[...],"e":[...],"d":[...],"w":[...],"image_size":R}.
   Subnet parse_subnet(const std::string& spec) const;
   Subnet from_json(const YamlView& v) const;

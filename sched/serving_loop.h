@@ -1,0 +1,116 @@
+#pragma once
+// The event-driven serving loop behind serve(), written once as a template over the queue type so that every
+// queue discipline (sched/queues.cpp) runs it with direct, inlinable queue operations. A queue type has
+// size(), head() (a trace index), push(trace index) and pop().
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sched/serving.h"
+
+namespace sushi {
+
+class ServingLoopBase {
+ public:
+  ServingLoopBase(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
+                  const ServingOptions& options, const RunCost& cost, ServingClock* clock);
+  const std::vector<Query>& trace() const { return trace_; }
+  // Serves the whole trace through queue `q`.
+  template <typename Q>
+  void run(Q& q) {
+    size_t next = 0;
+    while (next < trace_.size() || q.size() > 0) {
+      if (q.size() == 0 && now_ < trace_[next].arrival_ms) advance_to(trace_[next].arrival_ms);
+      while (next < trace_.size() && trace_[next].arrival_ms <= now_) q.push(next++);
+      drop_at_head(q);
+      if (q.size() > 0) dispatch(q);
+    }
+  }
+  // Checks that every query was recorded once and summarises.
+  ServingResult finish();
+
+ private:
+  void advance_to(double ms) {
+    now_ = ms;
+    if (clock_) clock_->advance_to(now_);
+  }
+  // Admission at the head: a query whose deadline passed (drop_expired) or that waited too long is dropped
+  // when it reaches the head of the queue.
+  template <typename Q>
+  void drop_at_head(Q& q) {
+    while (q.size() > 0) {
+      const Query& x = trace_[q.head()];
+      const bool expired = options_.drop_expired && x.has_slo() && x.deadline_ms() < now_;
+      const bool timed_out = options_.timeout_ms > 0 && now_ - x.arrival_ms > options_.timeout_ms;
+      if (!expired && !timed_out) break;
+      QueryRecord& r = record(q.head());
+      r.dropped = true;
+      r.start_ms = r.finish_ms = now_;
+      q.pop();
+    }
+  }
+  // One decision of the policy: a run of `batch` queries from the head, then the PB update it asked for.
+  template <typename Q>
+  void dispatch(Q& q) {
+    const SchedContext ctx{now_, &trace_[q.head()], q.size(), cached_, &t_};
+    const Decision d = policy_.decide(ctx);
+    check(d);
+    const int g = d.subgraph_for_run >= 0 ? d.subgraph_for_run : cached_;
+    const int batch = std::min<int>(t_.batch_sizes[size_t(d.batch_index)], int(q.size()));
+    const LtEntry e = cost_(d.subnet, g, d.batch_index);
+    const double start = now_;
+    advance_to(now_ + e.latency_ms);
+    for (int k = 0; k < batch; ++k) {
+      const size_t i = q.head();
+      q.pop();
+      served(i, start, d.subnet, g, batch, e);
+    }
+    if (d.next_subgraph >= 0 && size_t(d.next_subgraph) < t_.num_subgraphs() && d.next_subgraph != cached_)
+      load(d.next_subgraph);
+  }
+  // Conservation: every query is recorded exactly once, as served or dropped.
+  QueryRecord& record(size_t i) {
+    if (recorded_[i]++) throw std::logic_error("query " + std::to_string(trace_[i].id) + " recorded twice");
+    QueryRecord& r = result_.records[i];
+    const Query& q = trace_[i];
+    r.id = q.id;
+    r.arrival_ms = q.arrival_ms;
+    r.slo_ms = q.slo_ms;
+    r.acc_target = q.acc_target;
+    return r;
+  }
+  void served(size_t i, double start, int subnet, int g, int batch, const LtEntry& e) {
+    const Query& q = trace_[i];
+    QueryRecord& r = record(i);
+    r.start_ms = start;
+    r.finish_ms = now_;
+    r.latency_ms = now_ - q.arrival_ms;
+    r.subnet = subnet;
+    r.subgraph = g;
+    r.batch = batch;
+    r.accuracy = t_.accuracy[size_t(subnet)];
+    r.slo_met = q.has_slo() && r.latency_ms <= q.slo_ms + 1e-9;
+    r.acc_met = q.has_acc() && r.accuracy >= q.acc_target;
+    r.offchip_weight_bytes = double(e.offchip_weight_bytes) / batch;
+    r.offchip_bytes = double(e.offchip_weight_bytes + e.offchip_act_bytes) / batch;
+    r.pb_hit_bytes = double(e.pb_hit_bytes) / batch;
+    r.energy_pj = e.energy_pj / batch;
+    r.offchip_energy_pj = e.offchip_energy_pj / batch;
+  }
+  void check(const Decision& d) const;
+  void load(int g);  // a PB fill: occupies the DRAM channel and the accelerator
+
+  const LatencyTable& t_;
+  const std::vector<Query>& trace_;
+  Policy& policy_;
+  const ServingOptions& options_;
+  RunCost cost_;
+  ServingClock* clock_;
+  ServingResult result_;
+  std::vector<char> recorded_;
+  double now_ = 0;
+  int cached_ = 0;
+};
+
+}  // namespace sushi
