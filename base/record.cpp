@@ -45,7 +45,7 @@ std::string Provenance::line() const {
   std::string s = command_.empty() ? "sushi" : command_;
   for (const Input& i : inputs_) s += "; " + i.role + " " + i.path + " hash " + i.hash;
   if (!config_hash_.empty()) s += "; config hash " + config_hash_;
-  for (const auto& [name, seed] : seeds_) s += "; " + name + " " + std::to_string(seed);
+  for (const auto& [name, seed] : seeds_) s += "; seed " + name + "=" + std::to_string(seed);
   if (!fidelity_.empty()) s += "; fidelity " + fidelity_;
   for (const auto& [k, v] : extra_) s += "; " + k + " " + v;
   return s + "; git " + git_commit() + "; model " + model_version();
@@ -122,10 +122,10 @@ void StatSet::write_fields(JsonWriter& w) const {
   }
 }
 
-std::string csv_number(double v) {
+std::string csv_number(double v, int digits) {
   if (!std::isfinite(v)) return "";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.6g", v);
+  char b[40];
+  std::snprintf(b, sizeof b, "%.*g", digits, v);
   return b;
 }
 
@@ -154,7 +154,11 @@ void CsvTable::add_row(const std::string& first, const StatSet& stats) {
 }
 
 std::string CsvTable::str(const Provenance& provenance) const {
-  std::string out = "# " + provenance.line() + "\n";
+  return str(provenance.line());
+}
+
+std::string CsvTable::str(const std::string& comment) const {
+  std::string out = comment.empty() ? "" : "# " + comment + "\n";
   for (size_t i = 0; i < columns_.size(); ++i) out += (i ? "," : "") + columns_[i];
   out += "\n";
   for (const auto& row : rows_) {

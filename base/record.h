@@ -37,8 +37,8 @@ class StatSet {
   std::vector<Stat> stats_;
 };
 
-// The one number format of CSV cells: %.6g, empty for NaN and infinities.
-std::string csv_number(double v);
+// The one number format of CSV cells: %.6g (or `digits` significant digits), empty for NaN and infinities.
+std::string csv_number(double v, int digits = 6);
 
 class CsvTable {
  public:
@@ -50,6 +50,8 @@ class CsvTable {
   size_t rows() const { return rows_.size(); }
   // "# <provenance>" first, then the header and the rows; CSV readers of the project skip '#' lines.
   std::string str(const Provenance& provenance) const;
+  // The same with a given comment line (none when empty).
+  std::string str(const std::string& comment) const;
 
  private:
   std::vector<std::string> columns_;

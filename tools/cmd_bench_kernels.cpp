@@ -130,7 +130,9 @@ int bench_kernels(const std::vector<std::string>& args) {
   const char* simd = Eigen::SimdInstructionSetsInUse();
   if (vm.count("json")) {
     JsonWriter j;
-    j.begin_object().field("git_commit", git_commit()).field("simd", simd).field("repeat", repeat);
+    j.begin_object().key("provenance");
+    Provenance("sushi bench kernels").write_json(j);
+    j.field("simd", simd).field("repeat", repeat);
     j.key("peak_fp32_gflops")
         .begin_object()
         .field("threads_1", peak[1] / 1e9)

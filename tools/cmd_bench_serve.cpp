@@ -65,11 +65,11 @@ int bench_serve(const std::vector<std::string>& args) {
   const LatencyTable t = build_latency_table(accel, space, acc, "analytic", ParetoOptions{24}, "");
   const auto trace = bench_trace(t, count);
   JsonWriter j;
-  j.begin_object()
-      .field("benchmark", "serve")
-      .field("git_commit", git_commit())
-      .field("accel", accel_file)
-      .field("accel_hash", accel.hash)
+  j.begin_object().field("benchmark", "serve").key("provenance");
+  Provenance provenance("sushi bench serve");
+  provenance.add_input("accel", accel_file, accel.hash);
+  provenance.write_json(j);
+  j.field("accel", accel_file)
       .field("queries_per_run", count)
       .field("repeats", repeats)
       .field("subnets", int64_t(t.num_subnets()))

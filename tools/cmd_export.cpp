@@ -45,15 +45,19 @@ int export_weights(const std::vector<std::string>& args) {
     return 0;
   if (vm.count("checkpoint") == vm.count("random-seed"))
     throw InputError("give exactly one of --checkpoint FILE and --random-seed S (see sushi export --help)");
-  const SupernetSpace space = SupernetSpace::load(supernet);
+  Provenance provenance("sushi export");
+  const SupernetSpace space =
+      SupernetSpace::from_yaml(YamlView::parse(provenance.read_input("supernet", supernet), supernet));
   Checkpoint weights;
   std::string source;
   if (vm.count("checkpoint")) {
     weights = Checkpoint::load(checkpoint);
+    provenance.add_input("checkpoint", checkpoint, file_hash(checkpoint));
     check_space(weights, space, checkpoint);
     source = checkpoint;
   } else {
     weights = make_random_supernet(space, seed);
+    provenance.set_seed("weights", seed);
     source = "random-seed " + std::to_string(seed);
   }
   Checkpoint result;
@@ -82,7 +86,8 @@ int export_weights(const std::vector<std::string>& args) {
         .field("out_hash", file_hash(out_path))
         .field("supernet", space.name())
         .field("source", source)
-        .field("git_commit", git_commit());
+        .key("provenance");
+    provenance.write_json(j);
     if (!subnet_json.empty()) j.key("subnet").raw(subnet_json);
     j.field("tensors", int64_t(result.size())).field("parameters", result.parameter_count()).end_object();
     out() << j.str() << "\n";

@@ -51,15 +51,12 @@ void write_layer_json(JsonWriter& j, const SupernetSpace& space, const Layer& l)
   j.end_object();
 }
 
-void print_info_json(const SupernetSpace& space, const std::string& supernet, const Subnet& s,
+void print_info_json(const SupernetSpace& space, const Provenance& provenance, const Subnet& s,
                      const std::vector<Layer>& layers, const LayerTotals& t) {
   JsonWriter j;
-  j.begin_object()
-      .field("supernet", space.name())
-      .field("supernet_file", supernet)
-      .field("supernet_hash", file_hash(supernet))
-      .field("git_commit", git_commit())
-      .key("subnet")
+  j.begin_object().field("supernet", space.name()).key("provenance");
+  provenance.write_json(j);
+  j.key("subnet")
       .raw(space.to_json(s))
       .field("resolution", s.resolution)
       .field("macs", t.macs)
@@ -111,12 +108,14 @@ int info(const std::vector<std::string>& args) {
       "json", "print one JSON object");
   po::variables_map vm;
   if (!parse("info", "--supernet FILE [--subnet SPEC] [--resolution R] [--json]", o, args, vm)) return 0;
-  const SupernetSpace space = SupernetSpace::load(supernet);
+  Provenance provenance("sushi info");
+  const SupernetSpace space =
+      SupernetSpace::from_yaml(YamlView::parse(provenance.read_input("supernet", supernet), supernet));
   Subnet s = subnet_option(space, subnet_spec, resolution);
   const auto layers = space.layers(s, s.resolution);
   const LayerTotals t = totals(layers);
   if (vm.count("json"))
-    print_info_json(space, supernet, s, layers, t);
+    print_info_json(space, provenance, s, layers, t);
   else
     print_info_table(space, s, layers, t);
   return 0;
@@ -134,12 +133,16 @@ int subnets(const std::vector<std::string>& args) {
   if (!parse("subnets", "--supernet FILE [--count N] [--seed S] [--json]", o, args, vm)) return 0;
   if (count < 0 || count > 10000000)
     throw InputError("--count " + std::to_string(count) + ": expected 0..10000000");
-  const SupernetSpace space = SupernetSpace::load(supernet);
+  Provenance provenance("sushi subnets");
+  const SupernetSpace space =
+      SupernetSpace::from_yaml(YamlView::parse(provenance.read_input("supernet", supernet), supernet));
+  provenance.set_seed("subnets", seed);
   Rng rng(seed);
   const auto total = space.count();
   if (vm.count("json")) {
     JsonWriter j;
-    j.begin_object().field("supernet", space.name()).field("seed", seed).field("git_commit", git_commit());
+    j.begin_object().field("supernet", space.name()).field("seed", seed).key("provenance");
+    provenance.write_json(j);
     if (total)
       j.field("space_size_per_resolution", *total);
     else

@@ -324,13 +324,11 @@ int bench_sim(const std::vector<std::string>& args) {
     return 0;
   }
   JsonWriter j;
-  j.begin_object()
-      .field("accel", accel.name)
-      .field("accel_hash", accel.hash)
-      .field("git_commit", git_commit())
-      .field("repeat", repeat)
-      .key("cycle_model")
-      .begin_array();
+  Provenance provenance("sushi bench sim");
+  provenance.add_input("accel", accel.file, accel.hash);
+  j.begin_object().field("accel", accel.name).key("provenance");
+  provenance.write_json(j);
+  j.field("repeat", repeat).key("cycle_model").begin_array();
   for (const BenchRow& row : rows)
     j.begin_object()
         .field("supernet", row.space)

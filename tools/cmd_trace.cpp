@@ -92,8 +92,11 @@ int generate(const std::vector<std::string>& args) {
   const YAML::Node n = flags_as_yaml(vm, f);
   if (n.size()) t = spec_from_flags(f, n);
   const auto trace = generate_trace(t);
-  const std::string provenance = "sushi trace generate: " + describe(t) + "; git_commit=" + git_commit();
-  write_file_atomic(f.out_file, trace_to_csv(trace, provenance));
+  Provenance provenance("sushi trace generate");
+  if (!f.spec_file.empty()) provenance.add_input("spec", f.spec_file, file_hash(f.spec_file));
+  provenance.set("spec", describe(t));
+  provenance.set_seed("trace", t.seed);
+  write_file_atomic(f.out_file, trace_to_csv(trace, provenance.line()));
   const TraceStats s = trace_stats(trace);
   std::fprintf(stderr,
                "wrote %zu queries to %s (%s, seed %llu): mean rate %.2f qps, inter-arrival CV^2 %.3f\n",
@@ -110,6 +113,8 @@ int stats(const std::vector<std::string>& args) {
   pos.add("trace", 1);
   po::variables_map vm;
   if (!parse("trace stats", "FILE.csv [--json]", o, args, vm, &pos)) return 0;
+  Provenance provenance("sushi trace stats");
+  provenance.add_input("trace", file, file_hash(file));
   const auto trace = read_trace_csv(file);
   const TraceStats s = trace_stats(trace);
   int64_t slo = 0, acc = 0;
@@ -119,10 +124,9 @@ int stats(const std::vector<std::string>& args) {
   }
   if (vm.count("json")) {
     JsonWriter j;
-    j.begin_object()
-        .field("trace", file)
-        .field("trace_hash", file_hash(file))
-        .field("queries", int64_t(trace.size()))
+    j.begin_object().field("trace", file).key("provenance");
+    provenance.write_json(j);
+    j.field("queries", int64_t(trace.size()))
         .field("mean_rate_qps", s.mean_rate_qps)
         .field("interarrival_cv2", s.interarrival_cv2)
         .field("with_slo", slo)

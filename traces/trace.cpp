@@ -10,6 +10,7 @@
 #include "base/errors.h"
 #include "base/provenance.h"
 #include "base/random.h"
+#include "base/record.h"
 
 namespace sushi {
 
@@ -311,13 +312,12 @@ std::string describe(const TraceSpec& t) {
 }
 
 std::string trace_to_csv(const std::vector<Query>& trace, const std::string& comment) {
-  std::ostringstream o;
-  o.precision(12);
-  if (!comment.empty()) o << "# " << comment << "\n";
-  o << "id,arrival_ms,slo_ms,acc_target\n";
+  CsvTable t({"id", "arrival_ms", "slo_ms", "acc_target"});
+  // 12 significant digits: arrival times keep sub-microsecond resolution over hours of trace.
   for (const Query& q : trace)
-    o << q.id << "," << q.arrival_ms << "," << q.slo_ms << "," << q.acc_target << "\n";
-  return o.str();
+    t.add_row({std::to_string(q.id), csv_number(q.arrival_ms, 12), csv_number(q.slo_ms, 12),
+               csv_number(q.acc_target, 12)});
+  return t.str(comment);
 }
 
 std::vector<Query> read_trace_csv(const std::string& path) {
