@@ -12,6 +12,7 @@
 
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/manifest.h"
 #include "base/params.h"
 #include "explore/store.h"
 #include "explore/sweep.h"
@@ -334,7 +335,7 @@ SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<std::vector<std::string>> combos = enumerate(spec);
   const PointBuilder builder(spec);
-  std::filesystem::create_directories(spec.output_dir);
+  make_directories(spec.output_dir);
   SweepSummary s;
   s.store_path = spec.output_dir + "/" + kStoreFile;
   ResultStore store(s.store_path);
@@ -356,8 +357,10 @@ SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
   if (options.write) {
     s.csv_path = spec.output_dir + "/results.csv";
     s.json_path = spec.output_dir + "/results.json";
-    write_file_atomic(s.csv_path, write_csv(spec, rows));
-    write_file_atomic(s.json_path, write_json(spec, rows, s));
+    OutputManifest manifest(spec.output_dir);  // the store is appended, not listed: never removed by it
+    manifest.write_file(s.csv_path, write_csv(spec, rows));
+    manifest.write_file(s.json_path, write_json(spec, rows, s));
+    manifest.finish();
   }
   s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
