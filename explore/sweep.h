@@ -13,7 +13,9 @@
 //         - cache: [max, min]
 //   constraints:                             # skip points, the reason counted
 //     - {path: accel.buffers.persistent_bytes, max: 4MiB, reason: "PB over 4 MiB"}
-//   search: grid                             # or {kind: random, samples: N, seed: S}
+//   search: grid                             # or {kind: random, samples: N, seed: S}, or
+//           {kind: evolutionary, population: P, generations: G, seed: S,
+//            objectives: [latency_ms, energy_uj], maximize: []}
 //   output: out/sweeps/pb_size
 //
 // Axis paths are `accel` (file), `supernet` (file), `subnet`, `cache`, `resolution`, `model` or
@@ -23,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,9 @@
 #include "base/record.h"
 #include "sim/evaluate.h"
 
+namespace sushi {
+class Rng;
+}
 namespace sushi::explore {
 
 struct Axis {
@@ -52,6 +58,10 @@ struct SweepSpec {
   std::string search = "grid";
   int64_t samples = 0;
   uint64_t seed = 1;
+  // Evolutionary search (explore/evolve.cpp): P random grid points, then G-1 generations of P children each.
+  int64_t population = 0, generations = 0;
+  std::vector<std::string> objectives;  // result columns, minimised unless listed in `maximize`
+  std::vector<std::string> maximize;
   Provenance provenance{"sushi sweep"};
 
   // `overrides` (`--set PATH=VALUE`) change the spec's own values (e.g. output=DIR, base.subnet=min).
@@ -69,8 +79,20 @@ struct SweepPoint {
   std::string skip_detail;  // the full message
 };
 
-// The points in sweep order: grid order for `grid`, a seeded sample of the grid for `random`.
+// The points in sweep order: grid order for `grid`, a seeded sample of the grid for `random`, the first
+// generation for `evolutionary` (later ones depend on results).
 std::vector<std::vector<std::string>> enumerate(const SweepSpec& spec);
+std::vector<size_t> enumerate_indices(const SweepSpec& spec);  // the same, as grid indices
+std::vector<std::string> grid_point(const SweepSpec& spec, size_t index);
+std::vector<size_t> grid_digits(const SweepSpec& spec, size_t index);  // one value index per axis
+size_t grid_index(const SweepSpec& spec, const std::vector<size_t>& digits);
+
+// The next generation of an evolutionary search, documented in explore/evolve.cpp. `evaluated` are the grid
+// indices evaluated so far with their objective values (NaN when skipped); returns up to `population` new
+// grid indices (none already in `seen`, which receives them).
+std::vector<size_t> next_generation(const SweepSpec& spec, const std::vector<size_t>& evaluated,
+                                    const std::vector<std::vector<double>>& objectives, sushi::Rng& rng,
+                                    std::set<size_t>& seen);
 
 // Builds points from a spec: base points per (accel file, supernet file) are made once.
 class PointBuilder {
@@ -96,6 +118,8 @@ struct PointResult {
   std::string reason, detail;
   StatSet stats;
 };
+// The result columns of every point, in the order of the CSV and the store.
+std::vector<std::string> result_columns();
 // Evaluates one point (sim::evaluate) into its statistics; an InputError becomes a skipped result.
 PointResult evaluate_point(const Point& point, int64_t* layers = nullptr);
 

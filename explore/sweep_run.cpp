@@ -14,6 +14,7 @@
 #include "base/json.h"
 #include "base/manifest.h"
 #include "base/params.h"
+#include "base/random.h"
 #include "explore/store.h"
 #include "explore/sweep.h"
 #include "sim/accel.h"
@@ -331,28 +332,73 @@ void count_skips(const std::vector<Row>& rows, SweepSummary& s) {
 
 }  // namespace
 
+namespace {
+
+// Evaluates `indices` (grid points) on the pool and appends their rows.
+void run_batch(const SweepSpec& spec, const std::vector<size_t>& indices, const PointBuilder& builder,
+               ResultStore& store, const SweepRunOptions& options, std::vector<Row>& rows, SweepSummary& s) {
+  std::vector<std::vector<std::string>> combos;
+  for (size_t i : indices) combos.push_back(grid_point(spec, i));
+  std::vector<Row> batch(combos.size());
+  Pool pool;
+  pool.combos = &combos;
+  pool.builder = &builder;
+  pool.store = &store;
+  pool.rows = &batch;
+  const int threads =
+      options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  run_pool(pool, threads, options);
+  s.evaluated += pool.evaluated;
+  s.reused += pool.reused;
+  s.layers += pool.layers;
+  for (Row& r : batch) rows.push_back(std::move(r));
+}
+
+std::vector<std::vector<double>> objective_values(const SweepSpec& spec, const std::vector<Row>& rows) {
+  std::vector<std::vector<double>> out;
+  for (const Row& r : rows) {
+    std::vector<double> v;
+    for (const std::string& o : spec.objectives) {
+      const Stat* st = r.result && r.result->status == "ok" ? r.result->stats.find(o) : nullptr;
+      v.push_back(st ? st->value : NAN);
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> result_columns() {
+  std::vector<std::string> out;
+  for (const Column& c : kColumns) out.push_back(c.name);
+  return out;
+}
+
 SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<std::vector<std::string>> combos = enumerate(spec);
+  std::vector<size_t> indices = enumerate_indices(spec);
   const PointBuilder builder(spec);
   make_directories(spec.output_dir);
   SweepSummary s;
   s.store_path = spec.output_dir + "/" + kStoreFile;
   ResultStore store(s.store_path);
-  std::vector<Row> rows(combos.size());
-  Pool pool;
-  pool.combos = &combos;
-  pool.builder = &builder;
-  pool.store = &store;
-  pool.rows = &rows;
-  const int threads =
-      options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  run_pool(pool, threads, options);
+  std::vector<Row> rows;
+  std::vector<size_t> all = indices;
+  run_batch(spec, indices, builder, store, options, rows, s);
+  if (spec.search == "evolutionary") {
+    uint64_t state = spec.seed;
+    Rng rng(splitmix64(state));  // a stream apart from generation 0's sample
+    std::set<size_t> seen(all.begin(), all.end());
+    for (int64_t g = 1; g < spec.generations; ++g) {
+      indices = next_generation(spec, all, objective_values(spec, rows), rng, seen);
+      if (indices.empty()) break;
+      all.insert(all.end(), indices.begin(), indices.end());
+      run_batch(spec, indices, builder, store, options, rows, s);
+    }
+  }
   store.sync();
   s.points = rows.size();
-  s.evaluated = pool.evaluated;
-  s.reused = pool.reused;
-  s.layers = pool.layers;
   count_skips(rows, s);
   if (options.write) {
     s.csv_path = spec.output_dir + "/results.csv";

@@ -181,20 +181,39 @@ Constraint parse_constraint(const YamlView& v) {
   return c;
 }
 
+void check_evolutionary(SweepSpec& s, const YamlView& v) {
+  if (s.population < 2 || s.generations < 1)
+    v.fail("expected population: P >= 2 and generations: G >= 1 for an evolutionary search");
+  if (s.objectives.empty()) v.fail("expected objectives: [COLUMN, ...] (e.g. [latency_ms, energy_uj])");
+  const std::vector<std::string> columns = result_columns();
+  for (const std::string& o : s.objectives)
+    if (std::find(columns.begin(), columns.end(), o) == columns.end())
+      v.at("objectives").fail("'" + o + "' is not a result column");
+  for (const std::string& m : s.maximize)
+    if (std::find(s.objectives.begin(), s.objectives.end(), m) == s.objectives.end())
+      v.at("maximize").fail("'" + m + "' is not one of the objectives");
+  s.samples = s.population;
+}
+
 void parse_search(SweepSpec& s, const YamlView& root) {
   if (!root.has("search")) return;
   const YamlView v = root.at("search");
   if (!v.is_map()) {
     s.search = v.as<std::string>();
   } else {
-    v.expect_keys({"kind", "samples", "seed"});
+    v.expect_keys({"kind", "samples", "seed", "population", "generations", "objectives", "maximize"});
     s.search = v.get<std::string>("kind");
     s.samples = v.get<int64_t>("samples", 0);
     s.seed = v.get<uint64_t>("seed", 1);
+    s.population = v.get<int64_t>("population", 0);
+    s.generations = v.get<int64_t>("generations", 0);
+    if (v.has("objectives")) s.objectives = v.get_list<std::string>("objectives");
+    if (v.has("maximize")) s.maximize = v.get_list<std::string>("maximize");
   }
-  if (s.search != "grid" && s.search != "random")
-    v.fail("expected search grid or random, got '" + s.search + "'");
+  if (s.search != "grid" && s.search != "random" && s.search != "evolutionary")
+    v.fail("expected search grid, random or evolutionary, got '" + s.search + "'");
   if (s.search == "random" && s.samples < 1) v.fail("expected samples: N >= 1 for a random search");
+  if (s.search == "evolutionary") check_evolutionary(s, v);
 }
 
 void parse_base(SweepSpec& s, const YamlView& root) {
@@ -250,26 +269,41 @@ size_t SweepSpec::grid_size() const {
   return n;
 }
 
-namespace {
-std::vector<std::string> grid_point(const SweepSpec& spec, size_t index) {
+std::vector<size_t> grid_digits(const SweepSpec& spec, size_t index) {
   std::vector<size_t> digit(spec.axes.size());
   for (size_t k = spec.axes.size(); k-- > 0;) {  // last axis fastest
     digit[k] = index % spec.axes[k].values.size();
     index /= spec.axes[k].values.size();
   }
+  return digit;
+}
+
+size_t grid_index(const SweepSpec& spec, const std::vector<size_t>& digits) {
+  size_t index = 0;
+  for (size_t k = 0; k < spec.axes.size(); ++k) index = index * spec.axes[k].values.size() + digits[k];
+  return index;
+}
+
+std::vector<std::string> grid_point(const SweepSpec& spec, size_t index) {
+  const std::vector<size_t> digit = grid_digits(spec, index);
   std::vector<std::string> values;
   for (size_t k = 0; k < spec.axes.size(); ++k)
     for (const std::string& v : spec.axes[k].values[digit[k]]) values.push_back(v);
   return values;
 }
-}  // namespace
 
 std::vector<std::vector<std::string>> enumerate(const SweepSpec& spec) {
+  std::vector<std::vector<std::string>> out;
+  for (size_t i : enumerate_indices(spec)) out.push_back(grid_point(spec, i));
+  return out;
+}
+
+std::vector<size_t> enumerate_indices(const SweepSpec& spec) {
   const size_t n = spec.grid_size();
   if (n > 50000000) throw InputError(spec.file + ": " + std::to_string(n) + " grid points (at most 5e7)");
   std::vector<size_t> indices(n);
   for (size_t i = 0; i < n; ++i) indices[i] = i;
-  if (spec.search == "random" && size_t(spec.samples) < n) {
+  if (spec.search != "grid" && size_t(spec.samples) < n) {
     // A seeded sample without replacement (partial Fisher-Yates on the portable RNG), in grid order.
     Rng rng(spec.seed);
     for (size_t i = 0; i < size_t(spec.samples); ++i)
@@ -277,10 +311,7 @@ std::vector<std::vector<std::string>> enumerate(const SweepSpec& spec) {
     indices.resize(size_t(spec.samples));
     std::sort(indices.begin(), indices.end());
   }
-  std::vector<std::vector<std::string>> out;
-  out.reserve(indices.size());
-  for (size_t i : indices) out.push_back(grid_point(spec, i));
-  return out;
+  return indices;
 }
 
 std::string reason_class(const std::string& message) {

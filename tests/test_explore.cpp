@@ -210,3 +210,31 @@ TEST_CASE("sweep: SIGKILL at several points, then a restart gives the uninterrup
   CHECK(read_file(killed + "/out/results.csv") == read_file(full + "/out/results.csv"));
   CHECK(read_file(killed + "/out/results.json") == read_file(full + "/out/results.json"));
 }
+
+TEST_CASE("sweep: evolutionary search is seeded, adds new points per generation, same at any -j",
+          "[explore]") {
+  const std::string dir = test_dir("evolutionary");
+  const std::string spec =
+      write(dir + "/e.yaml", std::string(kBase) +
+                                 "axes:\n  - accel.dram.peak_gbps: {log: [1, 64], steps: 13}\n"
+                                 "  - accel.buffers.persistent_bytes: [0, 64KiB, 256KiB, 512KiB]\n"
+                                 "  - subnet: [max, min, \"random:1\", \"random:2\"]\n"
+                                 "search: {kind: evolutionary, population: 6, generations: 4, seed: 3, "
+                                 "objectives: [latency_ms, energy_uj]}\n");
+  std::string csv[2];
+  for (int threads : {1, 2}) {
+    explore::SweepSpec s =
+        explore::SweepSpec::load(spec, {{"output", dir + "/out" + std::to_string(threads)}});
+    explore::SweepRunOptions o;
+    o.threads = threads;
+    const explore::SweepSummary r = explore::run_sweep(s, o);
+    CHECK(r.points > 12);
+    CHECK(r.points <= 24);
+    csv[threads - 1] = read_file(r.csv_path);
+  }
+  CHECK(csv[0] == csv[1]);
+  CHECK_THAT(load_error(dir,
+                        "axes:\n  - subnet: [max, min]\nsearch: {kind: evolutionary, population: 4, "
+                        "generations: 2, objectives: [speed]}\n"),
+             Catch::Contains("'speed' is not a result column"));
+}
