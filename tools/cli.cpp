@@ -10,32 +10,26 @@
 
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/registry.h"
 
 namespace sushi::cli {
 
 namespace {
-std::map<std::string, Command>& registry() {
-  static std::map<std::string, Command> r;
-  return r;
-}
 
 void print_usage(std::ostream& os) {
   os << "usage: sushi <command> [options]   (sushi <command> --help for a command's options)\n\ncommands:\n";
-  for (const auto& [name, cmd] : registry())
-    os << "  " << name << std::string(10 - std::min<size_t>(9, name.size()), ' ') << cmd.summary << "\n";
+  for (const ComponentInfo& c : ComponentIndex::of_kind(Command::kRegistryKind))
+    os << "  " << c.name << std::string(10 - std::min<size_t>(9, c.name.size()), ' ') << c.doc << "\n";
   os << "\nbuild " << git_commit() << "\n";
 }
 }  // namespace
 
 bool register_command(Command cmd) {
-  registry()[cmd.name] = std::move(cmd);
-  return true;
+  return Registry<Command>::add(cmd.name, cmd.summary, std::move(cmd.run));
 }
 
 std::vector<std::string> command_names() {
-  std::vector<std::string> names;
-  for (const auto& kv : registry()) names.push_back(kv.first);
-  return names;
+  return Registry<Command>::names();
 }
 
 std::ostream& out() {
@@ -108,13 +102,13 @@ int run(const std::vector<std::string>& args) {
     std::cout << "sushi " << git_commit() << "\n";
     return 0;
   }
-  auto it = registry().find(args[0]);
-  if (it == registry().end()) {
+  const auto* command = Registry<Command>::find(args[0]);
+  if (!command) {
     std::cerr << "sushi: unknown command '" << args[0] << "' (run sushi --help for the list)\n";
     return 2;
   }
   try {
-    return it->second.run(std::vector<std::string>(args.begin() + 1, args.end()));
+    return command->factory(std::vector<std::string>(args.begin() + 1, args.end()));
   } catch (const InputError& e) {
     std::cerr << "sushi " << args[0] << ": error: " << e.what() << "\n";
     return 2;
