@@ -82,11 +82,11 @@ struct AccelConfig {
   Overlap act_load;
   Overlap out_store;
   StrideMode stride_mode;
-  int bubble_every;                     // 0: II 1; N: one idle cycle after every N array steps of a pass
-  int64_t pass_overhead_cycles;         // per (K-tile, C-tile) pass
-  int64_t weight_tile_overhead_cycles;  // per K-tile, before its first pass (DPE register load)
+  int bubble_every;                       // 0: II 1; N: one idle cycle after every N array steps of a pass
+  int64_t pass_overhead_cycles;           // per (K-tile, C-tile) pass
+  int64_t weight_tile_overhead_cycles;    // per K-tile, before its first pass (DPE register load)
   int64_t dram_transfer_overhead_cycles;  // channel-busy cycles per DRAM request (short-transfer efficiency)
-  double call_overhead_us;              // host time per layer call, outside accelerator cycles
+  double call_overhead_us;                // host time per layer call, outside accelerator cycles
 
   // Whether every behaviour that changes the order of events is at its default (the closed form applies).
   bool default_schedule() const {

@@ -112,7 +112,7 @@ ParamSchema<AccelConfig> make_accel_schema() {
       .list("energy.sram", &C::sram_classes, sram_schema(), 1,
             "on-chip energy per byte by buffer size class, ascending max_bytes");
   const std::vector<std::pair<std::string, Overlap>> overlap = {{"overlapped", Overlap::Overlapped},
-                                                                 {"serial", Overlap::Serial}};
+                                                                {"serial", Overlap::Serial}};
   s.choice("behaviour.weight_load", &C::weight_load, Overlap::Overlapped, overlap,
            "overlapped: K-tile k+1's weights stream while k computes; serial: a K-tile's weights are loaded, "
            "then computed (a PB hit skips the load)")
