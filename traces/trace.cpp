@@ -17,6 +17,7 @@ namespace sushi {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kMaxMinuteDraws = int64_t(1) << 22;  // azure: larger minutes draw only what is needed
 
 double draw_target(Rng& rng, double& current, double lo, double hi, const ConstraintSpec& c, bool first) {
   if (first) {
@@ -26,6 +27,34 @@ double draw_target(Rng& rng, double& current, double lo, double hi, const Constr
     current = std::clamp(current + delta, lo, hi);
   }
   return current;
+}
+
+std::string num(double x) {
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+
+// "" or what makes the generator's work unbounded by `count` (see the bounds in trace.h).
+std::string spec_error(const TraceSpec& t) {
+  auto bad_rate = [](double r) { return !(r >= kMinRateQps && r <= kMaxRateQps); };
+  if (!(t.count >= 1 && t.count <= kMaxQueries))
+    return "count = " + std::to_string(t.count) + ": expected 1.." + std::to_string(kMaxQueries) + " queries";
+  if (bad_rate(t.rate_qps))
+    return "rate_qps = " + num(t.rate_qps) + ": expected a rate in [" + num(kMinRateQps) + ", " +
+           num(kMaxRateQps) + "] queries/s";
+  if (t.impl == "azure" && t.rate_qps < kMinAzureRateQps)
+    return "rate_qps = " + num(t.rate_qps) + ": azure expects at least 1/60 queries/s (one per minute)";
+  if (t.impl == "ramp") {
+    if (bad_rate(t.rate_end_qps))
+      return "rate_end_qps = " + num(t.rate_end_qps) + ": expected a rate in [" + num(kMinRateQps) + ", " +
+             num(kMaxRateQps) + "] queries/s";
+    const double hi = std::max(t.rate_qps, t.rate_end_qps), lo = std::min(t.rate_qps, t.rate_end_qps);
+    if (hi > lo * kMaxRampRatio)
+      return "rate_qps = " + num(t.rate_qps) + " and rate_end_qps = " + num(t.rate_end_qps) +
+             ": expected rates within a factor of " + num(kMaxRampRatio) + " of each other";
+  }
+  return "";
 }
 
 std::string range_check(double lo, double hi) {
@@ -39,7 +68,7 @@ YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop)
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = v.key_text(kv.first);
     if (!drop.count(key)) m[key] = kv.second;
   }
   return YamlView(m, v.file(), v.path());
@@ -50,7 +79,7 @@ YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& key
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = v.key_text(kv.first);
     if (keys.count(key) && kv.second.IsSequence()) {
       const YamlView r = v.at(key);
       if (r.size() != 2) r.fail("expected [lo, hi]");
@@ -102,9 +131,9 @@ ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& 
   static const TraceSpec d{};
   return ParamSchema<TraceSpec>(kind, doc)
       .string("impl", &TraceSpec::impl, kind, "the arrival process (the older key `kind:` is accepted too)")
-      .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {0, kInf, true}, "queries/s",
+      .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {kMinRateQps, kMaxRateQps}, "queries/s",
             "mean arrival rate (ramp: the start rate)")
-      .integer("count", &TraceSpec::count, d.count, {1, 100000000}, "queries", "number of queries")
+      .integer("count", &TraceSpec::count, d.count, {1, double(kMaxQueries)}, "queries", "number of queries")
       .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed");
 }
 
@@ -172,10 +201,11 @@ class Ramp : public TraceGenerator {
     static const TraceSpec d{};
     static const ParamSchema<TraceSpec> s =
         trace_schema("ramp", "Poisson arrivals whose rate ramps linearly from rate_qps to rate_end_qps")
-            .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {0, kInf, true}, "queries/s",
-                  "final rate")
+            .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {kMinRateQps, kMaxRateQps},
+                  "queries/s", "final rate")
             .real("accel_qps2", &TraceSpec::accel_qps2, d.accel_qps2, {0, kInf, true}, "queries/s^2",
-                  "acceleration tau of the rate");
+                  "acceleration tau of the rate")
+            .check("rate_end_qps", [](const TraceSpec& t) { return spec_error(t); });
     return s;
   }
   const ParamSchema<TraceSpec>& schema() const override { return params(); }
@@ -214,9 +244,11 @@ class Azure : public TraceGenerator {
                   "chance that a minute is a burst")
             .real("burst_pareto_alpha", &TraceSpec::burst_pareto_alpha, d.burst_pareto_alpha, {1, kInf, true},
                   "", "burst multiplier ~ Pareto(alpha), alpha > 1 (finite mean)")
-            .check("diurnal_amplitude", [](const TraceSpec& t) {
-              return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
-            });
+            .check("diurnal_amplitude",
+                   [](const TraceSpec& t) {
+                     return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
+                   })
+            .check("rate_qps", [](const TraceSpec& t) { return spec_error(t); });
     return s;
   }
   const ParamSchema<TraceSpec>& schema() const override { return params(); }
@@ -233,10 +265,21 @@ class Azure : public TraceGenerator {
           1 + spec.diurnal_amplitude * std::sin(2 * M_PI * (t0 + 30) / spec.diurnal_period_s);
       double mult = norm;
       if (rng.uniform() < spec.burst_probability) mult *= std::pow(1 - rng.uniform(), -1.0 / alpha);
-      const int64_t k = rng.poisson(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
+      const int64_t k = rng.poisson(std::min(1e15, std::max(1e-9, spec.rate_qps * 60 * diurnal * mult)));
       std::vector<double> in_minute;
-      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
-      std::sort(in_minute.begin(), in_minute.end());
+      if (k <= kMaxMinuteDraws) {
+        for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
+        std::sort(in_minute.begin(), in_minute.end());
+      } else {
+        // A huge burst: only the leading arrivals the trace still needs, as the first order statistics of
+        // k uniforms (each the minimum of the uniforms left), so the work stays bounded by `count`.
+        double u = 0;
+        const int64_t need = std::min(k, spec.count - int64_t(arrivals.size()));
+        for (int64_t i = 0; i < need; ++i) {
+          u += (1 - u) * (1 - std::pow(1 - rng.uniform(), 1.0 / double(k - i)));
+          in_minute.push_back((t0 + 60 * u) * 1000);
+        }
+      }
       for (double a : in_minute) {
         if (int64_t(arrivals.size()) == spec.count) break;
         arrivals.push_back(a);
@@ -268,6 +311,8 @@ SUSHI_REGISTER(
      true);
 
 std::vector<Query> generate_trace(const TraceSpec& spec) {
+  const std::string error = spec_error(spec);
+  if (!error.empty()) throw InputError("trace '" + spec.impl + "': " + error);
   const std::vector<double> arrivals =
       Registry<TraceGenerator>::get(spec.impl, "trace: key 'impl'")()->arrivals(spec);
   // Constraints from an independent stream, so changing the arrival process keeps the same targets.
