@@ -82,7 +82,7 @@ TEST_CASE("reliability: a PB of INT64_MAX does not fit a small chip") {
 
 TEST_CASE("reliability: absurd trace rates are rejected with the bound") {
   CHECK_THROWS_WITH(trace_spec("{impl: azure, rate_qps: 1e300, count: 5}"),
-                    Contains("key 'rate_qps'") && Contains("expected a number in"));
+                    Contains("key 'rate_qps'") && Contains("expected a rate in"));
   CHECK_THROWS_WITH(trace_spec("{impl: poisson, rate_qps: 1e-300, count: 5}"), Contains("key 'rate_qps'"));
   CHECK_THROWS_WITH(trace_spec("{impl: azure, rate_qps: 1e-3, count: 5}"), Contains("one per minute"));
   CHECK_THROWS_WITH(trace_spec("{impl: ramp, rate_qps: 10, rate_end_qps: 1e-300, count: 5}"),

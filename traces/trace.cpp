@@ -35,25 +35,37 @@ std::string num(double x) {
   return o.str();
 }
 
-// "" or what makes the generator's work unbounded by `count` (see the bounds in trace.h).
+std::string rate_text(const std::string& key, double r) {
+  if (r >= kMinRateQps && r <= kMaxRateQps) return "";
+  return key + " = " + num(r) + ": expected a rate in [" + num(kMinRateQps) + ", " + num(kMaxRateQps) +
+         "] queries/s";
+}
+
+// "" or what makes the generator's work unbounded by `count` (see the bounds in trace.h), one per key.
+std::string count_error(const TraceSpec& t) {
+  if (t.count >= 1 && t.count <= kMaxQueries) return "";
+  return "count = " + std::to_string(t.count) + ": expected 1.." + std::to_string(kMaxQueries) + " queries";
+}
+
+std::string rate_error(const TraceSpec& t) {
+  const std::string e = rate_text("rate_qps", t.rate_qps);
+  if (!e.empty() || t.impl != "azure" || t.rate_qps >= kMinAzureRateQps) return e;
+  return "rate_qps = " + num(t.rate_qps) + ": azure expects at least 1/60 queries/s (one per minute)";
+}
+
+std::string ramp_error(const TraceSpec& t) {
+  if (t.impl != "ramp") return "";
+  const std::string e = rate_text("rate_end_qps", t.rate_end_qps);
+  if (!e.empty()) return e;
+  const double hi = std::max(t.rate_qps, t.rate_end_qps), lo = std::min(t.rate_qps, t.rate_end_qps);
+  if (hi <= lo * kMaxRampRatio) return "";
+  return "rate_qps = " + num(t.rate_qps) + " and rate_end_qps = " + num(t.rate_end_qps) +
+         ": expected rates within a factor of " + num(kMaxRampRatio) + " of each other";
+}
+
 std::string spec_error(const TraceSpec& t) {
-  auto bad_rate = [](double r) { return !(r >= kMinRateQps && r <= kMaxRateQps); };
-  if (!(t.count >= 1 && t.count <= kMaxQueries))
-    return "count = " + std::to_string(t.count) + ": expected 1.." + std::to_string(kMaxQueries) + " queries";
-  if (bad_rate(t.rate_qps))
-    return "rate_qps = " + num(t.rate_qps) + ": expected a rate in [" + num(kMinRateQps) + ", " +
-           num(kMaxRateQps) + "] queries/s";
-  if (t.impl == "azure" && t.rate_qps < kMinAzureRateQps)
-    return "rate_qps = " + num(t.rate_qps) + ": azure expects at least 1/60 queries/s (one per minute)";
-  if (t.impl == "ramp") {
-    if (bad_rate(t.rate_end_qps))
-      return "rate_end_qps = " + num(t.rate_end_qps) + ": expected a rate in [" + num(kMinRateQps) + ", " +
-             num(kMaxRateQps) + "] queries/s";
-    const double hi = std::max(t.rate_qps, t.rate_end_qps), lo = std::min(t.rate_qps, t.rate_end_qps);
-    if (hi > lo * kMaxRampRatio)
-      return "rate_qps = " + num(t.rate_qps) + " and rate_end_qps = " + num(t.rate_end_qps) +
-             ": expected rates within a factor of " + num(kMaxRampRatio) + " of each other";
-  }
+  for (const std::string& e : {count_error(t), rate_error(t), ramp_error(t)})
+    if (!e.empty()) return e;
   return "";
 }
 
@@ -131,10 +143,12 @@ ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& 
   static const TraceSpec d{};
   return ParamSchema<TraceSpec>(kind, doc)
       .string("impl", &TraceSpec::impl, kind, "the arrival process (the older key `kind:` is accepted too)")
-      .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {kMinRateQps, kMaxRateQps}, "queries/s",
+      .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {0, kInf, true}, "queries/s",
             "mean arrival rate (ramp: the start rate)")
-      .integer("count", &TraceSpec::count, d.count, {1, double(kMaxQueries)}, "queries", "number of queries")
-      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed");
+      .integer("count", &TraceSpec::count, d.count, {1, 100000000}, "queries", "number of queries")
+      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed")
+      .check("count", count_error)
+      .check("rate_qps", rate_error);
 }
 
 TraceSpec TraceSpec::from_yaml(const YamlView& v) {
@@ -201,11 +215,11 @@ class Ramp : public TraceGenerator {
     static const TraceSpec d{};
     static const ParamSchema<TraceSpec> s =
         trace_schema("ramp", "Poisson arrivals whose rate ramps linearly from rate_qps to rate_end_qps")
-            .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {kMinRateQps, kMaxRateQps},
-                  "queries/s", "final rate")
+            .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {0, kInf, true}, "queries/s",
+                  "final rate")
             .real("accel_qps2", &TraceSpec::accel_qps2, d.accel_qps2, {0, kInf, true}, "queries/s^2",
                   "acceleration tau of the rate")
-            .check("rate_end_qps", [](const TraceSpec& t) { return spec_error(t); });
+            .check("rate_end_qps", ramp_error);
     return s;
   }
   const ParamSchema<TraceSpec>& schema() const override { return params(); }
@@ -244,11 +258,9 @@ class Azure : public TraceGenerator {
                   "chance that a minute is a burst")
             .real("burst_pareto_alpha", &TraceSpec::burst_pareto_alpha, d.burst_pareto_alpha, {1, kInf, true},
                   "", "burst multiplier ~ Pareto(alpha), alpha > 1 (finite mean)")
-            .check("diurnal_amplitude",
-                   [](const TraceSpec& t) {
-                     return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
-                   })
-            .check("rate_qps", [](const TraceSpec& t) { return spec_error(t); });
+            .check("diurnal_amplitude", [](const TraceSpec& t) {
+              return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
+            });
     return s;
   }
   const ParamSchema<TraceSpec>& schema() const override { return params(); }

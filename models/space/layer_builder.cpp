@@ -15,13 +15,7 @@ int conv_out(int in, int k, int s, int pad) {
 
 int read_int_in(const YamlView& v, const std::string& key, int lo, int hi, const std::string& what) {
   const YamlView x = v.at(key);
-  if (!x.node().IsScalar()) x.fail("expected " + what);
-  int64_t n = 0;
-  try {
-    n = x.node().as<int64_t>();
-  } catch (const YAML::Exception&) {
-    x.fail("expected " + what + " (an integer), got '" + x.node().Scalar() + "'");
-  }
+  const int64_t n = x.as<int64_t>();  // "expected an integer, got '...'"
   if (n < lo || n > hi)
     x.fail("expected " + what + " in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
            x.node().Scalar());
