@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,24 +43,47 @@ std::string file_hash(const std::string& path) {
   return content_hash(read_file(path));
 }
 
+namespace {
+std::string reason(int err) {
+  return err ? std::string(std::strerror(err)) : std::string("unknown error");
+}
+}  // namespace
+
+void make_directories(const std::string& dir) {
+  if (dir.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw InputError(dir + ": cannot create folder: " + (ec ? ec.message() : std::string("not a folder")));
+}
+
+void check_writable(const std::string& path) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::app);
+  if (!out) throw InputError(path + ": cannot write: " + reason(errno));
+}
+
 void write_file_atomic(const std::string& path, const std::string& data) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write (failed to create " + tmp + ")");
+    if (!out) throw InputError(path + ": cannot write: " + reason(errno));
     out.write(data.data(), std::streamsize(data.size()));
     out.flush();
     if (!out) {
+      const int err = errno;
       std::error_code ec;
       std::filesystem::remove(tmp, ec);
-      throw InputError(path + ": write failed");
+      throw InputError(path + ": cannot write: " + reason(err));
     }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) {
+    const std::string why = ec.message();
     std::filesystem::remove(tmp, ec);
-    throw InputError(path + ": cannot rename temporary file into place");
+    throw InputError(path + ": cannot write: rename of the temporary file failed: " + why);
   }
 }
 

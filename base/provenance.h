@@ -15,8 +15,14 @@ const char* model_version();
 std::string content_hash(const std::string& data);
 std::string file_hash(const std::string& path);  // throws InputError when unreadable
 std::string read_file(const std::string& path);  // throws InputError naming the file
-// Writes to path.tmp.PID, then renames over path.
+// Writes to path.tmp.PID, then renames over path. Throws InputError "PATH: cannot write: REASON" when the
+// file or its folder is not writable (a bad --out is the user's input, exit status 2).
 void write_file_atomic(const std::string& path, const std::string& data);
+// Checks that `path` can be written by creating it (empty) when it does not exist, for files that a library
+// such as SystemC writes itself; throws InputError "PATH: cannot write: REASON".
+void check_writable(const std::string& path);
+// Creates a folder and its parents (no-op when it exists); throws InputError naming it and the reason.
+void make_directories(const std::string& dir);
 
 class JsonWriter;
 

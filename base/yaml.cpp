@@ -39,9 +39,28 @@ YamlView YamlView::load_file(const std::string& file) {
   return parse(text.str(), file);
 }
 
+namespace {
+// yaml-cpp keeps both entries of a repeated key and lookups see only the first: reject it instead.
+void check_duplicate_keys(const YAML::Node& node, const std::string& origin) {
+  if (node.IsMap()) {
+    std::set<std::string> seen;
+    for (const auto& kv : node) {
+      if (kv.first.IsScalar() && !seen.insert(kv.first.Scalar()).second)
+        throw InputError(origin + ":" + std::to_string(kv.first.Mark().line + 1) + ": duplicate key '" +
+                         kv.first.Scalar() + "'");
+      check_duplicate_keys(kv.second, origin);
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) check_duplicate_keys(item, origin);
+  }
+}
+}  // namespace
+
 YamlView YamlView::parse(const std::string& text, const std::string& origin) {
   try {
-    return YamlView(YAML::Load(text), origin);
+    YAML::Node root = YAML::Load(text);
+    check_duplicate_keys(root, origin);
+    return YamlView(root, origin);
   } catch (const YAML::ParserException& e) {
     throw InputError(origin + ": line " + std::to_string(e.mark.line + 1) + ": malformed YAML: " + e.msg);
   }

@@ -9,6 +9,8 @@
 
 #include "base/errors.h"
 #include "base/json.h"
+#include "base/manifest.h"
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "base/record.h"
 #include "sched/cosim.h"
@@ -19,21 +21,24 @@ namespace sushi {
 
 namespace {
 
-// A path in an experiment: as given (relative to the working directory), else relative to the file's folder.
-std::string resolve(const YamlView& v, const std::string& key, const std::string& exp_file) {
-  const std::string p = v.get<std::string>(key);
-  if (std::filesystem::exists(p)) return p;
-  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
-  if (std::filesystem::exists(alt)) return alt.string();
-  v.at(key).fail("file '" + p + "' not found (relative to the working directory or to " + exp_file + ")");
+// A path in an experiment, resolved by the rule of base/paths.h (project root, file's folder, working
+// directory; ../shared/data/ = the data folder, $SUSHI_DATA).
+std::string resolve_item(const YamlView& item, const std::string& exp_file) {
+  std::vector<std::string> tried;
+  const std::string p = resolve_yaml_path(item.as<std::string>(), exp_file, &tried);
+  if (p.empty()) {
+    std::string list;
+    for (const std::string& t : tried) list += (list.empty() ? "" : ", ") + t;
+    const bool data = item.as<std::string>().rfind("../shared/data/", 0) == 0;
+    item.fail(
+        "file '" + item.as<std::string>() + "' not found (looked for " + list +
+        (data ? "; the shared data folder is $SUSHI_DATA, else ../shared/data beside the repository)" : ")"));
+  }
+  return p;
 }
 
-std::string resolve_item(const YamlView& item, const std::string& exp_file) {
-  const std::string p = item.as<std::string>();
-  if (std::filesystem::exists(p)) return p;
-  const auto alt = std::filesystem::path(exp_file).parent_path() / p;
-  if (std::filesystem::exists(alt)) return alt.string();
-  item.fail("file '" + p + "' not found");
+std::string resolve(const YamlView& v, const std::string& key, const std::string& exp_file) {
+  return resolve_item(v.at(key), exp_file);
 }
 
 // A stream's own keys (its `trace:` is parsed by the trace kind's schema).
@@ -561,6 +566,7 @@ void write_headlines(JsonWriter& top, const ExperimentResult& r) {
 
 std::string write_experiment_outputs(const ExperimentSpec& spec, const ExperimentResult& r) {
   namespace fs = std::filesystem;
+  OutputManifest output(spec.output_dir);  // every file goes through it; finish() removes stale ones
   const Provenance& prov = spec.provenance;
   const std::string line = prov.line();
   JsonWriter top;
@@ -568,22 +574,21 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
   top.key("streams").begin_array();
   for (const StreamResult& s : r.streams) {
     const fs::path dir = fs::path(spec.output_dir) / s.platform / s.stream;
-    fs::create_directories(dir);
     const std::string json = stream_json(spec, s);
-    write_file_atomic((dir / "results.json").string(), json + "\n");
+    output.write_file((dir / "results.json").string(), json + "\n");
     top.raw(json);
-    write_file_atomic((dir / "summary.csv").string(), summary_table(s).str(prov));
-    write_file_atomic((dir / "pb_events.csv").string(), pb_events_table(s).str(prov));
-    write_file_atomic((dir / "queries.csv").string(), queries_table(s).str(prov));
-    write_file_atomic((dir / "latency_cdf.svg").string(), latency_cdf_svg(s, line));
-    write_file_atomic((dir / "accuracy_vs_slo.svg").string(), tradeoff_svg(s, line));
-    write_file_atomic((dir / "pb_timeline.svg").string(), pb_timeline_svg(s, line));
+    output.write_file((dir / "summary.csv").string(), summary_table(s).str(prov));
+    output.write_file((dir / "pb_events.csv").string(), pb_events_table(s).str(prov));
+    output.write_file((dir / "queries.csv").string(), queries_table(s).str(prov));
+    output.write_file((dir / "latency_cdf.svg").string(), latency_cdf_svg(s, line));
+    output.write_file((dir / "accuracy_vs_slo.svg").string(), tradeoff_svg(s, line));
+    output.write_file((dir / "pb_timeline.svg").string(), pb_timeline_svg(s, line));
   }
   top.end_array();
   write_headlines(top, r);
   top.end_object();
-  fs::create_directories(spec.output_dir);
-  write_file_atomic((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
+  output.write_file((fs::path(spec.output_dir) / "results.json").string(), top.str() + "\n");
+  output.finish();
   return top.str();
 }
 

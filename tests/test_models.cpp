@@ -5,6 +5,7 @@
 #include <iterator>
 #include <set>
 
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "base/registry.h"
 #include "models/ref/op_table.h"
@@ -137,11 +138,12 @@ void check_count(const SupernetSpace& space, const Subnet& s, const Count& expec
 }
 
 std::string shared_data(const std::string& file) {
-  const std::string path = std::string(SUSHI_SHARED_DATA) + "/" + file;
-  std::ifstream probe(path);
-  if (!probe)
-    FAIL("missing shared data file " << path << " (expected ../shared/data/ beside the repository)");
-  return path;
+  try {
+    return data_file(file);  // $SUSHI_DATA, else ../shared/data beside the repository
+  } catch (const InputError& e) {
+    FAIL(e.what());
+  }
+  return "";
 }
 
 std::string error_of(const std::function<void()>& f) {

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "sched/cosim.h"
 #include "sched/experiment.h"
@@ -14,9 +15,12 @@ using namespace sushi;
 namespace {
 
 std::string shared_table() {
-  const std::string path = std::string(SUSHI_SHARED_DATA) + "/ofa_mbv3_224_top1.jsonl";
-  if (!std::filesystem::exists(path)) FAIL("missing " << path << " (../shared/data beside the repository)");
-  return path;
+  try {
+    return data_file("ofa_mbv3_224_top1.jsonl");  // $SUSHI_DATA, else ../shared/data beside the repository
+  } catch (const InputError& e) {
+    FAIL(e.what());
+  }
+  return "";
 }
 
 struct Fixture {

@@ -14,10 +14,13 @@ namespace sushi::cli {
 namespace po = boost::program_options;
 
 struct Command {
+  static constexpr const char* kRegistryKind = "command";
+  using Factory = std::function<int(const std::vector<std::string>& args)>;  // runs the command
   std::string name;
   std::string summary;
   std::function<int(const std::vector<std::string>& args)> run;
 };
+// Registers the command in Registry<Command> (base/registry.h); `sushi describe command` lists them.
 bool register_command(Command cmd);
 std::vector<std::string> command_names();
 

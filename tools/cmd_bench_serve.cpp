@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "base/json.h"
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "sched/serving.h"
 #include "sim/accel.h"
@@ -47,16 +48,18 @@ int bench_serve(const std::vector<std::string>& args) {
   po::options_description o("bench serve options");
   int64_t count = 1000000;
   int repeats = 5;
-  std::string accel_file = "workloads/accel/zcu104_sushi.yaml", table_file;
+  std::string accel_file = project_file("workloads/accel/zcu104_sushi.yaml"), table_file;
   o.add_options()("queries", po::value(&count)->default_value(count), "queries per run")(
       "repeats", po::value(&repeats)->default_value(repeats), "runs per policy (the median is reported)")(
       "accel", po::value(&accel_file)->default_value(accel_file), "accelerator whose latency table is used")(
-      "accuracy-table", po::value(&table_file)->default_value("../shared/data/ofa_mbv3_224_top1.jsonl"),
-      "measured accuracies of ofa_mbv3 subnets")("json", "print one JSON object");
+      "accuracy-table", po::value(&table_file),
+      "measured accuracies of ofa_mbv3 subnets (default: the shared data's)")("json",
+                                                                              "print one JSON object");
   po::variables_map vm;
   if (!parse("bench serve", "[--queries N] [--repeats R] [--json]", o, args, vm)) return 0;
   if (count <= 0 || repeats <= 0) throw InputError("--queries and --repeats must be positive");
-  const SupernetSpace space = SupernetSpace::load("workloads/supernets/ofa_mbv3.yaml");
+  if (table_file.empty()) table_file = data_file("ofa_mbv3_224_top1.jsonl");
+  const SupernetSpace space = SupernetSpace::load(project_file("workloads/supernets/ofa_mbv3.yaml"));
   const sim::AccelConfig accel = sim::AccelConfig::load(accel_file);
   const AccuracyTable acc = AccuracyTable::load_jsonl(table_file, space);
   const LatencyTable t = build_latency_table(accel, space, acc, "analytic", ParetoOptions{24}, "");

@@ -178,6 +178,9 @@ int sim_command(const std::vector<std::string>& args) {
     return 0;
   const bool functional = vm.count("functional") > 0;
   req.model = pick_fidelity(vm, req.model, functional, !trace.empty());
+  if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
+    check_writable(trace.size() > 4 && trace.compare(trace.size() - 4, 4, ".vcd") == 0 ? trace
+                                                                                       : trace + ".vcd");
   for (const std::string& s : sets) {
     req.overrides.push_back(parse_override(s));
     if (req.overrides.back().path.rfind("accel.", 0) != 0)

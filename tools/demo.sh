@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job behind `make demo`: a short version of the SUSHI serving co-simulation (workloads/experiments/
+# The main job behind `./sushi.sh demo`: a short version of the SUSHI serving co-simulation (workloads/experiments/
 # sushi_mbv3.yaml): ofa_mbv3 subnets with measured accuracies on three SushiAccel configs, every policy, two
 # query streams. Prints the comparison table; writes JSON, CSV and SVG plots under out/sushi_mbv3/.
 set -euo pipefail

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages sushi needs; idempotent, and runs `apt-get update` only when something is missing.
 set -euo pipefail
+# A bare Debian 12 (debootstrap) has none of these: not make, git, a compiler or ca-certificates.
 packages=(
-  build-essential cmake ninja-build ccache pkg-config zlib1g-dev clang-format git
+  build-essential make cmake ninja-build ccache pkg-config zlib1g-dev clang-format git ca-certificates
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
   dataset-fashion-mnist
 )
@@ -18,6 +19,9 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo: run as root" >&2; exit 1; }
+  SUDO="sudo"
+fi
 $SUDO apt-get update -q
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
