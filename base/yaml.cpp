@@ -101,10 +101,24 @@ std::vector<YamlView> YamlView::items() const {
   return out;
 }
 
+std::string YamlView::key_text(const YAML::Node& key) const {
+  if (!key.IsScalar()) {
+    const std::string line =
+        key.Mark().line >= 0 ? " (line " + std::to_string(key.Mark().line + 1) + ")" : "";
+    throw InputError(file_ + ": " + (path_.empty() ? std::string("top level") : "key '" + path_ + "'") +
+                     line + ": expected a plain scalar key, got a " +
+                     (key.IsSequence() ? "list"
+                      : key.IsMap()    ? "mapping"
+                                       : "null") +
+                     " as a key");
+  }
+  return key.Scalar();
+}
+
 void YamlView::expect_keys(const std::set<std::string>& allowed) const {
   if (!node_.IsMap()) fail("expected a mapping");
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = key_text(kv.first);
     if (!allowed.count(key)) {
       std::string list;
       for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;

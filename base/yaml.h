@@ -4,6 +4,7 @@
 // reads go through here instead.
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <set>
 #include <string>
 #include <vector>
@@ -43,6 +44,8 @@ class YamlView {
 
   // Rejects keys outside `allowed` (catches typos such as "strid:").
   void expect_keys(const std::set<std::string>& allowed) const;
+  // A key of this mapping as text; a non-scalar key (`[1]: 2`, `{a: b}: c`) is an error naming the file.
+  std::string key_text(const YAML::Node& key) const;
   [[noreturn]] void fail(const std::string& what) const;
   std::string where() const;
 
@@ -59,11 +62,15 @@ const char* yaml_type_name();
 template <typename T>
 T YamlView::as() const {
   if (!node_.IsScalar()) fail(std::string("expected ") + yaml_type_name<T>());
+  T value{};
   try {
-    return node_.as<T>();
+    value = node_.as<T>();
   } catch (const YAML::Exception&) {
     fail(std::string("expected ") + yaml_type_name<T>() + ", got '" + node_.Scalar() + "'");
   }
+  if constexpr (std::is_floating_point_v<T>)
+    if (!std::isfinite(value)) fail("expected a finite number, got '" + node_.Scalar() + "'");
+  return value;
 }
 
 template <typename T>

@@ -230,6 +230,9 @@ StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& o
 }  // namespace
 
 ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides& ov) {
+  if (ov.count < 0 || ov.count > kMaxQueries)
+    throw InputError("--count " + std::to_string(ov.count) + ": expected 0.." + std::to_string(kMaxQueries) +
+                     " queries per stream");
   if (ov.cosim) spec.cosim = true;
   if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
   spec.provenance.set_fidelity(spec.cosim ? "cycle (co-simulated per query)"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/checked.h"
 #include "base/params.h"
 #include "base/provenance.h"
 #include "base/registry.h"
@@ -29,7 +30,9 @@ const ParamSchema<SramClass>& sram_schema() {
 }
 
 int64_t streaming_bytes(const AccelConfig& c) {
-  return c.weight_buffer_bytes + c.act_in_bytes + c.psum_bytes + c.act_out_bytes;
+  int64_t sum = checked::add(c.weight_buffer_bytes, c.act_in_bytes, "streaming buffer bytes");
+  sum = checked::add(sum, c.psum_bytes, "streaming buffer bytes");
+  return checked::add(sum, c.act_out_bytes, "streaming buffer bytes");
 }
 
 std::string buffers_fit(const AccelConfig& c) {
@@ -41,7 +44,8 @@ std::string buffers_fit(const AccelConfig& c) {
 
 std::string pb_fits(const AccelConfig& c) {
   const int64_t streaming = streaming_bytes(c);
-  if (streaming + c.pb_bytes <= c.on_chip_bytes) return "";
+  int64_t total = 0;
+  if (!__builtin_add_overflow(streaming, c.pb_bytes, &total) && total <= c.on_chip_bytes) return "";
   return "a Persistent Buffer of " + std::to_string(c.pb_bytes) +
          " bytes is larger than the on-chip memory left (" + std::to_string(c.on_chip_bytes - streaming) +
          " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) + " after the streaming buffers)";

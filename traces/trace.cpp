@@ -17,6 +17,7 @@ namespace sushi {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int64_t kMaxMinuteDraws = int64_t(1) << 22;  // azure: larger minutes draw only what is needed
 
 double draw_target(Rng& rng, double& current, double lo, double hi, const ConstraintSpec& c, bool first) {
   if (first) {
@@ -26,6 +27,46 @@ double draw_target(Rng& rng, double& current, double lo, double hi, const Constr
     current = std::clamp(current + delta, lo, hi);
   }
   return current;
+}
+
+std::string num(double x) {
+  std::ostringstream o;
+  o << x;
+  return o.str();
+}
+
+std::string rate_text(const std::string& key, double r) {
+  if (r >= kMinRateQps && r <= kMaxRateQps) return "";
+  return key + " = " + num(r) + ": expected a rate in [" + num(kMinRateQps) + ", " + num(kMaxRateQps) +
+         "] queries/s";
+}
+
+// "" or what makes the generator's work unbounded by `count` (see the bounds in trace.h), one per key.
+std::string count_error(const TraceSpec& t) {
+  if (t.count >= 1 && t.count <= kMaxQueries) return "";
+  return "count = " + std::to_string(t.count) + ": expected 1.." + std::to_string(kMaxQueries) + " queries";
+}
+
+std::string rate_error(const TraceSpec& t) {
+  const std::string e = rate_text("rate_qps", t.rate_qps);
+  if (!e.empty() || t.impl != "azure" || t.rate_qps >= kMinAzureRateQps) return e;
+  return "rate_qps = " + num(t.rate_qps) + ": azure expects at least 1/60 queries/s (one per minute)";
+}
+
+std::string ramp_error(const TraceSpec& t) {
+  if (t.impl != "ramp") return "";
+  const std::string e = rate_text("rate_end_qps", t.rate_end_qps);
+  if (!e.empty()) return e;
+  const double hi = std::max(t.rate_qps, t.rate_end_qps), lo = std::min(t.rate_qps, t.rate_end_qps);
+  if (hi <= lo * kMaxRampRatio) return "";
+  return "rate_qps = " + num(t.rate_qps) + " and rate_end_qps = " + num(t.rate_end_qps) +
+         ": expected rates within a factor of " + num(kMaxRampRatio) + " of each other";
+}
+
+std::string spec_error(const TraceSpec& t) {
+  for (const std::string& e : {count_error(t), rate_error(t), ramp_error(t)})
+    if (!e.empty()) return e;
+  return "";
 }
 
 std::string range_check(double lo, double hi) {
@@ -39,7 +80,7 @@ YamlView yaml_without_keys(const YamlView& v, const std::set<std::string>& drop)
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = v.key_text(kv.first);
     if (!drop.count(key)) m[key] = kv.second;
   }
   return YamlView(m, v.file(), v.path());
@@ -50,7 +91,7 @@ YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& key
   if (!v.is_map()) v.fail("expected a mapping");
   YAML::Node m(YAML::NodeType::Map);
   for (const auto& kv : v.node()) {
-    const std::string key = kv.first.as<std::string>();
+    const std::string key = v.key_text(kv.first);
     if (keys.count(key) && kv.second.IsSequence()) {
       const YamlView r = v.at(key);
       if (r.size() != 2) r.fail("expected [lo, hi]");
@@ -105,7 +146,9 @@ ParamSchema<TraceSpec> trace_schema(const std::string& kind, const std::string& 
       .real("rate_qps", &TraceSpec::rate_qps, d.rate_qps, {0, kInf, true}, "queries/s",
             "mean arrival rate (ramp: the start rate)")
       .integer("count", &TraceSpec::count, d.count, {1, 100000000}, "queries", "number of queries")
-      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed");
+      .integer("seed", &TraceSpec::seed, d.seed, {0}, "", "random seed")
+      .check("count", count_error)
+      .check("rate_qps", rate_error);
 }
 
 TraceSpec TraceSpec::from_yaml(const YamlView& v) {
@@ -175,7 +218,8 @@ class Ramp : public TraceGenerator {
             .real("rate_end_qps", &TraceSpec::rate_end_qps, d.rate_end_qps, {0, kInf, true}, "queries/s",
                   "final rate")
             .real("accel_qps2", &TraceSpec::accel_qps2, d.accel_qps2, {0, kInf, true}, "queries/s^2",
-                  "acceleration tau of the rate");
+                  "acceleration tau of the rate")
+            .check("rate_end_qps", ramp_error);
     return s;
   }
   const ParamSchema<TraceSpec>& schema() const override { return params(); }
@@ -233,10 +277,21 @@ class Azure : public TraceGenerator {
           1 + spec.diurnal_amplitude * std::sin(2 * M_PI * (t0 + 30) / spec.diurnal_period_s);
       double mult = norm;
       if (rng.uniform() < spec.burst_probability) mult *= std::pow(1 - rng.uniform(), -1.0 / alpha);
-      const int64_t k = rng.poisson(std::max(1e-9, spec.rate_qps * 60 * diurnal * mult));
+      const int64_t k = rng.poisson(std::min(1e15, std::max(1e-9, spec.rate_qps * 60 * diurnal * mult)));
       std::vector<double> in_minute;
-      for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
-      std::sort(in_minute.begin(), in_minute.end());
+      if (k <= kMaxMinuteDraws) {
+        for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
+        std::sort(in_minute.begin(), in_minute.end());
+      } else {
+        // A huge burst: only the leading arrivals the trace still needs, as the first order statistics of
+        // k uniforms (each the minimum of the uniforms left), so the work stays bounded by `count`.
+        double u = 0;
+        const int64_t need = std::min(k, spec.count - int64_t(arrivals.size()));
+        for (int64_t i = 0; i < need; ++i) {
+          u += (1 - u) * (1 - std::pow(1 - rng.uniform(), 1.0 / double(k - i)));
+          in_minute.push_back((t0 + 60 * u) * 1000);
+        }
+      }
       for (double a : in_minute) {
         if (int64_t(arrivals.size()) == spec.count) break;
         arrivals.push_back(a);
@@ -268,6 +323,8 @@ SUSHI_REGISTER(
      true);
 
 std::vector<Query> generate_trace(const TraceSpec& spec) {
+  const std::string error = spec_error(spec);
+  if (!error.empty()) throw InputError("trace '" + spec.impl + "': " + error);
   const std::vector<double> arrivals =
       Registry<TraceGenerator>::get(spec.impl, "trace: key 'impl'")()->arrivals(spec);
   // Constraints from an independent stream, so changing the arrival process keeps the same targets.

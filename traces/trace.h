@@ -61,6 +61,14 @@ struct TraceSpec {
   static TraceSpec from_yaml(const YamlView& v);
 };
 
+// Bounds that keep a generator's work proportional to `count` (checked by the schemas, naming the key, and
+// again by generate_trace for specs built in code, e.g. an experiment's load-derived rate).
+inline constexpr double kMinRateQps = 1e-3;           // every kind's rate_qps and ramp's rate_end_qps
+inline constexpr double kMaxRateQps = 1e6;            // queries/s
+inline constexpr double kMinAzureRateQps = 1.0 / 60;  // azure: at least one query per minute on average
+inline constexpr double kMaxRampRatio = 1e4;      // ramp: larger / smaller rate (thinning draws per query)
+inline constexpr int64_t kMaxQueries = 10000000;  // count (and serve --count)
+
 // An arrival process, registered by name (SUSHI_REGISTER(TraceGenerator, ...)) with its schema, which
 // declares the common keys (trace_schema()) and the kind's own.
 class TraceGenerator {

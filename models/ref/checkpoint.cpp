@@ -166,7 +166,7 @@ Checkpoint Checkpoint::deserialize(const std::string& bytes, const std::string& 
     }
     const char* data = r.take(size_t(elements) * sizeof(float), "tensor '" + name + "' data");
     a.data.resize(size_t(elements));
-    std::memcpy(a.data.data(), data, size_t(elements) * sizeof(float));
+    if (elements > 0) std::memcpy(a.data.data(), data, size_t(elements) * sizeof(float));
     if (ckpt.has(name)) r.fail("tensor '" + name + "' appears twice");
     ckpt.add(name, std::move(a));
   }

@@ -24,8 +24,11 @@ std::vector<int> resolution_list(const YamlView& v) {
     out = v.get_list<int>("choices");
   } else {
     v.expect_keys({"min", "max", "step"});
-    const int lo = v.get<int>("min"), hi = v.get<int>("max"), step = v.get<int>("step", 4);
-    if (lo <= 0 || hi < lo || step <= 0) v.fail("expected 0 < min <= max and step > 0");
+    // Bounded before the loop, so `r += step` cannot overflow.
+    const int lo = read_int_in(v, "min", 8, 4096, "a resolution");
+    const int hi = read_int_in(v, "max", 8, 4096, "a resolution");
+    const int step = v.has("step") ? read_int_in(v, "step", 1, 4096, "a resolution step") : 4;
+    if (hi < lo) v.fail("expected 0 < min <= max and step > 0");
     for (int r = lo; r <= hi; r += step) out.push_back(r);
   }
   if (out.empty()) v.fail("expected at least one resolution");
@@ -36,11 +39,13 @@ std::vector<int> resolution_list(const YamlView& v) {
 }
 
 template <typename T>
-std::vector<T> positive_choices(const YamlView& v, const std::string& key) {
+std::vector<T> positive_choices(const YamlView& v, const std::string& key, T max) {
   std::vector<T> c = v.get_list<T>(key);
   if (c.empty()) v.at(key).fail("expected a non-empty list");
   for (T x : c)
     if (!(x > T(0))) v.at(key).fail("expected positive values");
+  for (T x : c)
+    if (!(double(x) <= max)) v.at(key).fail("expected values up to " + std::to_string(max));
   std::sort(c.begin(), c.end());
   return c;
 }
@@ -51,30 +56,31 @@ class MobileNetV3Family : public SpaceFamily {
     root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
                       "stem", "first_block", "stages", "elastic", "final_expand", "feature_mix",
                       "se_reduction", "dropout"});
-    in_channels_ = root.get<int>("input_channels");
-    classes_ = root.get<int>("classes");
-    if (in_channels_ <= 0) root.at("input_channels").fail("expected a positive integer");
-    if (classes_ <= 1) root.at("classes").fail("expected an integer >= 2");
-    se_reduction_ = root.get<int>("se_reduction", 4);
-    if (se_reduction_ <= 0) root.at("se_reduction").fail("expected a positive integer");
+    in_channels_ = read_int_in(root, "input_channels", 1, kMaxChannels, "a channel count");
+    classes_ = read_int_in(root, "classes", 2, kMaxChannels, "a class count");
+    se_reduction_ =
+        root.has("se_reduction") ? read_int_in(root, "se_reduction", 1, kMaxChannels, "a reduction") : 4;
     spec_.resolutions = resolution_list(root.at("resolution"));
 
     const YamlView stem = root.at("stem");
     stem.expect_keys({"out", "kernel", "stride", "act"});
-    stem_ = {stem.get<int>("out"), stem.get<int>("stride"), parse_activation(stem.at("act")), false};
-    stem_kernel_ = stem.get<int>("kernel");
+    stem_ = {read_int_in(stem, "out", 1, kMaxChannels, "a channel count"),
+             read_int_in(stem, "stride", 1, kMaxStride, "a stride"), parse_activation(stem.at("act")), false};
+    stem_kernel_ = read_kernel(stem, "kernel");
 
     const YamlView fb = root.at("first_block");
     fb.expect_keys({"out", "kernel", "stride", "act", "se"});
-    first_ = {fb.get<int>("out"), fb.get<int>("stride"), parse_activation(fb.at("act")), fb.get<bool>("se")};
-    first_kernel_ = fb.get<int>("kernel");
+    first_ = {read_int_in(fb, "out", 1, kMaxChannels, "a channel count"),
+              read_int_in(fb, "stride", 1, 2, "a stride"), parse_activation(fb.at("act")),
+              fb.get<bool>("se")};
+    first_kernel_ = read_kernel(fb, "kernel");
 
     const YamlView el = root.at("elastic");
     el.expect_keys({"depth", "kernel", "expand", "expand_from_depth"});
-    const std::vector<int> depth = positive_choices<int>(el, "depth");
+    const std::vector<int> depth = positive_choices<int>(el, "depth", kMaxBlocks);
     const std::vector<int> kernel =
-        el.has("kernel") ? positive_choices<int>(el, "kernel") : std::vector<int>{};
-    const std::vector<double> expand = positive_choices<double>(el, "expand");
+        el.has("kernel") ? positive_choices<int>(el, "kernel", kMaxKernel) : std::vector<int>{};
+    const std::vector<double> expand = positive_choices<double>(el, "expand", kMaxExpand);
     for (int k : kernel)
       if (k % 2 == 0) el.at("kernel").fail("expected odd kernel sizes");
     if (el.has("expand_from_depth")) {
@@ -92,12 +98,13 @@ class MobileNetV3Family : public SpaceFamily {
     if (!stages.is_sequence() || stages.size() == 0) stages.fail("expected a non-empty list of stages");
     for (const YamlView& st : stages.items()) {
       st.expect_keys({"out", "stride", "act", "se", "kernel"});
-      StageDef d{st.get<int>("out"), st.get<int>("stride"), parse_activation(st.at("act")),
-                 st.get<bool>("se")};
-      if (d.out <= 0) st.at("out").fail("expected a positive channel count");
+      StageDef d{read_int_in(st, "out", 1, kMaxChannels, "a channel count"), st.get<int>("stride"),
+                 parse_activation(st.at("act")), st.get<bool>("se")};
       if (d.stride != 1 && d.stride != 2) st.at("stride").fail("expected 1 or 2");
       stages_.push_back(d);
-      std::vector<int> ks = st.has("kernel") ? positive_choices<int>(st, "kernel") : kernel;
+      std::vector<int> ks = st.has("kernel") ? positive_choices<int>(st, "kernel", kMaxKernel) : kernel;
+      for (int k : ks)
+        if (k % 2 == 0) st.at("kernel").fail("expected odd kernel sizes");
       if (ks.empty()) st.fail("missing kernel choices (set elastic.kernel or the stage's kernel)");
       spec_.kernel_choices.push_back(ks);
       spec_.expand_choices.push_back(expand);
@@ -109,10 +116,12 @@ class MobileNetV3Family : public SpaceFamily {
 
     const YamlView fe = root.at("final_expand");
     fe.expect_keys({"out", "act"});
-    final_expand_ = {fe.get<int>("out"), 1, parse_activation(fe.at("act")), false};
+    final_expand_ = {read_int_in(fe, "out", 1, kMaxChannels, "a channel count"), 1,
+                     parse_activation(fe.at("act")), false};
     const YamlView fm = root.at("feature_mix");
     fm.expect_keys({"out", "act"});
-    feature_mix_ = {fm.get<int>("out"), 1, parse_activation(fm.at("act")), false};
+    feature_mix_ = {read_int_in(fm, "out", 1, kMaxChannels, "a channel count"), 1,
+                    parse_activation(fm.at("act")), false};
   }
 
   const ElasticSpec& elastic() const override { return spec_; }

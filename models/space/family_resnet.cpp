@@ -24,17 +24,13 @@ class ResNetFamily : public SpaceFamily {
   explicit ResNetFamily(const YamlView& root) {
     root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
                       "stem", "stages", "elastic", "kernel", "dropout"});
-    in_channels_ = root.get<int>("input_channels");
-    classes_ = root.get<int>("classes");
-    if (in_channels_ <= 0) root.at("input_channels").fail("expected a positive integer");
-    if (classes_ <= 1) root.at("classes").fail("expected an integer >= 2");
-    kernel_ = root.get<int>("kernel", 3);
-    if (kernel_ <= 0 || kernel_ % 2 == 0) root.at("kernel").fail("expected a positive odd kernel size");
+    in_channels_ = read_int_in(root, "input_channels", 1, kMaxChannels, "a channel count");
+    classes_ = read_int_in(root, "classes", 2, kMaxChannels, "a class count");
+    kernel_ = root.has("kernel") ? read_kernel(root, "kernel") : 3;
     spec_.resolutions = parse_resolution_list(root.at("resolution"));
     const YamlView stem = root.at("stem");
     stem.expect_keys({"channels"});
-    stem_channels_ = stem.get<int>("channels");
-    if (stem_channels_ <= 0) stem.at("channels").fail("expected a positive channel count");
+    stem_channels_ = read_int_in(stem, "channels", 1, kMaxChannels, "a channel count");
 
     const YamlView el = root.at("elastic");
     el.expect_keys({"extra_depth", "expand", "width_mult"});
@@ -44,7 +40,9 @@ class ResNetFamily : public SpaceFamily {
     if (extra.empty() || expand.empty() || width.empty())
       el.fail("expected non-empty extra_depth, expand, width_mult");
     for (int d : extra)
-      if (d < 0) el.at("extra_depth").fail("expected non-negative extra block counts");
+      if (d < 0 || d > kMaxBlocks / 2)
+        el.at("extra_depth")
+            .fail("expected extra block counts in [0, " + std::to_string(kMaxBlocks / 2) + "]");
     for (double e : expand)
       if (e <= 0 || e > 4) el.at("expand").fail("expected expand ratios in (0, 4]");
     for (double w : width)
@@ -64,10 +62,9 @@ class ResNetFamily : public SpaceFamily {
     spec_.expand_choices.push_back(expand);
     for (const YamlView& st : stages.items()) {
       st.expect_keys({"out", "stride", "base_depth"});
-      ResStage r{st.get<int>("out"), st.get<int>("stride"), st.get<int>("base_depth")};
-      if (r.out <= 0) st.at("out").fail("expected a positive channel count");
+      ResStage r{read_int_in(st, "out", 1, kMaxChannels, "a channel count"), st.get<int>("stride"),
+                 read_int_in(st, "base_depth", 1, kMaxBlocks / 2, "a block count")};
       if (r.stride != 1 && r.stride != 2) st.at("stride").fail("expected 1 or 2");
-      if (r.base_depth <= 0) st.at("base_depth").fail("expected a positive block count");
       stages_.push_back(r);
       spec_.depth_choices.push_back(extra);
       spec_.base_blocks.push_back(0);

@@ -2,13 +2,31 @@
 
 #include <stdexcept>
 
+#include "base/checked.h"
+
 namespace sushi {
 
 namespace {
 int conv_out(int in, int k, int s, int pad) {
-  return (in + 2 * pad - k) / s + 1;
+  const int span = checked::add(in, checked::sub(checked::mul(2, pad, "padding"), k, "padding"), "conv span");
+  return checked::add(checked::div(span, s, "stride"), 1, "conv output size");
 }
 }  // namespace
+
+int read_int_in(const YamlView& v, const std::string& key, int lo, int hi, const std::string& what) {
+  const YamlView x = v.at(key);
+  const int64_t n = x.as<int64_t>();  // "expected an integer, got '...'"
+  if (n < lo || n > hi)
+    x.fail("expected " + what + " in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+           x.node().Scalar());
+  return int(n);
+}
+
+int read_kernel(const YamlView& v, const std::string& key) {
+  const int k = read_int_in(v, key, 1, kMaxKernel, "a kernel size");
+  if (k % 2 == 0) v.at(key).fail("expected an odd kernel size, got " + std::to_string(k));
+  return k;
+}
 
 int LayerBuilder::push(Layer l) {
   layers_.push_back(std::move(l));
@@ -57,11 +75,18 @@ int LayerBuilder::weighted(const std::string& name, LayerKind kind, int out_c, i
     l.pad = 0;
   }
   l.out_c = out_c;
-  const int in_per_group = l.in_c / l.groups;
-  l.macs = int64_t(l.out_h) * l.out_w * out_c * in_per_group * l.kernel * l.kernel;
+  if (out_c <= 0 || c_ <= 0) throw OverflowError(name + ": expected positive channel counts");
+  const int in_per_group = checked::div(l.in_c, l.groups, "channel groups");
+  const std::string what = "MACs of layer " + name;
+  int64_t macs = checked::mul<int64_t>(l.out_h, l.out_w, what);
+  for (int64_t f : {int64_t(out_c), int64_t(in_per_group), int64_t(l.kernel), int64_t(l.kernel)})
+    macs = checked::mul(macs, f, what);
+  l.macs = macs;
   l.slice = WeightSlice{-1, out_c, in_per_group, l.kernel, batch_norm || bias};
-  l.params = l.slice.weight_elems() + (bias ? out_c : 0) + (batch_norm ? 2 * out_c : 0);
-  l.weight_bytes = l.slice.bytes();
+  const int64_t elems =
+      checked::mul(checked::mul<int64_t>(out_c, in_per_group, name), int64_t(l.kernel) * l.kernel, name);
+  l.params = checked::add(elems, int64_t(out_c) * ((bias ? 1 : 0) + (batch_norm ? 2 : 0)), name);
+  l.weight_bytes = checked::add(elems, l.slice.has_bias ? 4 * int64_t(out_c) : 0, name);
   return push(std::move(l));
 }
 

@@ -8,6 +8,20 @@
 
 namespace sushi {
 
+// Bounds on a supernet space's YAML, checked where each value is read, so that every layer's shape,
+// MACs and bytes fit their integer types (larger values are rejected naming the file and key).
+inline constexpr int kMaxChannels = 1 << 16;  // any layer's channels, input channels and classes
+inline constexpr int kMaxKernel = 15;         // odd kernel sizes 1..15
+inline constexpr int kMaxStride = 8;          // a stem's stride (blocks: 1 or 2)
+inline constexpr int kMaxBlocks = 32;         // blocks of one stage (a depth choice, base + extra depth)
+inline constexpr double kMaxExpand = 64;      // expand ratio of a block
+
+// `v[key]` as an integer in [lo, hi], else an error naming file, key and the bound (`what`: "a channel
+// count").
+int read_int_in(const YamlView& v, const std::string& key, int lo, int hi, const std::string& what);
+// A positive odd kernel size up to kMaxKernel.
+int read_kernel(const YamlView& v, const std::string& key);
+
 class LayerBuilder {
  public:
   LayerBuilder(int channels, int resolution) : c_(channels), h_(resolution), w_(resolution) {}

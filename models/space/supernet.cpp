@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/checked.h"
 #include "base/json.h"
 #include "base/registry.h"
 
@@ -63,7 +64,7 @@ Activation parse_activation(const YamlView& v) {
 
 int make_divisible(double v, int divisor) {
   // The rounding rule of the once-for-all / MobileNet code: nearest multiple, never below 90% of v.
-  int new_v = std::max(divisor, int(v + divisor / 2.0) / divisor * divisor);
+  int new_v = std::max(divisor, checked::narrow<int>(v + divisor / 2.0, "channel count") / divisor * divisor);
   if (new_v < 0.9 * v) new_v += divisor;
   return new_v;
 }
@@ -120,9 +121,9 @@ int ElasticSpec::stage_of_slot(int slot) const {
 LayerTotals totals(const std::vector<Layer>& layers) {
   LayerTotals t;
   for (const auto& l : layers) {
-    t.macs += l.macs;
-    t.params += l.params;
-    t.weight_bytes += l.weight_bytes;
+    t.macs = checked::add(t.macs, l.macs, "total MACs");
+    t.params = checked::add(t.params, l.params, "total parameters");
+    t.weight_bytes = checked::add(t.weight_bytes, l.weight_bytes, "total weight bytes");
   }
   return t;
 }
@@ -176,8 +177,15 @@ SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
     root.at("family").fail("unknown supernet family '" + space.family_name_ +
                            "' (expected one of: " + Registry<SpaceFamily>::joined_names() + ")");
   space.family_ = Registry<SpaceFamily>::get(space.family_name_, root.where())(root);
-  // The max subnet reads every tensor whole, so its layers define the supernet's tensors.
-  std::vector<Layer> full = space.family_->build(space.max_subnet(), space.default_resolution());
+  // The max subnet reads every tensor whole, so its layers define the supernet's tensors. It is also the
+  // largest subnet at the largest resolution: when its sizes fit, every subnet's do.
+  std::vector<Layer> full;
+  try {
+    full = space.family_->build(space.max_subnet(), space.default_resolution());
+    (void)totals(full);
+  } catch (const OverflowError& e) {
+    root.fail(std::string("the space is too large: ") + e.what());
+  }
   for (const Layer& l : full) {
     if (!l.has_weights() && l.slice.out == 0) continue;  // layers without weights read no slice
     TensorInfo t{l.name, l.slice, l.kind};
