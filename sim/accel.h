@@ -33,6 +33,11 @@ struct SramClass {
   double write_pj_per_byte;
 };
 
+// How a machine behaviour overlaps with compute (accel_schema(): behaviour.*).
+enum class Overlap { Overlapped, Serial };
+// Strided array layers computed at output resolution, or at stride 1 with subsampling at write-back.
+enum class StrideMode { Output, Input };
+
 struct AccelConfig {
   static AccelConfig load(const std::string& yaml_path);
   // Loads the file with `--set accel.PATH=V` overrides applied (paths checked against accel_schema()); an
@@ -72,6 +77,26 @@ struct AccelConfig {
   int64_t pb_load_setup_cycles;
   std::vector<SramClass> sram_classes;  // ascending max_bytes
   double mac_pj;
+  // Machine behaviours (defaults: today's optimistic machine).
+  Overlap weight_load;
+  Overlap act_load;
+  Overlap out_store;
+  StrideMode stride_mode;
+  int bubble_every;                       // 0: II 1; N: one idle cycle after every N array steps of a pass
+  int64_t pass_overhead_cycles;           // per (K-tile, C-tile) pass
+  int64_t weight_tile_overhead_cycles;    // per K-tile, before its first pass (DPE register load)
+  int64_t dram_transfer_overhead_cycles;  // channel-busy cycles per DRAM request (short-transfer efficiency)
+  double call_overhead_us;                // host time per layer call, outside accelerator cycles
+
+  // Whether every behaviour that changes the order of events is at its default (the closed form applies).
+  bool default_schedule() const {
+    return weight_load == Overlap::Overlapped && act_load == Overlap::Overlapped &&
+           out_store == Overlap::Overlapped && weight_tile_overhead_cycles == 0;
+  }
+  // Array cycles of a pass of `steps` steps: bubbles and the per-pass overhead.
+  int64_t pass_busy_cycles(int64_t steps) const {
+    return steps + (bubble_every > 0 ? steps / bubble_every : 0) + pass_overhead_cycles;
+  }
 
   // Derived.
   int64_t peak_macs_per_cycle() const { return int64_t(k_parallel) * c_parallel * window_parallel; }
@@ -100,11 +125,17 @@ struct LayerResult {
   int64_t dram_weight_bytes = 0, dram_act_bytes = 0, pb_hit_bytes = 0;
   double energy_dram_pj = 0, energy_sram_pj = 0, energy_mac_pj = 0;
   double utilization = 0;  // macs / (cycles x peak MACs per cycle)
+  // Where the cycles go (cycles = setup + compute + the exposed waits below; analytic closed form: the
+  // exact schedule's split, scaled residue in stall_other_cycles).
+  int64_t setup_cycles = 0, weight_wait_cycles = 0, act_in_wait_cycles = 0, act_out_wait_cycles = 0;
+  int64_t stall_other_cycles = 0;
+  double call_overhead_ms = 0;  // host per-call overhead, not in cycles
 };
 
 struct RunResult {
   int64_t cycles = 0;
-  double latency_ms = 0;
+  double latency_ms = 0;  // cycles at the clock plus the host per-call overhead
+  double call_overhead_ms = 0;
   int64_t compute_cycles = 0, stall_cycles = 0;
   int64_t offchip_weight_bytes = 0, offchip_act_bytes = 0, pb_hit_bytes = 0;
   double energy_dram_pj = 0, energy_sram_pj = 0, energy_mac_pj = 0, energy_pj = 0;

@@ -25,6 +25,7 @@ class AnalyticModel : public AccelModel {
       r.kind = to_string(l.kind);
       r.cycles = c.cycles;
       r.compute_cycles = c.compute_cycles;
+      set_breakdown(accel_, accel_.default_schedule() ? exact_cycles(accel_, p) : c, r);
       finish_layer_result(accel_, p, layer_traffic(p), r);
       layers.push_back(std::move(r));
     }

@@ -76,6 +76,12 @@ ParamSchema<AccelConfig> make_accel_schema() {
                "operand read to int8 result in the output buffer")
       .boolean("array.fold_pointwise", &C::fold_pointwise, true,
                "1x1 layers fold window_parallel input channels into the taps")
+      .integer("array.bubble_every", &C::bubble_every, 0, {0, 1e9}, "steps",
+               "initiation interval: one idle cycle after every N steps of a pass (0: II = 1)")
+      .integer("array.pass_overhead_cycles", &C::pass_overhead_cycles, 0, {0, 1e9}, "cycles",
+               "fixed array cycles per (K-tile, C-tile) pass")
+      .integer("array.weight_tile_overhead_cycles", &C::weight_tile_overhead_cycles, 0, {0, 1e9}, "cycles",
+               "array cycles per K-tile before its first pass (weights into the DPE registers)")
       .integer("vector.lanes", &C::vector_lanes, 16, {1, 4096}, "",
                "post-processing unit (pools, Add, SE scale): channels per cycle")
       .integer("vector.pipeline_depth", &C::vector_pipeline_depth, 4, {1, 1000}, "cycles",
@@ -99,13 +105,31 @@ ParamSchema<AccelConfig> make_accel_schema() {
       .bytes("dram.interface_bytes_per_cycle", &C::interface_bytes_per_cycle, required, {1, kMaxBytes},
              "accelerator-side AXI width x ports, bytes per accelerator cycle")
       .real("dram.energy_pj_per_byte", &C::dram_pj_per_byte, 0.0, kEnergy, "pJ/B", "off-chip energy")
+      .integer("dram.transfer_overhead_cycles", &C::dram_transfer_overhead_cycles, 0, {0, 1e6}, "cycles",
+               "channel-busy cycles per request on top of its bursts: a transfer of n bytes sustains "
+               "n / (n + overhead x rate) of the stream bandwidth (short transfers are less efficient)")
       .integer("controller.layer_setup_cycles", &C::layer_setup_cycles, 0, {0, 1e9}, "cycles",
                "per-layer register setup before the first DMA request")
       .integer("controller.pb_load_setup_cycles", &C::pb_load_setup_cycles, 0, {0, 1e9}, "cycles",
                "setup of a Persistent Buffer load")
+      .real("controller.call_overhead_us", &C::call_overhead_us, 0.0, {0, 1e7}, "us",
+            "host time per layer call (register writes, start, poll), reported apart from cycles")
       .real("energy.mac_pj", &C::mac_pj, 0.0, kEnergy, "pJ", "one int8 MAC with int32 accumulation")
       .list("energy.sram", &C::sram_classes, sram_schema(), 1,
             "on-chip energy per byte by buffer size class, ascending max_bytes");
+  const std::vector<std::pair<std::string, Overlap>> overlap = {{"overlapped", Overlap::Overlapped},
+                                                                {"serial", Overlap::Serial}};
+  s.choice("behaviour.weight_load", &C::weight_load, Overlap::Overlapped, overlap,
+           "overlapped: K-tile k+1's weights stream while k computes; serial: a K-tile's weights are loaded, "
+           "then computed (a PB hit skips the load)")
+      .choice("behaviour.act_load", &C::act_load, Overlap::Overlapped, overlap,
+              "serial: an input chunk loads only after the previous pass finished")
+      .choice("behaviour.out_store", &C::out_store, Overlap::Overlapped, overlap,
+              "serial: a K-tile computes only after the previous K-tile's outputs are written back")
+      .choice("behaviour.stride_mode", &C::stride_mode, StrideMode::Output,
+              {{"output", StrideMode::Output}, {"input", StrideMode::Input}},
+              "strided array layers: steps at output resolution, or at stride 1 (input resolution) with "
+              "subsampling at write-back");
   s.check("buffers.on_chip_bytes", buffers_fit)
       .check("buffers.persistent_bytes", pb_fits)
       .check("energy.sram", sram_ascending)
@@ -166,7 +190,7 @@ int64_t AccelConfig::dram_latency_cycles() const {
 int64_t AccelConfig::dram_data_cycles(int64_t bytes) const {
   if (bytes <= 0) return 0;
   const int64_t padded = (bytes + dram_burst_bytes - 1) / dram_burst_bytes * dram_burst_bytes;
-  return int64_t(std::ceil(double(padded) / dram_bytes_per_cycle() - 1e-9));
+  return dram_transfer_overhead_cycles + int64_t(std::ceil(double(padded) / dram_bytes_per_cycle() - 1e-9));
 }
 
 const SramClass& AccelConfig::sram_class(int64_t buffer_bytes) const {

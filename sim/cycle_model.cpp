@@ -156,6 +156,7 @@ class Accelerator : public sc_core::sc_module {
         act_out("act_out", a.act_out_bytes),
         array("array", a, Unit::Array),
         vector("vector_unit", a, Unit::Vector) {
+    controller_setup_ = a.layer_setup_cycles;
     bind_controller();
     bind_dma();
     bind_unit(array);
@@ -217,6 +218,10 @@ class Accelerator : public sc_core::sc_module {
     LayerStats& s = stats[i];
     s.cycles.cycles = cycles;
     s.cycles.compute_cycles = u.compute_cycles;
+    s.cycles.weight_wait = u.weight_wait;
+    s.cycles.act_in_wait = u.act_in_wait;
+    // The rest after the last pass: the drain and the last write-back.
+    s.cycles.act_out_wait = cycles - controller_setup_ - u.compute_cycles - u.weight_wait - u.act_in_wait;
     s.traffic.dram_weight_bytes = dma.bytes[int(Stream::Weights)] - bytes_before_[int(Stream::Weights)];
     s.traffic.dram_act_in_bytes = dma.bytes[int(Stream::ActIn)] - bytes_before_[int(Stream::ActIn)];
     s.traffic.dram_act_out_bytes = dma.bytes[int(Stream::ActOut)] - bytes_before_[int(Stream::ActOut)];
@@ -225,6 +230,7 @@ class Accelerator : public sc_core::sc_module {
     s.traffic.psum_bytes_rw = p.nc > 1 ? int64_t(p.nc - 1) * p.out_channels * p.pixels * 4 : 0;
   }
   int64_t bytes_before_[3] = {0, 0, 0};
+  int64_t controller_setup_ = 0;
 };
 
 // The testbench top: host, DRAM and accelerator, joined by fifos and the memory back door.
@@ -405,6 +411,7 @@ RunResult CycleModel::run_job(AccelJob& job, const std::vector<LayerPlan>& plans
     r.kind = to_string(layers[i].kind);
     r.cycles = s.cycles.cycles;
     r.compute_cycles = s.cycles.compute_cycles;
+    set_breakdown(accel_, s.cycles, r);
     finish_layer_result(accel_, plans[i], s.traffic, r);
   }
   return sum_layers(accel_, std::move(results));

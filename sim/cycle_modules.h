@@ -156,6 +156,7 @@ class ComputeUnit : public sc_core::sc_module {
   sc_core::sc_signal<int> ktile{"ktile"};
   // Of the current layer (reset when a layer mapped here starts).
   int64_t compute_cycles = 0, pb_read_bytes = 0, act_in_read_bytes = 0;
+  int64_t weight_wait = 0, act_in_wait = 0, act_out_wait = 0;  // cycles spent waiting, by cause
 
   ComputeUnit(sc_core::sc_module_name name, const AccelConfig& accel, Unit unit)
       : sc_core::sc_module(name), accel_(accel), unit_(unit) {
@@ -184,11 +185,9 @@ class ComputeUnit : public sc_core::sc_module {
   void run_pass(const LayerWork& w, int kt, int ct) {
     const LayerPlan& p = *w.plan;
     const int64_t pass = int64_t(kt) * p.nc + ct;
-    if (p.per_ktile_chunks || !p.act_resident)
-      a_loaded->wait_until(pass + 1);
-    else
-      a_loaded->wait_until(kt == 0 ? ct + 1 : p.nc);
-    if (ct == p.nc - 1 && kt >= 2) o_drained->wait_until(kt - 1);  // its output half is written back
+    timed_wait(*a_loaded[0], (p.per_ktile_chunks || !p.act_resident) ? pass + 1 : (kt == 0 ? ct + 1 : p.nc),
+               act_in_wait);
+    if (ct == p.nc - 1 && kt >= 2) timed_wait(*o_drained[0], kt - 1, act_out_wait);  // its half written back
     act_in_read_bytes += p.chunk_bytes(kt, ct);
     if (w.functional) compute(w, kt, ct);
     busy.write(true);
@@ -196,6 +195,18 @@ class ComputeUnit : public sc_core::sc_module {
     busy.write(false);
     compute_cycles += p.pass_cycles;
     passes_done->advance();
+  }
+  void timed_wait(progress_if& c, int64_t n, int64_t& bucket) {
+    const int64_t t0 = now_cycles();
+    c.wait_until(n);
+    bucket += now_cycles() - t0;
+  }
+  // A K-tile's start: its weights, the previous write-back (out_store serial), the tile overhead.
+  void start_ktile(const LayerPlan& p, int kt) {
+    timed_wait(*w_loaded[0], kt + 1, weight_wait);
+    if (accel_.out_store == Overlap::Serial && kt >= 1) timed_wait(*o_drained[0], kt, act_out_wait);
+    wait_cycles(p.tile_overhead);
+    compute_cycles += p.tile_overhead;
   }
   void run() {
     for (int64_t layer = 1;; ++layer) {
@@ -205,8 +216,9 @@ class ComputeUnit : public sc_core::sc_module {
       const LayerPlan& p = *w.plan;
       ktile_done_at_.assign(size_t(p.nk), 0);
       compute_cycles = pb_read_bytes = act_in_read_bytes = 0;
+      weight_wait = act_in_wait = act_out_wait = 0;
       for (int kt = 0; kt < p.nk; ++kt) {
-        w_loaded->wait_until(kt + 1);
+        start_ktile(p, kt);
         pb_read_bytes += p.weight_hit_bytes(kt);
         ktile.write(kt);
         for (int ct = 0; ct < p.nc; ++ct) run_pass(w, kt, ct);

@@ -181,17 +181,23 @@ Transfer out_transfer(const AccelConfig& accel, const LayerRegs& r, const LayerP
 void dma_program(const AccelConfig& accel, const LayerRegs& r, const LayerPlan& p,
                  std::vector<DmaStep>& out) {
   out.clear();
+  const bool serial_w = accel.weight_load == Overlap::Serial, serial_a = accel.act_load == Overlap::Serial;
+  const bool serial_o = accel.out_store == Overlap::Serial;
   out.push_back({WaitOn::Nothing, 0, weights_transfer(accel, r, p, 0)});
   for (int kt = 0; kt < p.nk; ++kt) {
+    if (serial_o && kt >= 1) out.push_back({WaitOn::OutFilled, kt, out_transfer(accel, r, p, kt - 1)});
     if (p.loads_chunk(kt))
       for (int ct = 0; ct < p.nc; ++ct) {
         const int64_t pass = int64_t(kt) * p.nc + ct;  // a streamed chunk waits until pass - 2 read its half
-        out.push_back({p.act_resident ? WaitOn::Nothing : WaitOn::PassesDone, pass - 1,
-                       chunk_transfer(accel, r, p, kt, ct)});
+        if (serial_a)
+          out.push_back({WaitOn::PassesDone, pass, chunk_transfer(accel, r, p, kt, ct)});
+        else
+          out.push_back({p.act_resident ? WaitOn::Nothing : WaitOn::PassesDone, pass - 1,
+                         chunk_transfer(accel, r, p, kt, ct)});
       }
-    if (kt + 1 < p.nk)  // K-tile kt-1 computed: its weight half is free
-      out.push_back({WaitOn::KTilesDone, kt, weights_transfer(accel, r, p, kt + 1)});
-    if (kt >= 1) out.push_back({WaitOn::OutFilled, kt, out_transfer(accel, r, p, kt - 1)});
+    if (kt + 1 < p.nk)  // K-tile kt-1 computed: its weight half is free (serial: K-tile kt computed)
+      out.push_back({WaitOn::KTilesDone, serial_w ? kt + 1 : kt, weights_transfer(accel, r, p, kt + 1)});
+    if (!serial_o && kt >= 1) out.push_back({WaitOn::OutFilled, kt, out_transfer(accel, r, p, kt - 1)});
   }
   out.push_back({WaitOn::OutFilled, p.nk, out_transfer(accel, r, p, p.nk - 1)});
 }

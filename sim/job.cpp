@@ -202,7 +202,9 @@ WeightSlice decode_cached(const LayerRegs& r) {
 
 RunResult sum_layers(const AccelConfig& accel, std::vector<LayerResult> layers) {
   RunResult run;
-  for (const LayerResult& r : layers) {
+  for (LayerResult& r : layers) {
+    r.call_overhead_ms = accel.call_overhead_us / 1e3;
+    run.call_overhead_ms += r.call_overhead_ms;
     run.cycles += r.cycles;
     run.compute_cycles += r.compute_cycles;
     run.stall_cycles += r.stall_cycles;
@@ -216,7 +218,7 @@ RunResult sum_layers(const AccelConfig& accel, std::vector<LayerResult> layers) 
   }
   run.layers = std::move(layers);
   run.energy_pj = run.energy_dram_pj + run.energy_sram_pj + run.energy_mac_pj;
-  run.latency_ms = double(run.cycles) / (accel.clock_mhz * 1e3);
+  run.latency_ms = double(run.cycles) / (accel.clock_mhz * 1e3) + run.call_overhead_ms;
   run.utilization =
       run.cycles > 0 ? double(run.macs) / (double(run.cycles) * double(accel.peak_macs_per_cycle())) : 0;
   return run;

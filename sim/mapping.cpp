@@ -94,6 +94,13 @@ LayerPlan plan_layer(const AccelConfig& accel, const Layer& l, const WeightSlice
   }
   p.nk = int(ceil_div(l.out_c, p.k_tile));
   p.pass_cycles = p.pixels * p.window_passes;
+  if (p.unit == Unit::Array) {
+    int64_t steps = p.pixels;
+    if (l.stride > 1 && accel.stride_mode == StrideMode::Input)
+      steps = int64_t(l.in_h + 2 * l.pad - l.kernel + 1) * (l.in_w + 2 * l.pad - l.kernel + 1);
+    p.pass_cycles = accel.pass_busy_cycles(steps * p.window_passes);
+    if (l.has_weights()) p.tile_overhead = accel.weight_tile_overhead_cycles;
+  }
   if (p.per_ktile_chunks && !p.act_resident &&
       int64_t(std::min(l.in_c, p.k_tile)) * (p.in_plane + p.chunk_extra_per_channel) > accel.act_in_bytes / 2)
     does_not_fit(accel, l, "one streamed input K-tile (half of act_in)",
@@ -268,6 +275,7 @@ int64_t channel_transfers(const Terms& t) {
 // sweep (8 B/cycle DRAM with 900 ns latency, a 40-stage pipeline, 10x faster DRAM, a 7 x 5 x 4 array) stays
 // within 4% per layer and 0.2% per subnet.
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& p) {
+  if (!accel.default_schedule()) return exact_cycles(accel, p);
   const Terms t = make_terms(accel, p);
   LayerCycles r;
   r.compute_cycles = p.nk * t.c;

@@ -51,6 +51,16 @@
 // - Compute runs the passes in order; a pass waits for its K-tile's weights and its input chunk, and the
 //   last pass of a K-tile also waits for its act_out half to be written back (O(kt-2)). The layer ends when
 //   O(last) completes; the controller spends layer_setup_cycles before the first DMA request of each layer.
+// Machine behaviours (accel_schema(): behaviour.*, array.*), each changing the schedule above as follows:
+// - weight_load serial: W(kt+1) waits until K-tile kt finished computing (one weight half in use).
+// - act_load serial: a chunk of pass n waits until pass n-1 finished.
+// - out_store serial: K-tile kt's first pass waits until O(kt-1) is written back; the queue then issues
+//   O(kt-1) before K-tile kt's chunks (W(0); per K-tile O(kt-1), its chunks, W(kt+1); O(last)).
+// - stride_mode input: a strided array layer steps over its stride-1 output positions (subsampled at
+//   write-back: the same outputs, psums and bytes), pixels x stride^2 steps per pass roughly.
+// - bubble_every N: a pass of n steps takes n + floor(n / N) cycles; pass_overhead_cycles add to every
+//   pass, weight_tile_overhead_cycles to every K-tile before its first pass (both count as compute).
+// - dram.transfer_overhead_cycles: every request holds the channel that much longer.
 #include <algorithm>
 #include <cstdint>
 
@@ -72,7 +82,8 @@ struct LayerPlan {
   int window_passes = 1;
   int pipeline_depth = 1;
   int64_t pixels = 0;                   // output pixels per channel
-  int64_t pass_cycles = 0;              // issue cycles of one pass
+  int64_t pass_cycles = 0;              // array cycles of one pass (steps, II bubbles, pass overhead)
+  int64_t tile_overhead = 0;            // array cycles per K-tile before its first pass
   int64_t in_plane = 0;                 // bytes of one input channel (int8)
   int64_t chunk_extra_per_channel = 0;  // Add: second operand plane; SEScale: one scale byte
   int in_channels = 0;
@@ -124,7 +135,16 @@ void finish_layer_result(const AccelConfig& accel, const LayerPlan& plan, const 
 struct LayerCycles {
   int64_t cycles = 0;
   int64_t compute_cycles = 0;
+  // What the compute unit waited for (exact schedule; act_out includes the drain and last write-back).
+  int64_t weight_wait = 0, act_in_wait = 0, act_out_wait = 0;
 };
+// The analytic fidelity: the closed form when accel.default_schedule(), else exact_cycles().
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& plan);
+// The schedule of this header evaluated event by event in plain C++ (O(transfers + passes) per layer): the
+// same DMA program and waits as the cycle model, with the split of the waits (sim/schedule.cpp).
+LayerCycles exact_cycles(const AccelConfig& accel, const LayerPlan& plan);
+// Fills r's setup and wait split from `c`; the part of r.cycles that c does not explain (the closed form
+// against the exact schedule) goes to stall_other_cycles.
+void set_breakdown(const AccelConfig& accel, const LayerCycles& c, LayerResult& r);
 
 }  // namespace sushi::sim

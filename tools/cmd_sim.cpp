@@ -24,6 +24,21 @@ SubGraph parse_cache(const sim::AccelConfig& accel, const SupernetSpace& space, 
   return sim::fit_to_pb(accel, space, space.parse_subnet(spec));
 }
 
+// Where a layer's time goes: cycles = setup + compute + the exposed waits (+ stall_other: the analytic closed
+// form against its exact schedule); the host's per-call overhead is apart from cycles.
+void write_breakdown(JsonWriter& j, const sim::LayerResult& l) {
+  j.key("breakdown")
+      .begin_object()
+      .field("setup_cycles", l.setup_cycles)
+      .field("compute_cycles", l.compute_cycles)
+      .field("exposed_weight_load_cycles", l.weight_wait_cycles)
+      .field("exposed_act_load_cycles", l.act_in_wait_cycles)
+      .field("exposed_act_store_cycles", l.act_out_wait_cycles)
+      .field("stall_other_cycles", l.stall_other_cycles)
+      .field("call_overhead_ms", l.call_overhead_ms)
+      .end_object();
+}
+
 void write_json(const Provenance& provenance, const sim::AccelConfig& accel, const SupernetSpace& space,
                 const Subnet& s, const std::string& cache_spec, const SubGraph& cached,
                 const std::string& fidelity, const sim::RunResult& r, const std::string& functional_status) {
@@ -47,6 +62,7 @@ void write_json(const Provenance& provenance, const sim::AccelConfig& accel, con
       .field("latency_ms", r.latency_ms)
       .field("compute_cycles", r.compute_cycles)
       .field("stall_cycles", r.stall_cycles)
+      .field("call_overhead_ms", r.call_overhead_ms)
       .key("offchip_bytes")
       .begin_object()
       .field("weights", r.offchip_weight_bytes)
@@ -79,8 +95,9 @@ void write_json(const Provenance& provenance, const sim::AccelConfig& accel, con
         .field("energy_dram_pj", l.energy_dram_pj)
         .field("energy_sram_pj", l.energy_sram_pj)
         .field("energy_mac_pj", l.energy_mac_pj)
-        .field("utilization", l.utilization)
-        .end_object();
+        .field("utilization", l.utilization);
+    write_breakdown(j, l);
+    j.end_object();
   }
   j.end_array().end_object();
   out() << j.str() << "\n";
@@ -92,25 +109,33 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
   out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
         << fidelity << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
         << " bytes (loading it into the PB costs " << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
-  std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s\n", "#", "layer", "kind",
-                "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util");
+  std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s %9s %9s %9s %6s %8s\n",
+                "#", "layer", "kind", "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util",
+                "exp.w", "exp.a.in", "exp.a.out", "setup", "call.us");
   out() << buf;
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const sim::LayerResult& l = r.layers[i];
-    std::snprintf(buf, sizeof buf, "%-4zu %-28s %-11s %12lld %12lld %10lld %11lld %11lld %11lld %5.1f%%\n", i,
-                  l.name.c_str(), l.kind.c_str(), (long long)l.cycles, (long long)l.compute_cycles,
-                  (long long)l.stall_cycles, (long long)l.dram_weight_bytes, (long long)l.dram_act_bytes,
-                  (long long)l.pb_hit_bytes, 100 * l.utilization);
+    std::snprintf(
+        buf, sizeof buf,
+        "%-4zu %-28s %-11s %12lld %12lld %10lld %11lld %11lld %11lld %5.1f%% %9lld %9lld %9lld %6lld "
+        "%8.2f\n",
+        i, l.name.c_str(), l.kind.c_str(), (long long)l.cycles, (long long)l.compute_cycles,
+        (long long)l.stall_cycles, (long long)l.dram_weight_bytes, (long long)l.dram_act_bytes,
+        (long long)l.pb_hit_bytes, 100 * l.utilization, (long long)l.weight_wait_cycles,
+        (long long)l.act_in_wait_cycles, (long long)l.act_out_wait_cycles, (long long)l.setup_cycles,
+        l.call_overhead_ms * 1e3);
     out() << buf;
   }
-  std::snprintf(buf, sizeof buf,
-                "total: %lld cycles = %.4f ms at %.0f MHz (compute %lld, stall %lld), utilisation %.1f%%\n"
-                "off-chip: weights %lld B, activations %lld B; PB hits %lld B\n"
-                "energy: %.3f uJ (DRAM %.3f, SRAM %.3f, MAC %.3f)\n",
-                (long long)r.cycles, r.latency_ms, accel.clock_mhz, (long long)r.compute_cycles,
-                (long long)r.stall_cycles, 100 * r.utilization, (long long)r.offchip_weight_bytes,
-                (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6,
-                r.energy_dram_pj * 1e-6, r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
+  std::snprintf(
+      buf, sizeof buf,
+      "total: %lld cycles + %.4f ms host call overhead = %.4f ms at %.0f MHz (compute %lld, stall %lld), "
+      "utilisation %.1f%%\n"
+      "off-chip: weights %lld B, activations %lld B; PB hits %lld B\n"
+      "energy: %.3f uJ (DRAM %.3f, SRAM %.3f, MAC %.3f)\n",
+      (long long)r.cycles, r.call_overhead_ms, r.latency_ms, accel.clock_mhz, (long long)r.compute_cycles,
+      (long long)r.stall_cycles, 100 * r.utilization, (long long)r.offchip_weight_bytes,
+      (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6, r.energy_dram_pj * 1e-6,
+      r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
   out() << buf;
 }
 

@@ -1,0 +1,43 @@
+#pragma once
+// The results store of a sweep (OUTPUT/results.store): one line per finished point, appended with one
+// write(2) as the point finishes, so a SIGKILL at any moment loses nothing finished (the kernel holds what
+// was written; fdatasync runs every `sync_every` appends and on close, against a machine crash).
+//
+//   HASH \t PAYLOAD \t CHECKSUM \n      CHECKSUM = content_hash(HASH \t PAYLOAD)
+//
+// Opening the store drops a torn or corrupted last line (a kill in the middle of a write) by rewriting the
+// good lines atomically before appending. Keys are point hashes (canonical config + model version).
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace sushi::explore {
+
+class ResultStore {
+ public:
+  explicit ResultStore(std::string path, int sync_every = 64);
+  ~ResultStore();
+  ResultStore(const ResultStore&) = delete;
+  ResultStore& operator=(const ResultStore&) = delete;
+
+  // Thread-safe. The payload must not contain tabs or newlines.
+  void append(const std::string& hash, const std::string& payload);
+  // Read-only after construction apart from append(); lookups are safe from any thread.
+  const std::string* find(const std::string& hash) const;
+  size_t loaded() const { return loaded_.size(); }
+  size_t dropped_lines() const { return dropped_; }
+  void sync();
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int sync_every_, since_sync_ = 0;
+  std::map<std::string, std::string> loaded_;
+  size_t dropped_ = 0;
+  std::mutex mutex_;
+};
+
+// Reads the good lines of a store file (none when it does not exist).
+std::map<std::string, std::string> read_store(const std::string& path, size_t* dropped = nullptr);
+
+}  // namespace sushi::explore

@@ -1,0 +1,240 @@
+// Sweeps (explore/): spec parsing and axis validation, enumeration, skipped points by reason, the results
+// store, deterministic output at any thread count, resuming after SIGKILL, Pareto fronts.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "base/errors.h"
+#include "base/provenance.h"
+#include "explore/pareto.h"
+#include "explore/store.h"
+#include "explore/sweep.h"
+#include "tools/cli.h"
+
+using namespace sushi;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string test_dir(const std::string& name) {
+  const std::string d = "build/test_tmp/explore/" + name;
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+std::string write(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char* const kBase =
+    "sweep: t\nbase: {accel: workloads/accel/edge_small.yaml, supernet: "
+    "workloads/supernets/fmnist_tiny.yaml}\n";
+
+std::string load_error(const std::string& dir, const std::string& axes) {
+  try {
+    explore::SweepSpec::load(write(dir + "/s.yaml", std::string(kBase) + axes));
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Runs `sushi ARGS` in a child process; kills it with SIGKILL after `kill_after_ms` (when >= 0). Returns the
+// exit status, or minus the signal that ended it.
+int run_child(const std::vector<std::string>& args, int kill_after_ms = -1) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1000;
+  if (pid == 0) _exit(cli::run(args));
+  if (kill_after_ms >= 0) {
+    usleep(useconds_t(kill_after_ms) * 1000);
+    kill(pid, SIGKILL);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("sweep: the spec gives axes, zipped lists and ranges in grid order", "[explore]") {
+  explore::SweepSpec s = explore::SweepSpec::load("workloads/sweeps/tiny.yaml");
+  const std::vector<std::string> paths{"accel.buffers.persistent_bytes", "accel.dram.peak_gbps", "subnet",
+                                       "cache"};
+  CHECK(s.axis_paths() == paths);
+  REQUIRE(s.grid_size() == 48);
+  const auto points = explore::enumerate(s);
+  REQUIRE(points.size() == 48);
+  CHECK(points[0] == std::vector<std::string>{"0", "3.2", "max", "none"});
+  CHECK(points[1] == std::vector<std::string>{"0", "3.2", "min", "min"});
+  CHECK(points[3] == std::vector<std::string>{"0", "6.4", "max", "none"});
+  const std::string dir = test_dir("ranges");
+  explore::SweepSpec r = explore::SweepSpec::load(
+      write(dir + "/r.yaml", std::string(kBase) +
+                                 "axes:\n  - accel.buffers.persistent_bytes: {log: [1KiB, 16KiB], "
+                                 "steps: 3}\n  - accel.dram.peak_gbps: {linear: [1, 2], steps: 3}\n"));
+  CHECK(r.axes[0].values == std::vector<std::vector<std::string>>{{"1024"}, {"4096"}, {"16384"}});
+  CHECK(r.axes[1].values == std::vector<std::vector<std::string>>{{"1"}, {"1.5"}, {"2"}});
+}
+
+TEST_CASE("sweep: axis errors name the axis, the path and what was expected", "[explore]") {
+  const std::string dir = test_dir("errors");
+  std::string e = load_error(dir, "axes:\n  - accel.buffers.persistnt_bytes: [0, 1MiB]\n");
+  CHECK_THAT(e, Catch::Contains("axis 'accel.buffers.persistnt_bytes'"));
+  CHECK_THAT(e, Catch::Contains("s.yaml"));
+  e = load_error(dir, "axes:\n  - accel.buffers.persistent_bytes: [0, lots]\n");
+  CHECK_THAT(e, Catch::Contains("axis 'accel.buffers.persistent_bytes'"));
+  CHECK_THAT(e, Catch::Contains("expected an integer size in bytes"));
+  e = load_error(dir, "axes:\n  - accel.dram.efficiency: [0.5, 2]\n");
+  CHECK_THAT(e, Catch::Contains("expected a value in (0, 1]"));
+  e = load_error(dir, "axes:\n  - batch: [1, 2]\n");
+  CHECK_THAT(e, Catch::Contains("axis 'batch': expected accel.PATH"));
+  e = load_error(dir, "axes:\n  - model: [analytic, bogus]\n");
+  CHECK_THAT(e, Catch::Contains("bogus"));
+  e = load_error(dir, "axes:\n  - zip:\n      - subnet: [max, min]\n      - cache: [none]\n");
+  CHECK_THAT(e, Catch::Contains("equal lengths"));
+}
+
+TEST_CASE("sweep: dry run counts points skipped by the config's checks and by constraints", "[explore]") {
+  explore::SweepSpec s = explore::SweepSpec::load("workloads/sweeps/tiny.yaml");
+  const explore::DryRun d = explore::dry_run(s, 3);
+  CHECK(d.points == 48);
+  // 64 MiB PB: 12 points over the chip; DRAM 3.2 GB/s: 12 points by the constraint (3 of them both).
+  CHECK(d.skipped == 21);
+  REQUIRE(d.skipped_by_reason.size() == 2);
+  CHECK(d.skipped_by_reason.at("DRAM under 4 GB/s") == 12);
+  CHECK_THAT(d.skipped_by_reason.rbegin()->first, Catch::Contains("Persistent Buffer of N bytes is larger"));
+  CHECK(d.sample.size() == 3);
+  CHECK(d.sample[0].hash.size() == 16);
+}
+
+TEST_CASE("sweep: output is byte-identical at 1 and 2 threads and a rerun evaluates nothing", "[explore]") {
+  std::string files[2][2];
+  for (int threads : {1, 2}) {
+    const std::string dir = test_dir("threads" + std::to_string(threads));
+    explore::SweepSpec s = explore::SweepSpec::load("workloads/sweeps/tiny.yaml", {{"output", dir}});
+    explore::SweepRunOptions o;
+    o.threads = threads;
+    const explore::SweepSummary r = explore::run_sweep(s, o);
+    CHECK(r.points == 48);
+    CHECK(r.evaluated == 36);  // 27 ok, 9 skipped by the config's checks when evaluated
+    CHECK(r.skipped == 21);
+    files[threads - 1][0] = read_file(r.csv_path);
+    files[threads - 1][1] = read_file(r.json_path);
+    explore::SweepSpec again = explore::SweepSpec::load("workloads/sweeps/tiny.yaml", {{"output", dir}});
+    const explore::SweepSummary r2 = explore::run_sweep(again, o);
+    CHECK(r2.evaluated == 0);
+    CHECK(r2.reused == 36);
+    CHECK(read_file(r2.csv_path) == files[threads - 1][0]);
+  }
+  CHECK(files[0][0] == files[1][0]);
+  CHECK(files[0][1] == files[1][1]);
+  CHECK_THAT(files[0][0], Catch::Contains("point,hash,accel.buffers.persistent_bytes,accel.dram.peak_gbps"));
+  CHECK_THAT(files[0][1], Catch::Contains("\"units\":{\"latency_ms\":\"ms\""));
+}
+
+TEST_CASE("sweep: the store drops a torn last line and keeps the good ones", "[explore]") {
+  const std::string dir = test_dir("store");
+  const std::string path = dir + "/r.store";
+  {
+    explore::ResultStore s(path);
+    s.append("aaaa", "ok 1,2");
+    s.append("bbbb", "skipped why");
+  }
+  std::ofstream(path, std::ios::app) << "cccc\tok 3";  // a kill in the middle of a write
+  {
+    explore::ResultStore s(path);
+    CHECK(s.dropped_lines() == 1);
+    CHECK(s.loaded() == 2);
+    REQUIRE(s.find("bbbb"));
+    CHECK(*s.find("bbbb") == "skipped why");
+    s.append("dddd", "ok 4");
+  }
+  size_t dropped = 9;
+  const auto m = explore::read_store(path, &dropped);
+  CHECK(dropped == 0);
+  CHECK(m.size() == 3);
+}
+
+TEST_CASE("sweep: random search samples the grid reproducibly", "[explore]") {
+  const std::string dir = test_dir("random");
+  const std::string spec =
+      write(dir + "/r.yaml", std::string(kBase) +
+                                 "axes:\n  - accel.dram.peak_gbps: {linear: [1, 100], steps: "
+                                 "100}\n  - subnet: [max, min]\nsearch: {kind: random, "
+                                 "samples: 10, seed: 7}\n");
+  const auto a = explore::enumerate(explore::SweepSpec::load(spec));
+  const auto b = explore::enumerate(explore::SweepSpec::load(spec));
+  CHECK(a.size() == 10);
+  CHECK(a == b);
+  CHECK(a != explore::enumerate(explore::SweepSpec::load(spec, {{"search.seed", "8"}})));
+}
+
+TEST_CASE("pareto: non-dominated rows, minimised or maximised", "[explore]") {
+  const std::vector<std::vector<double>> v{{1, 5}, {2, 2}, {3, 3}, {5, 1}, {2, 2}, {NAN, 0}, {4, 1}};
+  CHECK(explore::pareto_front(v, {false, false}) == std::vector<size_t>{0, 1, 4, 6});
+  CHECK(explore::pareto_front(v, {false, true}) == std::vector<size_t>{0});
+  CHECK(explore::pareto_front(v, {true, true}) == std::vector<size_t>{3, 2, 0});
+}
+
+TEST_CASE("sweep: SIGKILL at several points, then a restart gives the uninterrupted run's files",
+          "[explore]") {
+  const std::string full = test_dir("kill_full"), killed = test_dir("kill_resumed");
+  // Big enough that the kills land while points are being evaluated and appended.
+  const std::string spec =
+      write(full + "/big.yaml", std::string(kBase) +
+                                    "axes:\n  - accel.dram.peak_gbps: {linear: [1, 50], steps: "
+                                    "500}\n  - subnet: [max, min, \"random:1\", \"random:2\"]\n"
+                                    "  - cache: [none, min]\n");
+  const std::vector<std::string> run_full{"sweep", spec, "-j", "2", "--out", full + "/out"};
+  const std::vector<std::string> run_killed{"sweep", spec, "-j", "2", "--out", killed + "/out"};
+  // Each run in its own process (as `sushi sweep` would be), none sharing the in-process evaluation cache.
+  std::vector<size_t> stored_after_kill;
+  for (int delay_ms : {40, 120, 200, 300}) {
+    const int rc = run_child(run_killed, delay_ms);
+    CHECK((rc == -SIGKILL || rc == 0));  // 0: it had finished before the kill
+    stored_after_kill.push_back(explore::read_store(killed + "/out/results.v1.store").size());
+  }
+  REQUIRE(run_child(run_killed) == 0);
+  REQUIRE(run_child(run_full) == 0);
+  const size_t total = explore::read_store(full + "/out/results.v1.store").size();
+  CHECK(total == 4000);
+  INFO("points stored after each kill: " << stored_after_kill[0] << " " << stored_after_kill[1] << " "
+                                         << stored_after_kill[2] << " " << stored_after_kill[3]);
+  CHECK(stored_after_kill.front() < total);  // the kills did land mid-run
+  CHECK(read_file(killed + "/out/results.csv") == read_file(full + "/out/results.csv"));
+  CHECK(read_file(killed + "/out/results.json") == read_file(full + "/out/results.json"));
+}
+
+TEST_CASE("sweep: evolutionary search is seeded, adds new points per generation, same at any -j",
+          "[explore]") {
+  const std::string dir = test_dir("evolutionary");
+  const std::string spec =
+      write(dir + "/e.yaml", std::string(kBase) +
+                                 "axes:\n  - accel.dram.peak_gbps: {log: [1, 64], steps: 13}\n"
+                                 "  - accel.buffers.persistent_bytes: [0, 64KiB, 256KiB, 512KiB]\n"
+                                 "  - subnet: [max, min, \"random:1\", \"random:2\"]\n"
+                                 "search: {kind: evolutionary, population: 6, generations: 4, seed: 3, "
+                                 "objectives: [latency_ms, energy_uj]}\n");
+  std::string csv[2];
+  for (int threads : {1, 2}) {
+    explore::SweepSpec s =
+        explore::SweepSpec::load(spec, {{"output", dir + "/out" + std::to_string(threads)}});
+    explore::SweepRunOptions o;
+    o.threads = threads;
+    const explore::SweepSummary r = explore::run_sweep(s, o);
+    CHECK(r.points > 12);
+    CHECK(r.points <= 24);
+    csv[threads - 1] = read_file(r.csv_path);
+  }
+  CHECK(csv[0] == csv[1]);
+  CHECK_THAT(load_error(dir,
+                        "axes:\n  - subnet: [max, min]\nsearch: {kind: evolutionary, population: 4, "
+                        "generations: 2, objectives: [speed]}\n"),
+             Catch::Contains("'speed' is not a result column"));
+}
