@@ -21,6 +21,12 @@ const char* to_string(ParamType t) {
       return "bytes";
     case ParamType::List:
       return "list";
+    case ParamType::IntList:
+      return "int list";
+    case ParamType::RealList:
+      return "real list";
+    case ParamType::IntRealMap:
+      return "int: real map";
   }
   return "?";
 }
@@ -98,6 +104,9 @@ std::string ParamSchemaBase::describe_text(const std::string& indent) const {
        << (p.default_text ? (p.default_text->empty() ? "\"\"" : *p.default_text) : "(required)");
     if (p.type == ParamType::Int || p.type == ParamType::Real || p.type == ParamType::Bytes)
       os << "  range " << p.range.text();
+    if (p.type == ParamType::IntList || p.type == ParamType::RealList || p.type == ParamType::IntRealMap)
+      os << "  each in " << p.range.text();
+    if (p.min_items > 0) os << "  at least " << p.min_items;
     if (!p.unit.empty()) os << "  unit " << p.unit;
     os << "\n" << indent << std::string(width + 2, ' ') << p.doc << "\n";
     if (p.item) os << p.item->describe_text(indent + "    " + p.path + "[]. ");
@@ -116,6 +125,8 @@ void ParamSchemaBase::describe_json(JsonWriter& w) const {
       w.raw("null");
     if (p.type == ParamType::Int || p.type == ParamType::Real || p.type == ParamType::Bytes)
       w.field("range", p.range.text());
+    if (p.type == ParamType::IntList || p.type == ParamType::RealList || p.type == ParamType::IntRealMap)
+      w.field("item_range", p.range.text()).field("min_items", int64_t(p.min_items));
     w.field("unit", p.unit).field("doc", p.doc);
     if (!p.choices.empty()) {
       w.key("choices").begin_array();

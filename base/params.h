@@ -31,7 +31,7 @@
 
 namespace sushi {
 
-enum class ParamType { Int, Real, Bool, String, Choice, Bytes, List };
+enum class ParamType { Int, Real, Bool, String, Choice, Bytes, List, IntList, RealList, IntRealMap };
 const char* to_string(ParamType t);
 
 // Inclusive range; `open_min` excludes the lower bound (e.g. a clock must be > 0).
@@ -56,6 +56,7 @@ struct ParamInfo {
   std::string doc;
   std::vector<std::string> choices;             // ParamType::Choice
   const class ParamSchemaBase* item = nullptr;  // ParamType::List: the schema of each entry
+  size_t min_items = 0;  // IntList / RealList: entries at least (`range` bounds each entry)
 };
 
 // Parses "64", "1MiB", "4 KiB", "2GB" (binary suffixes KiB/MiB/GiB, decimal kB/MB/GB); nullopt when not a
@@ -170,6 +171,62 @@ class ParamSchema : public ParamSchemaBase {
     };
     return add(std::move(info), std::move(b), min_items == 0);
   }
+  // A list of integers (e.g. elastic depth choices), each in `range`, at least `min_items` of them when
+  // given. `def` is a std::vector<int> or `required`.
+  template <typename D>
+  ParamSchema& int_list(const std::string& path, std::vector<int> T::*field, D def, Range range,
+                        size_t min_items, std::string unit, std::string doc) {
+    return scalar_list<int>(path, field, ParamType::IntList, to_default<std::vector<int>>(def), range,
+                            min_items, std::move(unit), std::move(doc));
+  }
+  template <typename D>
+  ParamSchema& real_list(const std::string& path, std::vector<double> T::*field, D def, Range range,
+                         size_t min_items, std::string unit, std::string doc) {
+    return scalar_list<double>(path, field, ParamType::RealList, to_default<std::vector<double>>(def), range,
+                               min_items, std::move(unit), std::move(doc));
+  }
+  // An optional mapping from integer keys in `key_range` to numbers in `range` (e.g. depth: expand ratio);
+  // empty when absent.
+  ParamSchema& int_real_map(const std::string& path, std::map<int, double> T::*field, Range key_range,
+                            Range range, std::string unit, std::string doc) {
+    ParamInfo info = make_info(path, ParamType::IntRealMap, range, std::move(unit), std::move(doc));
+    info.default_text = "{}";
+    Binding b;
+    b.set_default = [field](T& t) { (t.*field).clear(); };
+    b.parse = [field, key_range, range](T& t, const YamlView& v) {
+      if (!v.is_map()) v.fail("expected a mapping of integer keys in " + key_range.text() + " to numbers");
+      (t.*field).clear();
+      for (const auto& kv : v.node()) {
+        const std::string key = kv.first.Scalar();
+        const YamlView key_view(kv.first, v.file(), v.path().empty() ? key : v.path() + "." + key);
+        const int k = read_scalar<int>(key_view, ParamType::Int, key_range);
+        (t.*field)[k] = read_scalar<double>(v.at(key), ParamType::Real, range);
+      }
+    };
+    b.write = [field](JsonWriter& w, const T& t) {
+      w.begin_object();
+      for (const auto& [k, x] : t.*field) w.key(std::to_string(k)).value(x);
+      w.end_object();
+    };
+    return add(std::move(info), std::move(b), true);
+  }
+  // Every parameter and check of `base`'s schema, bound to the base-class part of T (a header shared by
+  // several components, e.g. a supernet space's name and family).
+  template <typename B>
+  ParamSchema& include(const ParamSchema<B>& base) {
+    static_assert(std::is_base_of_v<B, T>, "include() takes the schema of a base of T");
+    for (size_t i = 0; i < base.infos_.size(); ++i) {
+      const typename ParamSchema<B>::Binding& from = base.bindings_[i];
+      Binding b;
+      b.set_default = [f = from.set_default](T& t) { f(static_cast<B&>(t)); };
+      b.parse = [f = from.parse](T& t, const YamlView& v) { f(static_cast<B&>(t), v); };
+      b.write = [f = from.write](JsonWriter& w, const T& t) { f(w, static_cast<const B&>(t)); };
+      add(base.infos_[i], std::move(b), from.optional);
+    }
+    for (const auto& [path, rule] : base.checks_)
+      checks_.push_back({path, [r = rule](const T& t) { return r(static_cast<const B&>(t)); }});
+    return *this;
+  }
   // A check over several parameters, run after all are parsed: returns "" or an error; `path` is the key the
   // error points at.
   ParamSchema& check(const std::string& path, std::function<std::string(const T&)> rule) {
@@ -184,9 +241,15 @@ class ParamSchema : public ParamSchemaBase {
   }
 
   // Parses `root` (the component's mapping): defaults for what is absent, every present key checked.
-  T parse(const YamlView& root) const {
+  T parse(const YamlView& root) const { return parse_impl(root, true); }
+  // As parse(), but keys of `root` this schema does not declare are left to the caller (a header read
+  // before the full schema is known, e.g. `family:` choosing the schema of the rest).
+  T parse_declared(const YamlView& root) const { return parse_impl(root, false); }
+
+ private:
+  T parse_impl(const YamlView& root, bool all_keys) const {
     if (!root.is_map()) root.fail("expected a mapping (" + doc_ + ")");
-    check_keys(root, "");
+    check_keys(root, "", all_keys);
     T t = defaults();
     for (size_t i = 0; i < infos_.size(); ++i) {
       const std::optional<YamlView> v = lookup(root, infos_[i].path);
@@ -204,6 +267,7 @@ class ParamSchema : public ParamSchemaBase {
     return t;
   }
 
+ public:
   // The canonical form: every parameter in declaration order, nested by path (what a Point hashes).
   void write(JsonWriter& w, const T& t) const {
     std::vector<std::string> open;
@@ -231,6 +295,8 @@ class ParamSchema : public ParamSchemaBase {
   }
 
  private:
+  template <typename>
+  friend class ParamSchema;
   struct Binding {
     std::function<void(T&)> set_default;
     std::function<void(T&, const YamlView&)> parse;
@@ -275,6 +341,37 @@ class ParamSchema : public ParamSchemaBase {
     };
     b.parse = [field, type, range](T& t, const YamlView& v) { t.*field = read_scalar<V>(v, type, range); };
     b.write = [field](JsonWriter& w, const T& t) { write_value(w, t.*field); };
+    return add(std::move(info), std::move(b), def.has_value());
+  }
+
+  template <typename V>
+  ParamSchema& scalar_list(const std::string& path, std::vector<V> T::*field, ParamType type,
+                           std::optional<std::vector<V>> def, Range range, size_t min_items, std::string unit,
+                           std::string doc) {
+    ParamInfo info = make_info(path, type, range, std::move(unit), std::move(doc));
+    info.min_items = min_items;
+    if (def) {
+      std::string text;
+      for (const V& x : *def) text += (text.empty() ? "" : ", ") + value_text(x);
+      info.default_text = "[" + text + "]";
+    }
+    Binding b;
+    b.set_default = [field, def](T& t) {
+      if (def) t.*field = *def;
+    };
+    b.parse = [field, range, min_items](T& t, const YamlView& v) {
+      const ParamType each = std::is_integral_v<V> ? ParamType::Int : ParamType::Real;
+      if (!v.is_sequence() || v.size() < min_items)
+        v.fail("expected a list of at least " + std::to_string(min_items) + " " +
+               (std::is_integral_v<V> ? "integers" : "numbers") + " in " + range.text());
+      (t.*field).clear();
+      for (const YamlView& e : v.items()) (t.*field).push_back(read_scalar<V>(e, each, range));
+    };
+    b.write = [field](JsonWriter& w, const T& t) {
+      w.begin_array();
+      for (const V& x : t.*field) write_value(w, x);
+      w.end_array();
+    };
     return add(std::move(info), std::move(b), def.has_value());
   }
 
@@ -339,7 +436,7 @@ class ParamSchema : public ParamSchemaBase {
     missing(v.at(head), path.substr(dot + 1));
   }
   // Unknown keys at every section level (catches typos such as "strid:").
-  void check_keys(const YamlView& node, const std::string& prefix) const {
+  void check_keys(const YamlView& node, const std::string& prefix, bool all_keys = true) const {
     std::set<std::string> allowed;
     std::set<std::string> sections;
     for (const ParamInfo& info : infos_) {
@@ -349,7 +446,7 @@ class ParamSchema : public ParamSchemaBase {
       allowed.insert(rest.substr(0, dot));
       if (dot != std::string::npos) sections.insert(rest.substr(0, dot));
     }
-    node.expect_keys(allowed);
+    if (all_keys) node.expect_keys(allowed);
     for (const std::string& s : sections)
       if (node.has(s)) {
         const YamlView child = node.at(s);

@@ -1,6 +1,7 @@
 // base/: the registry, typed parameters, Points and the content cache.
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
 #include <thread>
 
 #include "base/content_cache.h"
@@ -49,6 +50,38 @@ const sushi::ParamSchema<Conf>& conf_schema() {
 
 Conf parse(const std::string& text) {
   return conf_schema().parse(sushi::YamlView::parse(text, "t.yaml"));
+}
+
+struct Header {
+  std::string id;
+};
+struct Lists : Header {
+  std::vector<int> depth, kernel;
+  std::vector<double> ratio;
+  std::map<int, double> coupling;
+};
+
+const sushi::ParamSchema<Header>& header_schema() {
+  static const sushi::ParamSchema<Header> s =
+      sushi::ParamSchema<Header>("header", "a shared header")
+          .string("id", &Header::id, sushi::required, "its id")
+          .check("id", [](const Header& h) { return h.id == "bad" ? "expected a good id" : ""; });
+  return s;
+}
+
+const sushi::ParamSchema<Lists>& lists_schema() {
+  static const sushi::ParamSchema<Lists> s =
+      sushi::ParamSchema<Lists>("lists", "lists of scalars")
+          .include(header_schema())
+          .int_list("e.depth", &Lists::depth, sushi::required, {1, 64}, 1, "blocks", "depth choices")
+          .int_list("e.kernel", &Lists::kernel, std::vector<int>{3}, {1, 15}, 1, "", "kernel choices")
+          .real_list("e.ratio", &Lists::ratio, std::vector<double>{}, {0, 4, true}, 0, "", "ratios")
+          .int_real_map("e.coupling", &Lists::coupling, {1, 64}, {0, 8, true}, "", "depth: ratio");
+  return s;
+}
+
+Lists parse_lists(const std::string& text) {
+  return lists_schema().parse(sushi::YamlView::parse(text, "l.yaml"));
 }
 
 struct Widget {
@@ -111,6 +144,40 @@ TEST_CASE("params: path validation and describe come from the declaration") {
   CHECK(sushi::parse_bytes("2GB") == 2000000000);
   CHECK(!sushi::parse_bytes("-1"));
   CHECK(!sushi::parse_bytes("99999999999999999999"));
+}
+
+TEST_CASE("params: lists of scalars, an int-keyed map and an included header") {
+  using Catch::Matchers::Contains;
+  const Lists l = parse_lists("id: x\ne: {depth: [2, 3], ratio: [0.5, 1.5], coupling: {2: 3, 3: 4.5}}\n");
+  CHECK(l.id == "x");
+  CHECK(l.depth == std::vector<int>{2, 3});
+  CHECK(l.kernel == std::vector<int>{3});
+  CHECK(l.ratio == std::vector<double>{0.5, 1.5});
+  CHECK(l.coupling == std::map<int, double>{{2, 3.0}, {3, 4.5}});
+  sushi::JsonWriter w;
+  lists_schema().write(w, l);
+  CHECK(w.str() ==
+        "{\"id\":\"x\",\"e\":{\"depth\":[2,3],\"kernel\":[3],\"ratio\":[0.5,1.5],"
+        "\"coupling\":{\"2\":3,\"3\":4.5}}}");
+  CHECK_THROWS_WITH(parse_lists("id: x\n"), Contains("l.yaml") && Contains("'e'"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: []}\n"),
+                    Contains("e.depth") && Contains("at least 1 integers in [1, 64]"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: 2}\n"), Contains("e.depth") && Contains("a list"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: [2, 99]}\n"), Contains("e.depth[1]") && Contains("99"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: [2, two]}\n"), Contains("e.depth[1]"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: [2], ratio: [0]}\n"), Contains("(0, 4]"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: [2], coupling: {0: 1}}\n"), Contains("e.coupling"));
+  CHECK_THROWS_WITH(parse_lists("id: x\ne: {depth: [2], coupling: [1]}\n"), Contains("mapping"));
+  CHECK_THROWS_WITH(parse_lists("id: bad\ne: {depth: [2]}\n"), Contains("'id'") && Contains("good id"));
+  CHECK_THROWS_WITH(parse_lists("id: x\nextra: 1\ne: {depth: [2]}\n"), Contains("extra"));
+  // parse_declared() leaves keys it does not declare to the caller.
+  CHECK(header_schema().parse_declared(sushi::YamlView::parse("id: y\nextra: 1\n", "h.yaml")).id == "y");
+  CHECK_THROWS_WITH(header_schema().parse(sushi::YamlView::parse("id: y\nextra: 1\n", "h.yaml")),
+                    Contains("extra"));
+  const std::string d = lists_schema().describe_text();
+  CHECK_THAT(d, Contains("e.depth") && Contains("int list") && Contains("each in [1, 64]") &&
+                    Contains("at least 1") && Contains("default [3]") && Contains("id"));
+  CHECK(lists_schema().check_path("e.ratio").empty());
 }
 
 TEST_CASE("registry: self-registered implementations, errors list the known names") {

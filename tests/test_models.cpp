@@ -376,14 +376,14 @@ TEST_CASE("bad space YAML gives an error naming file, key and expected value", "
   CHECK(e.find("odd") != std::string::npos);
   e = error_for("{out: 24, stride: 2,", "{out: 24, stride: 3,");
   CHECK(e.find("key 'stages[0].stride'") != std::string::npos);
-  CHECK(e.find("expected 1 or 2") != std::string::npos);
+  CHECK(e.find("expected an integer in [1, 2], got 3") != std::string::npos);
   e = error_for("se_reduction: 4", "se_reducton: 4");
   CHECK(e.find("unknown key") != std::string::npos);
   CHECK(e.find("se_reducton") != std::string::npos);
   e = error_for("family: mobilenetv3", "family: transformer");
   CHECK(e.find("unknown supernet family 'transformer'") != std::string::npos);
   e = error_for("act: h_swish}", "act: gelu}");
-  CHECK(e.find("expected one of none, relu, h_swish, h_sigmoid") != std::string::npos);
+  CHECK(e.find("expected one of none | relu | h_swish | h_sigmoid, got 'gelu'") != std::string::npos);
   CHECK(error_of([&] { SupernetSpace::load(dir + "/absent.yaml"); }).find("absent.yaml: cannot open file") !=
         std::string::npos);
 }

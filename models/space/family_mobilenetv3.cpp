@@ -6,6 +6,7 @@
 
 #include "base/registry.h"
 #include "models/space/layer_builder.h"
+#include "models/space/space_schema.h"
 #include "models/space/supernet.h"
 
 namespace sushi {
@@ -15,113 +16,156 @@ struct StageDef {
   int out = 0, stride = 1;
   Activation act = Activation::ReLU;
   bool se = false;
+  std::vector<int> kernel;  // a stage's own kernel choices (empty: elastic.kernel)
 };
 
-std::vector<int> resolution_list(const YamlView& v) {
-  std::vector<int> out;
-  if (v.has("choices")) {
-    v.expect_keys({"choices"});
-    out = v.get_list<int>("choices");
-  } else {
-    v.expect_keys({"min", "max", "step"});
-    // Bounded before the loop, so `r += step` cannot overflow.
-    const int lo = read_int_in(v, "min", 8, 4096, "a resolution");
-    const int hi = read_int_in(v, "max", 8, 4096, "a resolution");
-    const int step = v.has("step") ? read_int_in(v, "step", 1, 4096, "a resolution step") : 4;
-    if (hi < lo) v.fail("expected 0 < min <= max and step > 0");
-    for (int r = lo; r <= hi; r += step) out.push_back(r);
-  }
-  if (out.empty()) v.fail("expected at least one resolution");
-  for (int r : out)
-    if (r < 8 || r > 4096) v.fail("resolution " + std::to_string(r) + " is outside 8..4096");
-  std::sort(out.begin(), out.end());
-  return out;
+const std::vector<std::pair<std::string, Activation>>& activations() {
+  static const std::vector<std::pair<std::string, Activation>> a = {{"none", Activation::None},
+                                                                    {"relu", Activation::ReLU},
+                                                                    {"h_swish", Activation::HSwish},
+                                                                    {"h_sigmoid", Activation::HSigmoid}};
+  return a;
+}
+
+struct MbV3Config : SpaceCommon {
+  int stem_out = 0, stem_kernel = 0, stem_stride = 0;
+  Activation stem_act = Activation::None;
+  int first_out = 0, first_kernel = 0, first_stride = 0;
+  Activation first_act = Activation::None;
+  bool first_se = false;
+  int final_expand_out = 0, feature_mix_out = 0, se_reduction = 0;
+  Activation final_expand_act = Activation::None, feature_mix_act = Activation::None;
+  std::vector<StageDef> stages;
+  std::vector<int> depth, kernel;
+  std::vector<double> expand;
+  std::map<int, double> expand_from_depth;
+  double dropout = 0;
+};
+
+const ParamSchema<StageDef>& stage_schema() {
+  static const ParamSchema<StageDef> s =
+      ParamSchema<StageDef>("mobilenetv3.stage", "an elastic stage of inverted-residual blocks")
+          .integer("out", &StageDef::out, required, kChannels, "channels", "output channels of every block")
+          .integer("stride", &StageDef::stride, required, Range{1, 2}, "",
+                   "stride of the stage's first block")
+          .choice("act", &StageDef::act, required, activations(), "activation of expand and depthwise convs")
+          .boolean("se", &StageDef::se, required, "squeeze-excite after the depthwise conv")
+          .int_list("kernel", &StageDef::kernel, std::vector<int>{}, kKernel, 1, "",
+                    "this stage's kernel choices (default: elastic.kernel)");
+  return s;
 }
 
 template <typename T>
-std::vector<T> positive_choices(const YamlView& v, const std::string& key, T max) {
-  std::vector<T> c = v.get_list<T>(key);
-  if (c.empty()) v.at(key).fail("expected a non-empty list");
-  for (T x : c)
-    if (!(x > T(0))) v.at(key).fail("expected positive values");
-  for (T x : c)
-    if (!(double(x) <= max)) v.at(key).fail("expected values up to " + std::to_string(max));
-  std::sort(c.begin(), c.end());
-  return c;
+bool all_odd(const std::vector<T>& v) {
+  return std::all_of(v.begin(), v.end(), [](int k) { return k % 2 == 1; });
+}
+
+std::string kernel_rule(const MbV3Config& c) {
+  if (!all_odd(c.kernel)) return "expected odd kernel sizes";
+  for (const StageDef& d : c.stages) {
+    if (!all_odd(d.kernel)) return "expected odd kernel sizes in every stage";
+    if (d.kernel.empty() && c.kernel.empty())
+      return "missing kernel choices (set elastic.kernel or the stage's kernel)";
+  }
+  return "";
+}
+
+std::string expand_from_depth_rule(const MbV3Config& c) {
+  if (c.expand_from_depth.empty()) return "";
+  for (int d : c.depth) {
+    const auto it = c.expand_from_depth.find(d);
+    if (it == c.expand_from_depth.end())
+      return "missing depth " + std::to_string(d) + " (every elastic.depth)";
+    if (std::find(c.expand.begin(), c.expand.end(), it->second) == c.expand.end())
+      return "expand must be one of elastic.expand";
+  }
+  return "";
+}
+
+void add_blocks(ParamSchema<MbV3Config>& s) {
+  s.integer("stem.out", &MbV3Config::stem_out, required, kChannels, "channels", "stem conv output channels")
+      .integer("stem.kernel", &MbV3Config::stem_kernel, required, kKernel, "", "stem conv kernel")
+      .integer("stem.stride", &MbV3Config::stem_stride, required, Range{1, 4}, "", "stem conv stride")
+      .choice("stem.act", &MbV3Config::stem_act, required, activations(), "stem activation")
+      .integer("first_block.out", &MbV3Config::first_out, required, kChannels, "channels",
+               "first block (expand 1) output channels")
+      .integer("first_block.kernel", &MbV3Config::first_kernel, required, kKernel, "", "first block kernel")
+      .integer("first_block.stride", &MbV3Config::first_stride, required, Range{1, 4}, "",
+               "first block stride")
+      .choice("first_block.act", &MbV3Config::first_act, required, activations(), "first block activation")
+      .boolean("first_block.se", &MbV3Config::first_se, required, "first block squeeze-excite")
+      .list("stages", &MbV3Config::stages, stage_schema(), 1, "elastic stages, in order");
+}
+
+void add_elastic(ParamSchema<MbV3Config>& s) {
+  s.int_list("elastic.depth", &MbV3Config::depth, required, Range{1, kMaxBlocks}, 1, "blocks",
+             "depth choices of every stage")
+      .int_list("elastic.kernel", &MbV3Config::kernel, std::vector<int>{}, kKernel, 1, "",
+                "depthwise kernel choices (odd; a stage's kernel overrides)")
+      .real_list("elastic.expand", &MbV3Config::expand, required, Range{0, 16, true}, 1, "",
+                 "expand ratio choices")
+      .int_real_map("elastic.expand_from_depth", &MbV3Config::expand_from_depth, Range{1, kMaxBlocks},
+                    Range{0, 16, true}, "",
+                    "CompOFA coupling depth: expand (every depth; empty: not coupled)")
+      .integer("final_expand.out", &MbV3Config::final_expand_out, required, kChannels, "channels",
+               "final 1x1 expand output channels")
+      .choice("final_expand.act", &MbV3Config::final_expand_act, required, activations(),
+              "final expand activation")
+      .integer("feature_mix.out", &MbV3Config::feature_mix_out, required, kChannels, "channels",
+               "feature mix (after global pool) output channels")
+      .choice("feature_mix.act", &MbV3Config::feature_mix_act, required, activations(),
+              "feature mix activation")
+      .integer("se_reduction", &MbV3Config::se_reduction, 4, Range{1, 1024}, "",
+               "squeeze-excite channel reduction")
+      .real("dropout", &MbV3Config::dropout, 0.0, Range{0, 1}, "", "classifier dropout (training only)")
+      .check("elastic.kernel", kernel_rule)
+      .check("elastic.expand_from_depth", expand_from_depth_rule);
+}
+
+const ParamSchema<MbV3Config>& mbv3_schema() {
+  static const ParamSchema<MbV3Config> s = [] {
+    ParamSchema<MbV3Config> p("mobilenetv3", "MobileNetV3-like supernet space");
+    p.include(space_common_schema());
+    add_blocks(p);
+    add_elastic(p);
+    return p;
+  }();
+  return s;
+}
+
+template <typename T>
+std::vector<T> sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
 }
 
 class MobileNetV3Family : public SpaceFamily {
  public:
   explicit MobileNetV3Family(const YamlView& root) {
-    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
-                      "stem", "first_block", "stages", "elastic", "final_expand", "feature_mix",
-                      "se_reduction", "dropout"});
-    in_channels_ = read_int_in(root, "input_channels", 1, kMaxChannels, "a channel count");
-    classes_ = read_int_in(root, "classes", 2, kMaxChannels, "a class count");
-    se_reduction_ =
-        root.has("se_reduction") ? read_int_in(root, "se_reduction", 1, kMaxChannels, "a reduction") : 4;
-    spec_.resolutions = resolution_list(root.at("resolution"));
-
-    const YamlView stem = root.at("stem");
-    stem.expect_keys({"out", "kernel", "stride", "act"});
-    stem_ = {read_int_in(stem, "out", 1, kMaxChannels, "a channel count"),
-             read_int_in(stem, "stride", 1, kMaxStride, "a stride"), parse_activation(stem.at("act")), false};
-    stem_kernel_ = read_kernel(stem, "kernel");
-
-    const YamlView fb = root.at("first_block");
-    fb.expect_keys({"out", "kernel", "stride", "act", "se"});
-    first_ = {read_int_in(fb, "out", 1, kMaxChannels, "a channel count"),
-              read_int_in(fb, "stride", 1, 2, "a stride"), parse_activation(fb.at("act")),
-              fb.get<bool>("se")};
-    first_kernel_ = read_kernel(fb, "kernel");
-
-    const YamlView el = root.at("elastic");
-    el.expect_keys({"depth", "kernel", "expand", "expand_from_depth"});
-    const std::vector<int> depth = positive_choices<int>(el, "depth", kMaxBlocks);
-    const std::vector<int> kernel =
-        el.has("kernel") ? positive_choices<int>(el, "kernel", kMaxKernel) : std::vector<int>{};
-    const std::vector<double> expand = positive_choices<double>(el, "expand", kMaxExpand);
-    for (int k : kernel)
-      if (k % 2 == 0) el.at("kernel").fail("expected odd kernel sizes");
-    if (el.has("expand_from_depth")) {
-      const YamlView map = el.at("expand_from_depth");
-      if (!map.is_map()) map.fail("expected a mapping depth: expand");
-      for (int d : depth) {
-        const std::string key = std::to_string(d);
-        spec_.expand_from_depth[d] = map.get<double>(key);
-        if (std::find(expand.begin(), expand.end(), spec_.expand_from_depth[d]) == expand.end())
-          map.at(key).fail("expand must be one of elastic.expand");
-      }
-    }
-
-    const YamlView stages = root.at("stages");
-    if (!stages.is_sequence() || stages.size() == 0) stages.fail("expected a non-empty list of stages");
-    for (const YamlView& st : stages.items()) {
-      st.expect_keys({"out", "stride", "act", "se", "kernel"});
-      StageDef d{read_int_in(st, "out", 1, kMaxChannels, "a channel count"), st.get<int>("stride"),
-                 parse_activation(st.at("act")), st.get<bool>("se")};
-      if (d.stride != 1 && d.stride != 2) st.at("stride").fail("expected 1 or 2");
+    const MbV3Config c = mbv3_schema().parse(root);
+    in_channels_ = c.input_channels;
+    classes_ = c.classes;
+    se_reduction_ = c.se_reduction;
+    spec_.resolutions = resolution_list(c);
+    stem_ = {c.stem_out, c.stem_stride, c.stem_act, false, {}};
+    stem_kernel_ = c.stem_kernel;
+    first_ = {c.first_out, c.first_stride, c.first_act, c.first_se, {}};
+    first_kernel_ = c.first_kernel;
+    const std::vector<int> depth = sorted(c.depth), kernel = sorted(c.kernel);
+    const std::vector<double> expand = sorted(c.expand);
+    if (!c.expand_from_depth.empty())
+      for (int d : depth) spec_.expand_from_depth[d] = c.expand_from_depth.at(d);
+    for (const StageDef& d : c.stages) {
       stages_.push_back(d);
-      std::vector<int> ks = st.has("kernel") ? positive_choices<int>(st, "kernel", kMaxKernel) : kernel;
-      for (int k : ks)
-        if (k % 2 == 0) st.at("kernel").fail("expected odd kernel sizes");
-      if (ks.empty()) st.fail("missing kernel choices (set elastic.kernel or the stage's kernel)");
-      spec_.kernel_choices.push_back(ks);
+      spec_.kernel_choices.push_back(d.kernel.empty() ? kernel : sorted(d.kernel));
       spec_.expand_choices.push_back(expand);
       spec_.depth_choices.push_back(depth);
       spec_.max_blocks.push_back(depth.back());
       spec_.base_blocks.push_back(0);
     }
     spec_.stages = int(stages_.size());
-
-    const YamlView fe = root.at("final_expand");
-    fe.expect_keys({"out", "act"});
-    final_expand_ = {read_int_in(fe, "out", 1, kMaxChannels, "a channel count"), 1,
-                     parse_activation(fe.at("act")), false};
-    const YamlView fm = root.at("feature_mix");
-    fm.expect_keys({"out", "act"});
-    feature_mix_ = {read_int_in(fm, "out", 1, kMaxChannels, "a channel count"), 1,
-                    parse_activation(fm.at("act")), false};
+    final_expand_ = {c.final_expand_out, 1, c.final_expand_act, false, {}};
+    feature_mix_ = {c.feature_mix_out, 1, c.feature_mix_act, false, {}};
   }
 
   const ElasticSpec& elastic() const override { return spec_; }
@@ -184,12 +228,9 @@ class MobileNetV3Family : public SpaceFamily {
 
 }  // namespace
 
-std::vector<int> parse_resolution_list(const YamlView& v) {
-  return resolution_list(v);
-}
-
-SUSHI_REGISTER(SpaceFamily, "mobilenetv3",
-               "MobileNetV3-like (OFA MobileNetV3, CompOFA): elastic kernel, expand and depth per stage",
-               [](const YamlView& root) { return std::make_unique<MobileNetV3Family>(root); });
+SUSHI_REGISTER(
+    SpaceFamily, "mobilenetv3",
+    "MobileNetV3-like (OFA MobileNetV3, CompOFA): elastic kernel, expand and depth per stage",
+    [](const YamlView& root) { return std::make_unique<MobileNetV3Family>(root); }, &mbv3_schema());
 
 }  // namespace sushi

@@ -7,11 +7,10 @@
 
 #include "base/registry.h"
 #include "models/space/layer_builder.h"
+#include "models/space/space_schema.h"
 #include "models/space/supernet.h"
 
 namespace sushi {
-
-std::vector<int> parse_resolution_list(const YamlView& v);
 
 namespace {
 
@@ -19,52 +18,74 @@ struct ResStage {
   int out = 0, stride = 1, base_depth = 1;
 };
 
+struct ResNetConfig : SpaceCommon {
+  int kernel = 0, stem_channels = 0;
+  std::vector<ResStage> stages;
+  std::vector<int> extra;
+  std::vector<double> expand, width;
+  double dropout = 0;
+};
+
+const ParamSchema<ResStage>& res_stage_schema() {
+  static const ParamSchema<ResStage> s =
+      ParamSchema<ResStage>("resnet.stage", "a stage of bottleneck blocks")
+          .integer("out", &ResStage::out, required, kChannels, "channels", "output channels (width 1.0)")
+          .integer("stride", &ResStage::stride, required, Range{1, 2}, "",
+                   "stride of the stage's first block")
+          .integer("base_depth", &ResStage::base_depth, required, Range{1, kMaxBlocks / 2}, "blocks",
+                   "blocks always present (elastic.extra_depth adds to it)");
+  return s;
+}
+
+std::string odd_kernel(const ResNetConfig& c) {
+  return c.kernel % 2 == 1 ? "" : "expected a positive odd kernel size";
+}
+
+const ParamSchema<ResNetConfig>& resnet_schema() {
+  static const ParamSchema<ResNetConfig> s =
+      ParamSchema<ResNetConfig>("resnet", "ResNet-like supernet space")
+          .include(space_common_schema())
+          .integer("kernel", &ResNetConfig::kernel, 3, kKernel, "", "bottleneck middle conv kernel (odd)")
+          .integer("stem.channels", &ResNetConfig::stem_channels, required, kChannels, "channels",
+                   "input stem output channels (width 1.0)")
+          .list("stages", &ResNetConfig::stages, res_stage_schema(), 1, "bottleneck stages, in order")
+          .int_list("elastic.extra_depth", &ResNetConfig::extra, required, Range{0, kMaxBlocks / 2}, 1,
+                    "blocks",
+                    "extra block choices per stage (the largest also keeps the stem's skippable block)")
+          .real_list("elastic.expand", &ResNetConfig::expand, required, Range{0, 4, true}, 1, "",
+                     "bottleneck expand ratio choices per block")
+          .real_list("elastic.width_mult", &ResNetConfig::width, required, Range{0, 4, true}, 1, "",
+                     "width multiplier choices per stem conv and per stage")
+          .real("dropout", &ResNetConfig::dropout, 0.0, Range{0, 1}, "", "classifier dropout (training only)")
+          .check("kernel", odd_kernel);
+  return s;
+}
+
+template <typename T>
+std::vector<T> sorted(std::vector<T> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 class ResNetFamily : public SpaceFamily {
  public:
   explicit ResNetFamily(const YamlView& root) {
-    root.expect_keys({"name", "family", "description", "source", "input_channels", "classes", "resolution",
-                      "stem", "stages", "elastic", "kernel", "dropout"});
-    in_channels_ = read_int_in(root, "input_channels", 1, kMaxChannels, "a channel count");
-    classes_ = read_int_in(root, "classes", 2, kMaxChannels, "a class count");
-    kernel_ = root.has("kernel") ? read_kernel(root, "kernel") : 3;
-    spec_.resolutions = parse_resolution_list(root.at("resolution"));
-    const YamlView stem = root.at("stem");
-    stem.expect_keys({"channels"});
-    stem_channels_ = read_int_in(stem, "channels", 1, kMaxChannels, "a channel count");
-
-    const YamlView el = root.at("elastic");
-    el.expect_keys({"extra_depth", "expand", "width_mult"});
-    std::vector<int> extra = el.get_list<int>("extra_depth");
-    std::vector<double> expand = el.get_list<double>("expand");
-    std::vector<double> width = el.get_list<double>("width_mult");
-    if (extra.empty() || expand.empty() || width.empty())
-      el.fail("expected non-empty extra_depth, expand, width_mult");
-    for (int d : extra)
-      if (d < 0 || d > kMaxBlocks / 2)
-        el.at("extra_depth")
-            .fail("expected extra block counts in [0, " + std::to_string(kMaxBlocks / 2) + "]");
-    for (double e : expand)
-      if (e <= 0 || e > 4) el.at("expand").fail("expected expand ratios in (0, 4]");
-    for (double w : width)
-      if (w <= 0 || w > 4) el.at("width_mult").fail("expected width multipliers in (0, 4]");
-    std::sort(extra.begin(), extra.end());
-    std::sort(expand.begin(), expand.end());
-    std::sort(width.begin(), width.end());
+    const ResNetConfig c = resnet_schema().parse(root);
+    in_channels_ = c.input_channels;
+    classes_ = c.classes;
+    kernel_ = c.kernel;
+    spec_.resolutions = resolution_list(c);
+    stem_channels_ = c.stem_channels;
+    const std::vector<int> extra = sorted(c.extra);
+    const std::vector<double> expand = sorted(c.expand), width = sorted(c.width);
     max_extra_ = extra.back();
-
-    const YamlView stages = root.at("stages");
-    if (!stages.is_sequence() || stages.size() == 0) stages.fail("expected a non-empty list of stages");
     // Elastic stage 0 is the input stem's skippable block: present only at the largest depth value.
     spec_.depth_choices.push_back(extra);
     spec_.base_blocks.push_back(0);
     spec_.max_blocks.push_back(0);
     spec_.kernel_choices.push_back({kernel_});
     spec_.expand_choices.push_back(expand);
-    for (const YamlView& st : stages.items()) {
-      st.expect_keys({"out", "stride", "base_depth"});
-      ResStage r{read_int_in(st, "out", 1, kMaxChannels, "a channel count"), st.get<int>("stride"),
-                 read_int_in(st, "base_depth", 1, kMaxBlocks / 2, "a block count")};
-      if (r.stride != 1 && r.stride != 2) st.at("stride").fail("expected 1 or 2");
+    for (const ResStage& r : c.stages) {
       stages_.push_back(r);
       spec_.depth_choices.push_back(extra);
       spec_.base_blocks.push_back(0);
@@ -137,7 +158,8 @@ class ResNetFamily : public SpaceFamily {
 
 }  // namespace
 
-SUSHI_REGISTER(SpaceFamily, "resnet", "ResNet-50-like (OFA ResNet): elastic extra depth, expand and width",
-               [](const YamlView& root) { return std::make_unique<ResNetFamily>(root); });
+SUSHI_REGISTER(
+    SpaceFamily, "resnet", "ResNet-50-like (OFA ResNet): elastic extra depth, expand and width",
+    [](const YamlView& root) { return std::make_unique<ResNetFamily>(root); }, &resnet_schema());
 
 }  // namespace sushi

@@ -8,6 +8,7 @@
 #include "base/checked.h"
 #include "base/json.h"
 #include "base/registry.h"
+#include "models/space/space_schema.h"
 
 namespace sushi {
 
@@ -169,10 +170,12 @@ SupernetSpace SupernetSpace::load(const std::string& path) {
 
 SupernetSpace SupernetSpace::from_yaml(const YamlView& root) {
   if (!root.is_map()) root.fail("expected a supernet space mapping");
+  // The header picks the family; the family's schema (which includes the header) checks every key.
+  const SpaceHeader header = space_header_schema().parse_declared(root);
   SupernetSpace space;
   space.source_ = root.file();
-  space.name_ = root.get<std::string>("name");
-  space.family_name_ = root.get<std::string>("family");
+  space.name_ = header.name;
+  space.family_name_ = header.family;
   if (!Registry<SpaceFamily>::has(space.family_name_))
     root.at("family").fail("unknown supernet family '" + space.family_name_ +
                            "' (expected one of: " + Registry<SpaceFamily>::joined_names() + ")");
