@@ -146,6 +146,7 @@ class ParamSchema : public ParamSchemaBase {
       for (const auto& c : choices)
         if (c.second == t.*field) w.value(c.first);
     };
+    b.copy = [field](T& to, const T& from) { to.*field = from.*field; };
     return add(std::move(info), std::move(b), d.has_value());
   }
   // A list of entries, each parsed by its own schema (e.g. SRAM energy classes). `min_items` entries at
@@ -169,6 +170,7 @@ class ParamSchema : public ParamSchemaBase {
       for (const U& u : t.*field) item.write(w, u);
       w.end_array();
     };
+    b.copy = [field](T& to, const T& from) { to.*field = from.*field; };
     return add(std::move(info), std::move(b), min_items == 0);
   }
   // A list of integers (e.g. elastic depth choices), each in `range`, at least `min_items` of them when
@@ -208,6 +210,7 @@ class ParamSchema : public ParamSchemaBase {
       for (const auto& [k, x] : t.*field) w.key(std::to_string(k)).value(x);
       w.end_object();
     };
+    b.copy = [field](T& to, const T& from) { to.*field = from.*field; };
     return add(std::move(info), std::move(b), true);
   }
   // Every parameter and check of `base`'s schema, bound to the base-class part of T (a header shared by
@@ -221,6 +224,9 @@ class ParamSchema : public ParamSchemaBase {
       b.set_default = [f = from.set_default](T& t) { f(static_cast<B&>(t)); };
       b.parse = [f = from.parse](T& t, const YamlView& v) { f(static_cast<B&>(t), v); };
       b.write = [f = from.write](JsonWriter& w, const T& t) { f(w, static_cast<const B&>(t)); };
+      b.copy = [f = from.copy](T& to, const T& from_t) {
+        f(static_cast<B&>(to), static_cast<const B&>(from_t));
+      };
       add(base.infos_[i], std::move(b), from.optional);
     }
     for (const auto& [path, rule] : base.checks_)
@@ -245,6 +251,30 @@ class ParamSchema : public ParamSchemaBase {
   // As parse(), but keys of `root` this schema does not declare are left to the caller (a header read
   // before the full schema is known, e.g. `family:` choosing the schema of the rest).
   T parse_declared(const YamlView& root) const { return parse_impl(root, false); }
+
+  // A typed patch: `value` (a YAML scalar or tree) parsed and checked once as the parameter at `path`
+  // (declared, not a list entry's field: nullptr then), returned as a setter of that field alone. What
+  // sweeps apply to an already-parsed config instead of re-parsing its tree per point; the cross-parameter
+  // checks are left to failed_check().
+  std::function<void(T&)> patch(const std::string& path, const YamlView& value) const {
+    for (size_t i = 0; i < infos_.size(); ++i) {
+      if (infos_[i].path != path) continue;
+      auto from = std::make_shared<T>(defaults());
+      bindings_[i].parse(*from, value);
+      return [copy = bindings_[i].copy, from](T& t) { copy(t, *from); };
+    }
+    return nullptr;
+  }
+  // The first cross-parameter check that `t` fails: its key (`path` receives it) and message; "" if none.
+  std::string failed_check(const T& t, std::string* path = nullptr) const {
+    for (const auto& [key, rule] : checks_) {
+      std::string error = rule(t);
+      if (error.empty()) continue;
+      if (path) *path = key;
+      return error;
+    }
+    return "";
+  }
 
  private:
   T parse_impl(const YamlView& root, bool all_keys) const {
@@ -301,6 +331,7 @@ class ParamSchema : public ParamSchemaBase {
     std::function<void(T&)> set_default;
     std::function<void(T&, const YamlView&)> parse;
     std::function<void(JsonWriter&, const T&)> write;
+    std::function<void(T& to, const T& from)> copy;  // the parameter's field(s) only
     bool optional = true;
   };
 
@@ -341,6 +372,7 @@ class ParamSchema : public ParamSchemaBase {
     };
     b.parse = [field, type, range](T& t, const YamlView& v) { t.*field = read_scalar<V>(v, type, range); };
     b.write = [field](JsonWriter& w, const T& t) { write_value(w, t.*field); };
+    b.copy = [field](T& to, const T& from) { to.*field = from.*field; };
     return add(std::move(info), std::move(b), def.has_value());
   }
 
@@ -372,6 +404,7 @@ class ParamSchema : public ParamSchemaBase {
       for (const V& x : t.*field) write_value(w, x);
       w.end_array();
     };
+    b.copy = [field](T& to, const T& from) { to.*field = from.*field; };
     return add(std::move(info), std::move(b), def.has_value());
   }
 

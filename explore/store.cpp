@@ -51,7 +51,8 @@ std::string store_line(const std::string& hash, const std::string& payload) {
 }
 }  // namespace
 
-ResultStore::ResultStore(std::string path, int sync_every) : path_(std::move(path)), sync_every_(sync_every) {
+ResultStore::ResultStore(std::string path, double sync_seconds)
+    : path_(std::move(path)), sync_seconds_(sync_seconds), last_sync_(std::chrono::steady_clock::now()) {
   loaded_ = read_store(path_, &dropped_);
   if (dropped_ > 0) {  // rewrite the good lines so appends start on a clean line
     std::string text;
@@ -79,9 +80,10 @@ void ResultStore::append(const std::string& hash, const std::string& payload) {
     if (n <= 0) throw std::runtime_error(path_ + ": write failed (" + std::strerror(errno) + ")");
     off += size_t(n);
   }
-  if (++since_sync_ >= sync_every_) {
+  const auto now = std::chrono::steady_clock::now();
+  if (std::chrono::duration<double>(now - last_sync_).count() >= sync_seconds_) {
     ::fdatasync(fd_);
-    since_sync_ = 0;
+    last_sync_ = now;
   }
 }
 
@@ -93,7 +95,7 @@ const std::string* ResultStore::find(const std::string& hash) const {
 void ResultStore::sync() {
   const std::lock_guard<std::mutex> lock(mutex_);
   ::fdatasync(fd_);
-  since_sync_ = 0;
+  last_sync_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace sushi::explore

@@ -1,12 +1,14 @@
 #pragma once
 // The results store of a sweep (OUTPUT/results.store): one line per finished point, appended with one
 // write(2) as the point finishes, so a SIGKILL at any moment loses nothing finished (the kernel holds what
-// was written; fdatasync runs every `sync_every` appends and on close, against a machine crash).
+// was written; fdatasync runs at most once per `sync_seconds` while appending, and on close, against a
+// machine crash: a sync per few points would cost more than evaluating them).
 //
 //   HASH \t PAYLOAD \t CHECKSUM \n      CHECKSUM = content_hash(HASH \t PAYLOAD)
 //
 // Opening the store drops a torn or corrupted last line (a kill in the middle of a write) by rewriting the
 // good lines atomically before appending. Keys are point hashes (canonical config + model version).
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
@@ -15,7 +17,7 @@ namespace sushi::explore {
 
 class ResultStore {
  public:
-  explicit ResultStore(std::string path, int sync_every = 64);
+  explicit ResultStore(std::string path, double sync_seconds = 1.0);
   ~ResultStore();
   ResultStore(const ResultStore&) = delete;
   ResultStore& operator=(const ResultStore&) = delete;
@@ -31,7 +33,8 @@ class ResultStore {
  private:
   std::string path_;
   int fd_ = -1;
-  int sync_every_, since_sync_ = 0;
+  double sync_seconds_;
+  std::chrono::steady_clock::time_point last_sync_;
   std::map<std::string, std::string> loaded_;
   size_t dropped_ = 0;
   std::mutex mutex_;

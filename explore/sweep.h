@@ -13,6 +13,7 @@
 //         - cache: [max, min]
 //   constraints:                             # skip points, the reason counted
 //     - {path: accel.buffers.persistent_bytes, max: 4MiB, reason: "PB over 4 MiB"}
+//     - {path: area_mm2_est, max: 9, reason: "over the area budget"}   # explore/area.h: an estimate
 //   search: grid                             # or {kind: random, samples: N, seed: S}, or
 //           {kind: evolutionary, population: P, generations: G, seed: S,
 //            objectives: [latency_ms, energy_uj], maximize: []}
@@ -25,8 +26,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/point.h"
@@ -43,6 +47,9 @@ struct Axis {
   std::vector<std::string> paths;                // one path, or several for a zipped axis
   std::vector<std::vector<std::string>> values;  // values[i][k]: the i-th value of paths[k]
 };
+
+// The constraint path of the analytic area estimate (explore/area.h), computed from the point's config.
+inline const char* const kAreaPath = "area_mm2_est";
 
 struct Constraint {
   std::string path;
@@ -94,22 +101,79 @@ std::vector<size_t> next_generation(const SweepSpec& spec, const std::vector<siz
                                     const std::vector<std::vector<double>>& objectives, sushi::Rng& rng,
                                     std::set<size_t>& seen);
 
-// Builds points from a spec: base points per (accel file, supernet file) are made once.
+// A worker's own state, reused from point to point (nothing allocated once warm).
+struct PointScratch {
+  size_t base = 0;                  // which (accel file, supernet file) base the point uses
+  std::vector<size_t> digits;       // one value index per axis
+  std::vector<std::string> values;  // one per axis_paths() entry
+  std::string text;                 // what the point's hash is computed from
+  std::map<size_t, Point> trees;    // Point path: one tree per base, reused (every point sets every axis)
+  std::vector<sim::AccelConfig> accels;  // fast path: one working config per base
+  std::map<std::tuple<size_t, size_t, size_t, size_t, int64_t>, std::shared_ptr<const sim::PreparedQuery>>
+      queries;  // fast path: (base, subnet, cache, resolution digits, PB bytes)
+};
+
+// Builds points from a spec. The bases (one per accel file x supernet file) are resolved once: their
+// canonical Point, its hash, and the parsed AccelConfig.
+//
+// A point's hash is content_hash(BASE_HASH "\n" PATH=VALUE "\n" ...): the base Point's hash (its full
+// canonical config and the model version) and the point's axis assignments in axis order, which determine
+// the point's full canonical config. Two points of a sweep share a hash exactly when their canonical configs
+// are equal (tests/test_explore.cpp checks this against Point::hash() on whole sweeps), and nothing is
+// canonicalised or hashed per point beyond that short text.
+//
+// The fast path (analytic model, every accel axis a declared parameter) evaluates a point without a tree:
+// the base config with the point's typed patch applied (sim::AccelPatch), the layer lists prepared once per
+// (supernet, subnet, resolution, cache, PB size) and shared read-only across threads
+// (sim::prepare_query), sim::evaluate_analytic. Other sweeps, and points the fast path cannot finish (a
+// config check or an InputError: their message comes from the Point path), take the Point path.
 class PointBuilder {
  public:
   explicit PointBuilder(SweepSpec& spec);
-  // A worker's own trees, one per base, reused from point to point: every point sets every axis path, so
-  // a reused tree holds exactly the base plus this point's values (and parsing the base is most of the cost).
-  using Scratch = std::map<std::pair<std::string, std::string>, Point>;
-  // Thread-safe (each thread with its own `scratch`, or none). Fills `out` (hash, skip reason) and returns
-  // the Point. `check_config` runs the accelerator's own checks here (a dry run); otherwise evaluate() does.
+  using Scratch = PointScratch;
+  // Loads grid point `index` into s (digits, values, base).
+  void load(size_t index, PointScratch& s) const;
+  // The hash of the point in `s` and whether a constraint skips it (out.hash, out.skip_reason; out.values
+  // untouched). No tree is built.
+  void identify(PointScratch& s, SweepPoint& out) const;
+  // Thread-safe (each thread with its own scratch, or none). Fills `out` (values, hash, skip reason) and
+  // returns the Point. `check_config` runs the accelerator's own checks here (a dry run); otherwise
+  // evaluate() does.
   Point build(const std::vector<std::string>& values, SweepPoint& out, Scratch* scratch = nullptr,
               bool check_config = true) const;
+  bool fast() const { return fast_; }
+  // The fast path for the point loaded in `s`; nullopt when the point must take the Point path. Leaves the
+  // point's config in s.accels[s.base].
+  std::optional<sim::SimTotals> evaluate_fast(PointScratch& s) const;
+  // The fast path's config for the point loaded in `s` (the base config with its typed patch applied, its
+  // checks passed), or nullptr when the point takes the Point path. Valid until `s` is used again.
+  const sim::AccelConfig* fast_config(PointScratch& s) const;
 
  private:
+  struct Base {
+    std::string accel, supernet;  // files
+    std::string canonical, hash;  // the base Point
+    sim::AccelConfig config;      // parsed from the base Point's accel tree
+    sim::SimQuery query;
+    std::vector<std::optional<double>> constraint_values;  // each constraint's value in the base Point
+  };
+  using ConfigFn = std::function<const sim::AccelConfig*()>;  // the point's config, asked for lazily
+  size_t base_of(const std::vector<std::string>& values) const;
+  void identify_values(const std::vector<std::string>& values, size_t base, std::string& text,
+                       SweepPoint& out, const ConfigFn& config) const;
+  void prepare_fast();
+
   const SweepSpec& spec_;
   std::vector<std::string> paths_;
-  std::map<std::pair<std::string, std::string>, std::string> bases_;  // canonical base point text
+  std::vector<Base> bases_;
+  std::vector<size_t> constraint_axis_;  // position in paths_ of each constraint's path, or npos
+  size_t accel_pos_ = std::string::npos, supernet_pos_ = std::string::npos;
+  bool fast_ = false;
+  std::vector<std::vector<sim::AccelPatch>> patches_;  // [axis][value]: the accel.PATH values of that axis
+  std::vector<size_t> accel_axes_;                     // axes with accel.PATH paths
+  size_t subnet_pos_ = std::string::npos, cache_pos_ = std::string::npos, resolution_pos_ = std::string::npos;
+  size_t subnet_axis_ = std::string::npos, cache_axis_ = std::string::npos,
+         resolution_axis_ = std::string::npos;
 };
 
 // A finished point: skipped (reason) or its results with units.
@@ -126,10 +190,45 @@ PointResult evaluate_point(const Point& point, int64_t* layers = nullptr);
 // The class of a skip message: the file prefix dropped, numbers replaced by N.
 std::string reason_class(const std::string& message);
 
+// One batch of a run (the sweep's points, or one generation of an evolutionary search) as a distributor
+// sees it: positions are claimed in chunks by the local workers and the distributor alike.
+class BatchAccess {
+ public:
+  virtual ~BatchAccess() = default;
+  virtual size_t size() const = 0;
+  virtual size_t done() const = 0;
+  virtual bool failed() const = 0;  // a local worker failed: stop serving (the run rethrows its error)
+  // Claims up to `n` unclaimed positions: [first, second), empty when none are left.
+  virtual std::pair<size_t, size_t> claim(size_t n) = 0;
+  virtual size_t grid_index(size_t position) const = 0;
+  // Hashes the point, applies the constraints and looks it up in the store: false when that finished it
+  // (it is done), true when it must be evaluated. Called from the distributor's thread only.
+  virtual bool pending(size_t position) = 0;
+  // Records a point evaluated elsewhere: its store payload (evaluate_payload()) and layer count.
+  virtual void complete(size_t position, const std::string& payload, int64_t layers) = 0;
+  virtual void progress() = 0;  // reports progress (the run's progress callback)
+};
+
+// Shares batches with other processes (MPI ranks: explore/mpi.h). serve() runs on the calling thread
+// while the local workers run and returns when every point of the batch is done; finish() ends the run.
+class Distributor {
+ public:
+  virtual ~Distributor() = default;
+  virtual void serve(BatchAccess& batch) = 0;
+  virtual void finish() = 0;
+};
+
+// Evaluates grid point `index` and returns its store payload ("ok V1,V2,..." or "skipped MESSAGE"); what
+// another rank sends back. `layers` receives the layer evaluations done.
+std::string evaluate_payload(const PointBuilder& builder, PointScratch& scratch, size_t index,
+                             int64_t* layers);
+
 struct SweepRunOptions {
   int threads = 0;  // 0: hardware threads
   bool write = true;
   std::function<void(size_t done, size_t total)> progress;  // called from the calling thread
+  Distributor* distributor = nullptr;                       // null: the local threads only
+  bool local_workers = true;  // false (with a distributor): this process only hands out points and merges
 };
 
 struct SweepSummary {

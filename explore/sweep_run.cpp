@@ -1,20 +1,22 @@
-// Running a sweep: points built and evaluated on a thread pool, finished points appended to the store,
-// result files regenerated from the store in point order.
+// Running a sweep: points identified and evaluated on a thread pool (and other ranks through a
+// Distributor), finished points appended to the store, result files regenerated from the rows in point
+// order.
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
-#include <filesystem>
-#include <optional>
+#include <mutex>
 #include <set>
 #include <thread>
 
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/manifest.h"
-#include "base/params.h"
 #include "base/random.h"
+#include "explore/area.h"
 #include "explore/store.h"
 #include "explore/sweep.h"
 #include "sim/accel.h"
@@ -33,8 +35,9 @@ const Column kColumns[] = {
     {"energy_sram_uj", Unit::Uj},       {"energy_mac_uj", Unit::Uj},    {"offchip_weight_bytes", Unit::Bytes},
     {"offchip_act_bytes", Unit::Bytes}, {"pb_hit_bytes", Unit::Bytes},  {"cached_bytes", Unit::Bytes},
     {"pb_load_cycles", Unit::Cycles},   {"pb_load_bytes", Unit::Bytes}, {"macs", Unit::Count},
-    {"utilization", Unit::Ratio},       {"layers", Unit::Count}};
+    {"utilization", Unit::Ratio},       {"layers", Unit::Count},        {"area_mm2_est", Unit::None}};
 constexpr size_t kNumColumns = sizeof kColumns / sizeof kColumns[0];
+using Values = std::array<double, kNumColumns>;
 const char* const kStoreFile = "results.v1.store";
 
 std::string one_line(std::string s) {
@@ -43,82 +46,98 @@ std::string one_line(std::string s) {
   return s;
 }
 
-std::optional<double> scalar_number(const YamlView& v, const std::string& path) {
-  const size_t dot = path.find('.');
-  const std::string key = path.substr(0, dot);
-  if (!v.is_map() || !v.has(key)) return std::nullopt;
-  if (dot != std::string::npos) return scalar_number(v.at(key), path.substr(dot + 1));
-  const YamlView leaf = v.at(key);
-  const YAML::Node& n = leaf.node();
-  if (!n.IsScalar()) return std::nullopt;
-  if (const std::optional<int64_t> b = parse_bytes(n.Scalar())) return double(*b);
-  try {
-    return std::stod(n.Scalar());
-  } catch (const std::exception&) {
-    return std::nullopt;
+// `area`: the config's area_estimate_mm2() (explore/area.h).
+Values column_values(const sim::SimTotals& t, double area) {
+  const sim::RunResult& x = t.run;
+  const auto uj = [](double pj) { return convert(pj, Unit::Pj, Unit::Uj); };
+  return Values{x.latency_ms,
+                double(x.cycles),
+                double(x.compute_cycles),
+                double(x.stall_cycles),
+                uj(x.energy_pj),
+                uj(x.energy_dram_pj),
+                uj(x.energy_sram_pj),
+                uj(x.energy_mac_pj),
+                double(x.offchip_weight_bytes),
+                double(x.offchip_act_bytes),
+                double(x.pb_hit_bytes),
+                double(t.cached_bytes),
+                double(t.pb_load.cycles),
+                double(t.pb_load.bytes),
+                double(x.macs),
+                x.utilization,
+                double(t.layers),
+                area};
+}
+
+// One point of a batch: its grid index, hash and result.
+struct Row {
+  size_t index = 0;
+  std::string hash;
+  bool ok = false;
+  std::string reason, detail;  // skipped
+  Values v{};
+};
+
+void skip(Row& row, const std::string& reason, const std::string& detail) {
+  row.ok = false;
+  row.reason = reason;
+  row.detail = detail;
+}
+
+void append_number(std::string& s, double x) {
+  char b[32];
+  const auto r = std::to_chars(b, b + sizeof b, x);  // shortest text that reads back exactly
+  s.append(b, r.ptr);
+}
+
+// Store payload: "ok V1,V2,..." (the columns in kColumns order, each read back exactly) or
+// "skipped MESSAGE".
+std::string encode(const Row& r) {
+  if (!r.ok) return "skipped " + r.detail;
+  std::string s = "ok ";
+  s.reserve(kNumColumns * 20);
+  for (size_t i = 0; i < kNumColumns; ++i) {
+    if (i) s += ',';
+    append_number(s, r.v[i]);
   }
+  return s;
+}
+
+bool decode(const std::string& payload, Row& r) {
+  if (payload.rfind("skipped ", 0) == 0) {
+    const std::string detail = payload.substr(8);
+    skip(r, reason_class(detail), detail);
+    return true;
+  }
+  if (payload.rfind("ok ", 0) != 0) return false;
+  const char* p = payload.c_str() + 3;
+  for (size_t i = 0; i < kNumColumns; ++i) {
+    char* end = nullptr;
+    r.v[i] = std::strtod(p, &end);
+    if (end == p || *end != (i + 1 == kNumColumns ? '\0' : ',')) return false;
+    p = end + 1;
+  }
+  r.ok = true;
+  return true;
+}
+
+// Evaluates the point loaded in `s` into `row`: the fast path, else the Point path.
+void evaluate_row(const PointBuilder& b, PointScratch& s, Row& row, int64_t& layers) {
+  if (const std::optional<sim::SimTotals> t = b.evaluate_fast(s)) {
+    row.ok = true;
+    row.v = column_values(*t, area_estimate_mm2(s.accels[s.base]));  // the config evaluate_fast() left
+    layers = t->layers;
+    return;
+  }
+  SweepPoint unused;
+  const PointResult r = evaluate_point(b.build(s.values, unused, &s, false), &layers);
+  if (r.status != "ok") return skip(row, r.reason, r.detail);
+  row.ok = true;
+  for (size_t i = 0; i < kNumColumns; ++i) row.v[i] = r.stats.find(kColumns[i].name)->value;
 }
 
 }  // namespace
-
-PointBuilder::PointBuilder(SweepSpec& spec) : spec_(spec), paths_(spec.axis_paths()) {
-  std::set<std::string> accels{spec.base.accel_file}, spaces{spec.base.supernet_file};
-  for (size_t k = 0; k < spec.axes.size(); ++k)
-    for (size_t p = 0; p < spec.axes[k].paths.size(); ++p)
-      for (const auto& v : spec.axes[k].values) {
-        if (spec.axes[k].paths[p] == "accel") accels.insert(v[p]);
-        if (spec.axes[k].paths[p] == "supernet") spaces.insert(v[p]);
-      }
-  for (const std::string& a : accels)
-    for (const std::string& s : spaces) {
-      sim::SimRequest r = spec.base;
-      r.accel_file = a;
-      r.supernet_file = s;
-      Provenance scratch;
-      bases_[{a, s}] = sim::make_sim_point(r, scratch).canonical();
-      for (const Provenance::Input& i : scratch.inputs()) spec.provenance.add_input(i.role, i.path, i.hash);
-    }
-}
-
-Point PointBuilder::build(const std::vector<std::string>& values, SweepPoint& out, Scratch* scratch,
-                          bool check_config) const {
-  out.values = values;
-  std::string accel = spec_.base.accel_file, space = spec_.base.supernet_file;
-  for (size_t i = 0; i < paths_.size(); ++i) {
-    if (paths_[i] == "accel") accel = values[i];
-    if (paths_[i] == "supernet") space = values[i];
-  }
-  Point p;
-  if (scratch) {
-    auto it = scratch->find({accel, space});
-    if (it == scratch->end())
-      it = scratch
-               ->emplace(std::make_pair(accel, space),
-                         Point::parse(bases_.at({accel, space}), spec_.file + " point"))
-               .first;
-    p = it->second;  // shares the worker's tree
-  } else {
-    p = Point::parse(bases_.at({accel, space}), spec_.file + " point");
-  }
-  for (size_t i = 0; i < paths_.size(); ++i)
-    if (paths_[i] != "accel" && paths_[i] != "supernet") p.set(paths_[i], values[i]);
-  out.hash = p.hash();
-  for (const Constraint& c : spec_.constraints) {
-    const std::optional<double> x = scalar_number(p.view(), c.path);
-    if (x && (*x < c.min || *x > c.max)) {
-      out.skip_reason = out.skip_detail = c.reason;
-      return p;
-    }
-  }
-  if (!check_config) return p;
-  try {
-    sim::accel_schema().parse(p.view().at("accel"));  // the config's own checks (buffers over the chip, ...)
-  } catch (const InputError& e) {
-    out.skip_detail = one_line(e.what());
-    out.skip_reason = reason_class(out.skip_detail);
-  }
-  return p;
-}
 
 PointResult evaluate_point(const Point& point, int64_t* layers) {
   PointResult r;
@@ -132,62 +151,34 @@ PointResult evaluate_point(const Point& point, int64_t* layers) {
     return r;
   }
   r.status = "ok";
-  const sim::RunResult& x = e->run;
-  r.stats.add("latency_ms", x.latency_ms, Unit::Ms)
-      .add("cycles", double(x.cycles), Unit::Cycles)
-      .add("compute_cycles", double(x.compute_cycles), Unit::Cycles)
-      .add("stall_cycles", double(x.stall_cycles), Unit::Cycles)
-      .add("energy_uj", x.energy_pj, Unit::Pj, Unit::Uj)
-      .add("energy_dram_uj", x.energy_dram_pj, Unit::Pj, Unit::Uj)
-      .add("energy_sram_uj", x.energy_sram_pj, Unit::Pj, Unit::Uj)
-      .add("energy_mac_uj", x.energy_mac_pj, Unit::Pj, Unit::Uj)
-      .add("offchip_weight_bytes", double(x.offchip_weight_bytes), Unit::Bytes)
-      .add("offchip_act_bytes", double(x.offchip_act_bytes), Unit::Bytes)
-      .add("pb_hit_bytes", double(x.pb_hit_bytes), Unit::Bytes)
-      .add("cached_bytes", double(e->cached.bytes()), Unit::Bytes)
-      .add("pb_load_cycles", double(e->pb_load.cycles), Unit::Cycles)
-      .add("pb_load_bytes", double(e->pb_load.bytes), Unit::Bytes)
-      .count("macs", x.macs)
-      .add("utilization", x.utilization, Unit::Ratio)
-      .count("layers", int64_t(x.layers.size()));
-  if (layers) *layers = int64_t(x.layers.size());
+  sim::SimTotals t;
+  t.run = e->run;
+  t.pb_load = e->pb_load;
+  t.cached_bytes = e->cached.bytes();
+  t.layers = int64_t(e->run.layers.size());
+  const Values v = column_values(t, area_estimate_mm2(e->accel));
+  for (size_t i = 0; i < kNumColumns; ++i) r.stats.add(kColumns[i].name, v[i], kColumns[i].unit);
+  if (layers) *layers = t.layers;
   return r;
+}
+
+std::string evaluate_payload(const PointBuilder& builder, PointScratch& scratch, size_t index,
+                             int64_t* layers) {
+  builder.load(index, scratch);
+  Row row;
+  int64_t n = 0;
+  evaluate_row(builder, scratch, row, n);
+  if (layers) *layers = n;
+  return encode(row);
+}
+
+std::vector<std::string> result_columns() {
+  std::vector<std::string> out;
+  for (const Column& c : kColumns) out.push_back(c.name);
+  return out;
 }
 
 namespace {
-
-// Store payload: "ok V1,V2,..." (%.17g, the columns in kColumns order) or "skipped MESSAGE".
-std::string encode(const PointResult& r) {
-  if (r.status != "ok") return "skipped " + r.detail;
-  std::string s = "ok ";
-  char b[40];
-  for (size_t i = 0; i < kNumColumns; ++i) {
-    const Stat* st = r.stats.find(kColumns[i].name);
-    std::snprintf(b, sizeof b, "%.17g", st ? st->value : NAN);
-    s += (i ? "," : "") + std::string(b);
-  }
-  return s;
-}
-
-std::optional<PointResult> decode(const std::string& payload) {
-  PointResult r;
-  if (payload.rfind("skipped ", 0) == 0) {
-    r.status = "skipped";
-    r.detail = payload.substr(8);
-    r.reason = reason_class(r.detail);
-    return r;
-  }
-  if (payload.rfind("ok ", 0) != 0) return std::nullopt;
-  r.status = "ok";
-  size_t start = 3;
-  for (size_t i = 0; i < kNumColumns; ++i) {
-    const size_t comma = payload.find(',', start);
-    if ((comma == std::string::npos) != (i + 1 == kNumColumns)) return std::nullopt;
-    r.stats.add(kColumns[i].name, std::strtod(payload.c_str() + start, nullptr), kColumns[i].unit);
-    start = comma + 1;
-  }
-  return r;
-}
 
 std::string csv_cell(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
@@ -196,54 +187,88 @@ std::string csv_cell(const std::string& s) {
   return q + "\"";
 }
 
-struct Row {
-  SweepPoint point;
-  std::optional<PointResult> result;  // nullopt: skipped before evaluation (reason in point)
-};
+// csv_number() and JsonWriter's number format (%.Ng), without printf.
+void append_g(std::string& s, double x, int digits) {
+  char b[40];
+  const auto r = std::to_chars(b, b + sizeof b, x, std::chars_format::general, digits);
+  s.append(b, r.ptr);
+}
 
-std::string write_csv(const SweepSpec& spec, const std::vector<Row>& rows) {
-  std::vector<std::string> columns{"point", "hash"};
-  for (const std::string& p : spec.axis_paths()) columns.push_back(p);
-  columns.push_back("status");
-  columns.push_back("reason");
-  for (const Column& c : kColumns) columns.push_back(c.name);
-  CsvTable t(columns);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const Row& r = rows[i];
-    std::vector<std::string> cells{std::to_string(i), r.point.hash};
-    for (const std::string& v : r.point.values) cells.push_back(csv_cell(v));
-    const bool ok = r.result && r.result->status == "ok";
-    cells.push_back(ok ? "ok" : "skipped");
-    cells.push_back(csv_cell(ok ? "" : r.result ? r.result->reason : r.point.skip_reason));
-    for (const Column& c : kColumns) {
-      const Stat* s = ok ? r.result->stats.find(c.name) : nullptr;
-      cells.push_back(!s                      ? ""
-                      : c.unit == Unit::Count ? std::to_string(int64_t(s->value))
-                                              : csv_number(s->value));
+void csv_row(const SweepSpec& spec, size_t i, const Row& r, std::string& out) {
+  out += std::to_string(i) + "," + r.hash;
+  for (const std::string& v : grid_point(spec, r.index)) out += "," + csv_cell(v);
+  out += r.ok ? ",ok," : ",skipped," + csv_cell(r.reason);
+  for (size_t c = 0; c < kNumColumns; ++c) {
+    out += ',';
+    if (!r.ok || !std::isfinite(r.v[c])) continue;
+    if (kColumns[c].unit == Unit::Count)
+      out += std::to_string(int64_t(r.v[c]));
+    else
+      append_g(out, r.v[c], 6);
+  }
+  out += '\n';
+}
+
+void json_row(const SweepSpec& spec, const std::vector<std::string>& paths, size_t i, const Row& r,
+              std::string& out) {
+  out += "{\"point\":" + std::to_string(i) + ",\"hash\":" + JsonWriter::escape(r.hash) + ",\"values\":{";
+  const std::vector<std::string> values = grid_point(spec, r.index);
+  for (size_t k = 0; k < paths.size(); ++k)
+    out += (k ? "," : "") + JsonWriter::escape(paths[k]) + ":" + JsonWriter::escape(values[k]);
+  if (!r.ok) {
+    out += "},\"status\":\"skipped\",\"reason\":" + JsonWriter::escape(r.reason) +
+           ",\"detail\":" + JsonWriter::escape(r.detail) + "}";
+    return;
+  }
+  out += "},\"status\":\"ok\",\"results\":{";
+  for (size_t c = 0; c < kNumColumns; ++c) {
+    out += (c ? ",\"" : "\"") + std::string(kColumns[c].name) + "\":";
+    if (kColumns[c].unit == Unit::Count)
+      out += std::to_string(int64_t(r.v[c]));
+    else if (!std::isfinite(r.v[c]))
+      out += "null";
+    else
+      append_g(out, r.v[c], 10);
+  }
+  out += "}}";
+}
+
+// The CSV rows and the JSON rows (comma-separated), formatted on `threads` threads in contiguous parts.
+std::pair<std::string, std::string> format_rows(const SweepSpec& spec, const std::vector<Row>& rows,
+                                                int threads) {
+  const std::vector<std::string> paths = spec.axis_paths();
+  const size_t parts = std::max<size_t>(1, std::min<size_t>(size_t(threads), rows.size() / 256 + 1));
+  std::vector<std::string> csv(parts), json(parts);
+  const auto format = [&](size_t part) {
+    for (size_t i = rows.size() * part / parts; i < rows.size() * (part + 1) / parts; ++i) {
+      csv_row(spec, i, rows[i], csv[part]);
+      if (i) json[part] += ',';
+      json_row(spec, paths, i, rows[i], json[part]);
     }
-    t.add_row(std::move(cells));
+  };
+  std::vector<std::thread> pool;
+  for (size_t p = 1; p < parts; ++p) pool.emplace_back(format, p);
+  format(0);
+  for (std::thread& t : pool) t.join();
+  std::pair<std::string, std::string> out;
+  for (size_t p = 0; p < parts; ++p) {
+    out.first += csv[p];
+    out.second += json[p];
   }
-  return t.str(spec.provenance);
+  return out;
 }
 
-void write_row_json(JsonWriter& j, const std::vector<std::string>& paths, size_t index, const Row& r) {
-  j.begin_object().field("point", int64_t(index)).field("hash", r.point.hash).key("values").begin_object();
-  for (size_t k = 0; k < paths.size(); ++k) j.field(paths[k], r.point.values[k]);
-  j.end_object();
-  const bool ok = r.result && r.result->status == "ok";
-  j.field("status", ok ? "ok" : "skipped");
-  if (!ok) {
-    j.field("reason", r.result ? r.result->reason : r.point.skip_reason)
-        .field("detail", r.result ? r.result->detail : r.point.skip_detail);
-  } else {
-    j.key("results").begin_object();
-    r.result->stats.write_fields(j);
-    j.end_object();
-  }
-  j.end_object();
+std::string csv_text(const SweepSpec& spec, const std::string& rows) {
+  const std::string line = spec.provenance.line();
+  std::string out = line.empty() ? "" : "# " + line + "\n";
+  out += "point,hash";
+  for (const std::string& p : spec.axis_paths()) out += "," + p;
+  out += ",status,reason";
+  for (const Column& c : kColumns) out += "," + std::string(c.name);
+  return out + "\n" + rows;
 }
 
-std::string write_json(const SweepSpec& spec, const std::vector<Row>& rows, const SweepSummary& s) {
+std::string json_text(const SweepSpec& spec, const std::string& rows, const SweepSummary& s) {
   JsonWriter j;
   j.begin_object().field("sweep", spec.name).key("provenance");
   spec.provenance.write_json(j);
@@ -255,125 +280,174 @@ std::string write_json(const SweepSpec& spec, const std::vector<Row>& rows, cons
   j.key("skipped_by_reason").begin_object();
   for (const auto& [reason, n] : s.skipped_by_reason) j.field(reason, int64_t(n));
   j.end_object().key("rows").begin_array();
-  const std::vector<std::string> paths = spec.axis_paths();
-  for (size_t i = 0; i < rows.size(); ++i) write_row_json(j, paths, i, rows[i]);
+  if (!rows.empty()) j.raw(rows);
   j.end_array().end_object();
   return j.str() + "\n";
 }
 
-// Shared state of the workers of one run.
-struct Pool {
-  const std::vector<std::vector<std::string>>* combos = nullptr;
-  const PointBuilder* builder = nullptr;
-  ResultStore* store = nullptr;
-  std::vector<Row>* rows = nullptr;
-  std::atomic<size_t> next{0}, done{0}, evaluated{0}, reused{0};
-  std::atomic<int64_t> layers{0};
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  std::exception_ptr error;
+// One batch on the local threads (and the distributor's ranks).
+class Batch : public BatchAccess {
+ public:
+  Batch(const PointBuilder& b, ResultStore& store, std::vector<Row>& rows, const SweepRunOptions& o)
+      : builder_(b), store_(store), rows_(rows), options_(o) {}
+  size_t size() const override { return rows_.size(); }
+  size_t done() const override { return done_; }
+  bool failed() const override { return failed_; }
+  std::pair<size_t, size_t> claim(size_t n) override {
+    const size_t first = std::min(next_.fetch_add(n), rows_.size());
+    return {first, std::min(first + n, rows_.size())};
+  }
+  size_t grid_index(size_t position) const override { return rows_[position].index; }
+  bool pending(size_t position) override { return prefill(position, manager_scratch_); }
+  void complete(size_t position, const std::string& payload, int64_t layers) override;
+  void progress() override {
+    if (options_.progress) options_.progress(done_, rows_.size());
+  }
+  void run(int threads);
+  size_t evaluated() const { return evaluated_; }
+  size_t reused() const { return reused_; }
+  int64_t layers() const { return layers_; }
+
+ private:
+  bool prefill(size_t position, PointScratch& s);
+  void evaluate(size_t position, PointScratch& s);
+  void worker();
+
+  const PointBuilder& builder_;
+  ResultStore& store_;
+  std::vector<Row>& rows_;
+  const SweepRunOptions& options_;
+  PointScratch manager_scratch_;
+  std::atomic<size_t> next_{0}, done_{0}, evaluated_{0}, reused_{0};
+  std::atomic<int64_t> layers_{0};
+  std::atomic<bool> failed_{false};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
 };
 
-void run_one(Pool& pool, size_t i, PointBuilder::Scratch& scratch) {
-  Row& row = (*pool.rows)[i];
-  const Point p = pool.builder->build((*pool.combos)[i], row.point, &scratch, false);
-  if (!row.point.skip_reason.empty()) return;
-  if (const std::string* stored = pool.store->find(row.point.hash)) {
-    row.result = decode(*stored);
-    if (row.result) {
-      ++pool.reused;
-      return;
-    }
+bool Batch::prefill(size_t position, PointScratch& s) {
+  Row& row = rows_[position];
+  builder_.load(row.index, s);
+  SweepPoint id;
+  builder_.identify(s, id);
+  row.hash = std::move(id.hash);
+  bool finished = !id.skip_reason.empty();
+  if (finished) skip(row, id.skip_reason, id.skip_detail);
+  if (const std::string* stored = finished ? nullptr : store_.find(row.hash);
+      stored && decode(*stored, row)) {
+    ++reused_;
+    finished = true;
   }
+  if (finished) ++done_;
+  return !finished;
+}
+
+void Batch::evaluate(size_t position, PointScratch& s) {
+  Row& row = rows_[position];
   int64_t layers = 0;
-  row.result = evaluate_point(p, &layers);
-  pool.store->append(row.point.hash, encode(*row.result));  // before anything else: a kill loses nothing
-  pool.layers += layers;
-  ++pool.evaluated;
+  evaluate_row(builder_, s, row, layers);
+  store_.append(row.hash, encode(row));  // before anything else: a kill loses nothing
+  layers_ += layers;
+  ++evaluated_;
+  ++done_;
 }
 
-void worker(Pool& pool) {
-  PointBuilder::Scratch scratch;
+void Batch::complete(size_t position, const std::string& payload, int64_t layers) {
+  Row& row = rows_[position];
+  if (!decode(payload, row)) throw std::runtime_error("sweep: a malformed result from another rank");
+  store_.append(row.hash, payload);
+  layers_ += layers;
+  ++evaluated_;
+  ++done_;
+}
+
+void Batch::worker() {
+  PointScratch s;
   for (;;) {
-    const size_t i = pool.next.fetch_add(1);
-    if (i >= pool.combos->size() || pool.failed) return;
+    const auto [first, end] = claim(8);
+    if (first == end || failed_) return;
     try {
-      run_one(pool, i, scratch);
+      for (size_t i = first; i < end && !failed_; ++i)
+        if (prefill(i, s)) evaluate(i, s);
     } catch (...) {
-      const std::lock_guard<std::mutex> lock(pool.error_mutex);
-      if (!pool.error) pool.error = std::current_exception();
-      pool.failed = true;
+      const std::lock_guard<std::mutex> lock(error_mutex_);
+      if (!error_) error_ = std::current_exception();
+      failed_ = true;
     }
-    ++pool.done;
   }
 }
 
-void run_pool(Pool& pool, int threads, const SweepRunOptions& options) {
+void Batch::run(int threads) {
   std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) workers.emplace_back([&pool] { worker(pool); });
-  const size_t total = pool.combos->size();
-  while (options.progress && pool.done < total && !pool.failed) {
-    options.progress(pool.done, total);
+  for (int t = 0; t < threads; ++t) workers.emplace_back([this] { worker(); });
+  if (options_.distributor) {
+    try {
+      options_.distributor->serve(*this);
+    } catch (...) {
+      failed_ = true;
+      for (std::thread& w : workers) w.join();
+      throw;
+    }
+  }
+  while (options_.progress && done_ < rows_.size() && !failed_) {
+    progress();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   for (std::thread& w : workers) w.join();
-  if (options.progress) options.progress(pool.done, total);
-  if (pool.error) std::rethrow_exception(pool.error);
+  progress();
+  if (error_) std::rethrow_exception(error_);
 }
 
 void count_skips(const std::vector<Row>& rows, SweepSummary& s) {
   for (const Row& r : rows) {
-    const bool ok = r.result && r.result->status == "ok";
-    if (ok) continue;
+    if (r.ok) continue;
     ++s.skipped;
-    ++s.skipped_by_reason[r.result ? r.result->reason : r.point.skip_reason];
+    ++s.skipped_by_reason[r.reason];
   }
 }
 
-}  // namespace
+int thread_count(const SweepRunOptions& options) {
+  return options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+}
 
-namespace {
-
-// Evaluates `indices` (grid points) on the pool and appends their rows.
-void run_batch(const SweepSpec& spec, const std::vector<size_t>& indices, const PointBuilder& builder,
-               ResultStore& store, const SweepRunOptions& options, std::vector<Row>& rows, SweepSummary& s) {
-  std::vector<std::vector<std::string>> combos;
-  for (size_t i : indices) combos.push_back(grid_point(spec, i));
-  std::vector<Row> batch(combos.size());
-  Pool pool;
-  pool.combos = &combos;
-  pool.builder = &builder;
-  pool.store = &store;
-  pool.rows = &batch;
-  const int threads =
-      options.threads > 0 ? options.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  run_pool(pool, threads, options);
-  s.evaluated += pool.evaluated;
-  s.reused += pool.reused;
-  s.layers += pool.layers;
+// Evaluates `indices` (grid points) and appends their rows.
+void run_batch(const std::vector<size_t>& indices, const PointBuilder& builder, ResultStore& store,
+               const SweepRunOptions& options, std::vector<Row>& rows, SweepSummary& s) {
+  std::vector<Row> batch(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) batch[i].index = indices[i];
+  Batch b(builder, store, batch, options);
+  b.run(options.distributor && !options.local_workers ? 0 : thread_count(options));
+  s.evaluated += b.evaluated();
+  s.reused += b.reused();
+  s.layers += b.layers();
   for (Row& r : batch) rows.push_back(std::move(r));
 }
 
 std::vector<std::vector<double>> objective_values(const SweepSpec& spec, const std::vector<Row>& rows) {
+  std::vector<size_t> columns;
+  for (const std::string& o : spec.objectives)
+    for (size_t c = 0; c < kNumColumns; ++c)
+      if (o == kColumns[c].name) columns.push_back(c);
   std::vector<std::vector<double>> out;
   for (const Row& r : rows) {
     std::vector<double> v;
-    for (const std::string& o : spec.objectives) {
-      const Stat* st = r.result && r.result->status == "ok" ? r.result->stats.find(o) : nullptr;
-      v.push_back(st ? st->value : NAN);
-    }
+    for (size_t c : columns) v.push_back(r.ok ? r.v[c] : NAN);
     out.push_back(v);
   }
   return out;
 }
 
-}  // namespace
-
-std::vector<std::string> result_columns() {
-  std::vector<std::string> out;
-  for (const Column& c : kColumns) out.push_back(c.name);
-  return out;
+void write_results(const SweepSpec& spec, const std::vector<Row>& rows, int threads, SweepSummary& s) {
+  s.csv_path = spec.output_dir + "/results.csv";
+  s.json_path = spec.output_dir + "/results.json";
+  const auto [csv_rows, json_rows] = format_rows(spec, rows, threads);
+  OutputManifest manifest(spec.output_dir);  // the store is appended, not listed: never removed by it
+  manifest.write_file(s.csv_path, csv_text(spec, csv_rows));
+  manifest.write_file(s.json_path, json_text(spec, json_rows, s));
+  manifest.finish();
 }
+
+}  // namespace
 
 SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -385,7 +459,7 @@ SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
   ResultStore store(s.store_path);
   std::vector<Row> rows;
   std::vector<size_t> all = indices;
-  run_batch(spec, indices, builder, store, options, rows, s);
+  run_batch(indices, builder, store, options, rows, s);
   if (spec.search == "evolutionary") {
     uint64_t state = spec.seed;
     Rng rng(splitmix64(state));  // a stream apart from generation 0's sample
@@ -394,20 +468,14 @@ SweepSummary run_sweep(SweepSpec& spec, const SweepRunOptions& options) {
       indices = next_generation(spec, all, objective_values(spec, rows), rng, seen);
       if (indices.empty()) break;
       all.insert(all.end(), indices.begin(), indices.end());
-      run_batch(spec, indices, builder, store, options, rows, s);
+      run_batch(indices, builder, store, options, rows, s);
     }
   }
+  if (options.distributor) options.distributor->finish();
   store.sync();
   s.points = rows.size();
   count_skips(rows, s);
-  if (options.write) {
-    s.csv_path = spec.output_dir + "/results.csv";
-    s.json_path = spec.output_dir + "/results.json";
-    OutputManifest manifest(spec.output_dir);  // the store is appended, not listed: never removed by it
-    manifest.write_file(s.csv_path, write_csv(spec, rows));
-    manifest.write_file(s.json_path, write_json(spec, rows, s));
-    manifest.finish();
-  }
+  if (options.write) write_results(spec, rows, thread_count(options), s);
   s.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

@@ -5,6 +5,8 @@
 
 #include "base/content_cache.h"
 #include "base/errors.h"
+#include "base/params.h"
+#include "sim/mapping.h"
 #include "sim/model.h"
 
 namespace sushi::sim {
@@ -76,8 +78,85 @@ Point make_sim_point(const SimRequest& r, Provenance& provenance) {
 }
 
 std::shared_ptr<const SimEvaluation> evaluate(const Point& point) {
-  static ContentCache<SimEvaluation> cache;
+  static ContentCache<SimEvaluation> cache(1024);  // bounded: each entry holds a per-layer list
   return cache.get(point.hash(), [&] { return compute(point); });
+}
+
+bool AccelPatch::add(const std::string& path, const std::string& value, const std::string& origin) {
+  YAML::Node node(value);
+  std::function<void(AccelConfig&)> set = accel_schema().patch(path, YamlView(node, origin, "accel." + path));
+  if (!set) return false;
+  setters.push_back(std::move(set));
+  return true;
+}
+
+namespace {
+
+// The steps of compute() and simulate() that depend on the query and the PB size only, in their order (so
+// the same InputError comes first), ending with the layers decoded from the job's registers as models read
+// them.
+PreparedQuery prepare(const SimQuery& q, int64_t pb_bytes) {
+  PreparedQuery p;
+  p.space = space_for(q.supernet_file, q.supernet_hash);
+  Subnet subnet = p.space->parse_subnet(q.subnet);
+  if (q.resolution != 0) {
+    subnet.resolution = q.resolution;
+    p.space->validate(subnet, "resolution");
+  }
+  AccelConfig pb{};  // fit_to_pb() and make_job() read the PB size only
+  pb.pb_bytes = pb_bytes;
+  p.cached = cache_subgraph(pb, *p.space, q.cache);
+  p.cached_bytes = p.cached.bytes();
+  const AccelJob job = make_job(pb, p.space->layers(subnet, subnet.resolution), p.cached);
+  for (size_t i = 0; i < job.regs.size(); ++i) {
+    p.layers.push_back(decode_layer(job.regs[i], job.meta[i]));
+    p.hits.push_back(decode_cached(job.regs[i]));
+  }
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<const PreparedQuery> prepare_query(const SimQuery& q, int64_t pb_bytes) {
+  static ContentCache<PreparedQuery> cache(4096);
+  const std::string key = q.supernet_hash + "\t" + q.supernet_file + "\t" + q.subnet + "\t" + q.cache + "\t" +
+                          std::to_string(q.resolution) + "\t" + std::to_string(pb_bytes);
+  return cache.get(key, [&] { return prepare(q, pb_bytes); });
+}
+
+// AnalyticModel::run() and sum_layers() without the per-layer list: the same per-layer arithmetic and the
+// same summation order, so every total is bit-identical.
+SimTotals evaluate_analytic(const AccelConfig& accel, const PreparedQuery& q) {
+  SimTotals t;
+  t.pb_load = pb_load_cost(accel, q.cached);  // throws when the SubGraph does not fit, as compute() does
+  t.cached_bytes = q.cached_bytes;
+  t.layers = int64_t(q.layers.size());
+  RunResult& run = t.run;
+  const double call_ms = accel.call_overhead_us / 1e3;
+  for (size_t i = 0; i < q.layers.size(); ++i) {
+    const LayerPlan p = plan_layer(accel, q.layers[i], q.hits[i]);
+    const LayerCycles c = analytic_cycles(accel, p);
+    LayerResult r;
+    r.cycles = c.cycles;
+    r.compute_cycles = c.compute_cycles;
+    finish_layer_result(accel, p, layer_traffic(p), r);
+    run.call_overhead_ms += call_ms;
+    run.cycles += r.cycles;
+    run.compute_cycles += r.compute_cycles;
+    run.stall_cycles += r.stall_cycles;
+    run.offchip_weight_bytes += r.dram_weight_bytes;
+    run.offchip_act_bytes += r.dram_act_bytes;
+    run.pb_hit_bytes += r.pb_hit_bytes;
+    run.energy_dram_pj += r.energy_dram_pj;
+    run.energy_sram_pj += r.energy_sram_pj;
+    run.energy_mac_pj += r.energy_mac_pj;
+    run.macs += r.macs;
+  }
+  run.energy_pj = run.energy_dram_pj + run.energy_sram_pj + run.energy_mac_pj;
+  run.latency_ms = double(run.cycles) / (accel.clock_mhz * 1e3) + run.call_overhead_ms;
+  run.utilization =
+      run.cycles > 0 ? double(run.macs) / (double(run.cycles) * double(accel.peak_macs_per_cycle())) : 0;
+  return t;
 }
 
 }  // namespace sushi::sim

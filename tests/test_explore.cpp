@@ -4,15 +4,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "base/content_cache.h"
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/random.h"
 #include "explore/pareto.h"
 #include "explore/store.h"
 #include "explore/sweep.h"
+#include "sim/accel.h"
 #include "tools/cli.h"
 
 using namespace sushi;
@@ -182,33 +188,138 @@ TEST_CASE("pareto: non-dominated rows, minimised or maximised", "[explore]") {
   CHECK(explore::pareto_front(v, {true, true}) == std::vector<size_t>{3, 2, 0});
 }
 
-TEST_CASE("sweep: SIGKILL at several points, then a restart gives the uninterrupted run's files",
+// Runs `sushi ARGS` in a child process and kills it with SIGKILL as soon as `file` holds `bytes` bytes (the
+// store growing point by point). Returns the exit status, or minus the signal that ended it.
+int run_child_until(const std::vector<std::string>& args, const std::string& file, uintmax_t bytes) {
+  const pid_t pid = fork();
+  if (pid < 0) return -1000;
+  if (pid == 0) _exit(cli::run(args));
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, WNOHANG) == pid) break;
+    std::error_code ec;
+    if (fs::file_size(file, ec) >= bytes && !ec) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      break;
+    }
+    usleep(100);
+  }
+  return WIFSIGNALED(status) ? -WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+TEST_CASE("sweep: SIGKILL at random points, then a restart gives the uninterrupted run's files",
           "[explore]") {
   const std::string full = test_dir("kill_full"), killed = test_dir("kill_resumed");
-  // Big enough that the kills land while points are being evaluated and appended.
-  const std::string spec =
-      write(full + "/big.yaml", std::string(kBase) +
-                                    "axes:\n  - accel.dram.peak_gbps: {linear: [1, 50], steps: "
-                                    "500}\n  - subnet: [max, min, \"random:1\", \"random:2\"]\n"
-                                    "  - cache: [none, min]\n");
+  // ofa_mbv3 at 224 (about 10 us a point on the fast path), so a run lasts long enough to be killed in.
+  const std::string spec = write(full + "/big.yaml",
+                                 "sweep: t\nbase: {accel: workloads/accel/zcu104_sushi.yaml, supernet: "
+                                 "workloads/supernets/ofa_mbv3.yaml, resolution: 224}\n"
+                                 "axes:\n  - accel.dram.peak_gbps: {linear: [1, 50], steps: 1500}\n"
+                                 "  - subnet: [max, min, \"random:1\", \"random:2\"]\n"
+                                 "  - cache: [none, min]\n");
   const std::vector<std::string> run_full{"sweep", spec, "-j", "2", "--out", full + "/out"};
   const std::vector<std::string> run_killed{"sweep", spec, "-j", "2", "--out", killed + "/out"};
-  // Each run in its own process (as `sushi sweep` would be), none sharing the in-process evaluation cache.
+  REQUIRE(run_child(run_full) == 0);
+  const std::string store = killed + "/out/results.v1.store";
+  const uintmax_t full_bytes = fs::file_size(full + "/out/results.v1.store");
+  // Kill points: seeded random fractions of the store, increasing (each restart resumes the last).
+  Rng rng(20261201);
+  std::vector<double> at;
+  for (int k = 0; k < 4; ++k) at.push_back(0.05 + 0.9 * rng.uniform());
+  std::sort(at.begin(), at.end());
   std::vector<size_t> stored_after_kill;
-  for (int delay_ms : {40, 120, 200, 300}) {
-    const int rc = run_child(run_killed, delay_ms);
-    CHECK((rc == -SIGKILL || rc == 0));  // 0: it had finished before the kill
-    stored_after_kill.push_back(explore::read_store(killed + "/out/results.v1.store").size());
+  for (double f : at) {
+    const int rc = run_child_until(run_killed, store, uintmax_t(f * double(full_bytes)));
+    CHECK((rc == -SIGKILL || rc == 0));  // 0: it finished between two looks at the store
+    stored_after_kill.push_back(explore::read_store(store).size());
   }
   REQUIRE(run_child(run_killed) == 0);
-  REQUIRE(run_child(run_full) == 0);
   const size_t total = explore::read_store(full + "/out/results.v1.store").size();
-  CHECK(total == 4000);
+  CHECK(total == 12000);
   INFO("points stored after each kill: " << stored_after_kill[0] << " " << stored_after_kill[1] << " "
                                          << stored_after_kill[2] << " " << stored_after_kill[3]);
-  CHECK(stored_after_kill.front() < total);  // the kills did land mid-run
+  CHECK(stored_after_kill.front() < total);                                   // the kills did land mid-run
+  CHECK(std::is_sorted(stored_after_kill.begin(), stored_after_kill.end()));  // nothing written was lost
+  CHECK(explore::read_store(store).size() == total);
   CHECK(read_file(killed + "/out/results.csv") == read_file(full + "/out/results.csv"));
   CHECK(read_file(killed + "/out/results.json") == read_file(full + "/out/results.json"));
+}
+
+// Every point of `spec` on the fast path and on the Point path: the same config, the same results, and
+// hashes that tell points apart exactly as the full canonical config's hash does.
+void check_fast_path(explore::SweepSpec& spec) {
+  const explore::PointBuilder builder(spec);
+  REQUIRE(builder.fast());
+  std::map<std::string, std::string> fast_to_slow, slow_to_fast;
+  explore::PointScratch s;
+  size_t ok = 0, mismatched = 0, split = 0;
+  for (size_t i = 0; i < spec.grid_size(); ++i) {
+    builder.load(i, s);
+    explore::SweepPoint id, slow_id;
+    builder.identify(s, id);
+    const Point p = builder.build(s.values, slow_id, nullptr, false);
+    CHECK(id.hash == slow_id.hash);
+    const std::string slow_hash = p.hash();
+    if (!fast_to_slow.emplace(id.hash, slow_hash).second && fast_to_slow[id.hash] != slow_hash) ++split;
+    if (!slow_to_fast.emplace(slow_hash, id.hash).second && slow_to_fast[slow_hash] != id.hash) ++split;
+    const sim::AccelConfig* config = builder.fast_config(s);
+    std::string slow_config;
+    try {
+      slow_config = sim::canonical_json(sim::accel_schema().parse(p.view().at("accel")));
+    } catch (const InputError&) {
+    }
+    CHECK((config ? sim::canonical_json(*config) : std::string()) == slow_config);
+    const std::optional<sim::SimTotals> fast = builder.evaluate_fast(s);
+    const explore::PointResult slow = explore::evaluate_point(p);
+    CHECK(fast.has_value() == (slow.status == "ok"));
+    if (!fast || slow.status != "ok") continue;
+    ++ok;
+    // Every column of the fast path's store payload ("ok V1,V2,...", read back exactly) against the Point
+    // path's statistics.
+    const std::vector<std::string> columns = explore::result_columns();
+    const std::string payload = explore::evaluate_payload(builder, s, i, nullptr);
+    REQUIRE(payload.rfind("ok ", 0) == 0);
+    const char* at = payload.c_str() + 3;
+    for (const std::string& c : columns) {
+      char* end = nullptr;
+      if (std::strtod(at, &end) != slow.stats.find(c)->value) ++mismatched;
+      at = end + 1;
+    }
+    if (fast->run.cycles != int64_t(slow.stats.find("cycles")->value)) ++mismatched;
+  }
+  CHECK(ok > 0);
+  CHECK(mismatched == 0);
+  CHECK(split == 0);
+}
+
+TEST_CASE("sweep: the fast path gives the Point path's configs, hash classes and results on whole sweeps",
+          "[explore]") {
+  explore::SweepSpec tiny = explore::SweepSpec::load("workloads/sweeps/tiny.yaml");
+  check_fast_path(tiny);
+  const std::string dir = test_dir("fast_path");
+  // Two accelerators, a behaviour, a duplicated PB size (64KiB and 65536: one config), resolution, subnet
+  // and cache, some points over the chip's memory.
+  explore::SweepSpec mixed = explore::SweepSpec::load(
+      write(dir + "/m.yaml",
+            "sweep: m\nbase: {accel: workloads/accel/edge_small.yaml, supernet: "
+            "workloads/supernets/fmnist_tiny.yaml}\naxes:\n"
+            "  - accel: [workloads/accel/edge_small.yaml, workloads/accel/zcu104_sushi.yaml]\n"
+            "  - accel.buffers.persistent_bytes: [0, 64KiB, 65536, 64MiB]\n"
+            "  - zip:\n      - accel.behaviour.weight_load: [overlapped, serial]\n"
+            "      - accel.dram.peak_gbps: [3.2, 19.2]\n"
+            "  - resolution: [0, 28]\n  - subnet: [max, min, \"random:5\"]\n  - cache: [none, min]\n"));
+  check_fast_path(mixed);
+}
+
+TEST_CASE("content cache: bounded, the oldest value dropped first", "[explore]") {
+  ContentCache<int> cache(3);
+  for (int i = 0; i < 5; ++i) cache.get("k" + std::to_string(i), [i] { return i; });
+  CHECK(cache.size() == 3);
+  int computed = 0;
+  CHECK(*cache.get("k4", [&] { return ++computed; }) == 4);  // kept
+  CHECK(*cache.get("k0", [&] { return ++computed; }) == 1);  // dropped: computed again
+  CHECK(computed == 1);
 }
 
 TEST_CASE("sweep: evolutionary search is seeded, adds new points per generation, same at any -j",

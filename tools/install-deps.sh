@@ -7,6 +7,8 @@ packages=(
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
   dataset-fashion-mnist
 )
+# Open MPI: `mpirun -n N sushi sweep` (optional at build time: CMake SUSHI_MPI=AUTO finds it).
+packages+=(libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
