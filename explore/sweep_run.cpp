@@ -1,6 +1,7 @@
 // Running a sweep: points identified and evaluated on a thread pool (and other ranks through a
 // Distributor), finished points appended to the store, result files regenerated from the rows in point
 // order.
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -85,9 +86,12 @@ void skip(Row& row, const std::string& reason, const std::string& detail) {
   row.detail = detail;
 }
 
+// An integral value below 2^53 as an integer, else the shortest text that reads back exactly.
 void append_number(std::string& s, double x) {
   char b[32];
-  const auto r = std::to_chars(b, b + sizeof b, x);  // shortest text that reads back exactly
+  const auto r = std::fabs(x) < 9007199254740992.0 && x == std::floor(x) && !(x == 0 && std::signbit(x))
+                     ? std::to_chars(b, b + sizeof b, int64_t(x))
+                     : std::to_chars(b, b + sizeof b, x);
   s.append(b, r.ptr);
 }
 
@@ -187,17 +191,86 @@ std::string csv_cell(const std::string& s) {
   return q + "\"";
 }
 
-// csv_number() and JsonWriter's number format (%.Ng), without printf.
+constexpr uint64_t kPow10[] = {1,
+                               10,
+                               100,
+                               1000,
+                               10000,
+                               100000,
+                               1000000,
+                               10000000,
+                               100000000,
+                               1000000000,
+                               10000000000,
+                               100000000000,
+                               1000000000000,
+                               10000000000000,
+                               100000000000000,
+                               1000000000000000};
+
+// printf's %.{digits}g of a non-negative integer n < 2^53 (ties to even, trailing zeros dropped).
+void append_g_integer(std::string& s, uint64_t n, int digits) {
+  char d[24];
+  const int len = int(std::to_chars(d, d + sizeof d, n).ptr - d);
+  if (len <= digits) return void(s.append(d, size_t(len)));
+  const uint64_t p = kPow10[len - digits], half = p / 2, rem = n % p;
+  uint64_t q = n / p;
+  if (rem > half || (rem == half && (q & 1))) ++q;
+  int exp = len - 1;
+  if (q == kPow10[digits]) q /= 10, ++exp;
+  char m[24];
+  int mlen = int(std::to_chars(m, m + sizeof m, q).ptr - m);
+  while (mlen > 1 && m[mlen - 1] == '0') --mlen;
+  s += m[0];
+  if (mlen > 1) s.append(1, '.').append(m + 1, size_t(mlen - 1));
+  s.append(exp < 10 ? "e+0" : "e+").append(std::to_string(exp));
+}
+
+// csv_number() and JsonWriter's number format (printf's %.{digits}g, digits <= 15), without printf.
 void append_g(std::string& s, double x, int digits) {
+  if (std::fabs(x) < 9007199254740992.0 && x == std::floor(x) && !(x == 0 && std::signbit(x))) {
+    if (x < 0) s += '-';
+    return append_g_integer(s, uint64_t(std::fabs(x)), digits);
+  }
   char b[40];
-  const auto r = std::to_chars(b, b + sizeof b, x, std::chars_format::general, digits);
-  s.append(b, r.ptr);
+  s.append(b, std::to_chars(b, b + sizeof b, x, std::chars_format::general, digits).ptr);
+}
+
+// JsonWriter::escape() appended in place (no temporary for the common case of nothing to escape).
+void append_json(std::string& out, const std::string& v) {
+  if (v.find_first_of("\"\\\n\t\r") == std::string::npos &&
+      std::all_of(v.begin(), v.end(), [](char c) { return (unsigned char)c >= 0x20; })) {
+    out.append(1, '"').append(v).append(1, '"');
+    return;
+  }
+  out += JsonWriter::escape(v);
+}
+
+void append_csv(std::string& out, const std::string& v) {
+  if (v.find_first_of(",\"\n") == std::string::npos)
+    out += v;
+  else
+    out += csv_cell(v);
+}
+
+// The axis values of grid point `index`, in axis_paths() order (references into the spec).
+void grid_values(const SweepSpec& spec, size_t index, std::vector<const std::string*>& out) {
+  out.assign(spec.axis_paths().size(), nullptr);
+  size_t i = out.size();
+  for (size_t k = spec.axes.size(); k-- > 0;) {
+    const std::vector<std::string>& v = spec.axes[k].values[index % spec.axes[k].values.size()];
+    index /= spec.axes[k].values.size();
+    for (size_t p = v.size(); p-- > 0;) out[--i] = &v[p];
+  }
 }
 
 void csv_row(const SweepSpec& spec, size_t i, const Row& r, std::string& out) {
-  out += std::to_string(i) + "," + r.hash;
-  for (const std::string& v : grid_point(spec, r.index)) out += "," + csv_cell(v);
-  out += r.ok ? ",ok," : ",skipped," + csv_cell(r.reason);
+  thread_local std::vector<const std::string*> values;
+  grid_values(spec, r.index, values);
+  out.append(std::to_string(i)).append(1, ',').append(r.hash);
+  for (const std::string* v : values) append_csv(out.append(1, ','), *v);
+  out.append(r.ok ? ",ok," : ",skipped,");
+  if (!r.ok) append_csv(out, r.reason);
   for (size_t c = 0; c < kNumColumns; ++c) {
     out += ',';
     if (!r.ok || !std::isfinite(r.v[c])) continue;
@@ -211,18 +284,25 @@ void csv_row(const SweepSpec& spec, size_t i, const Row& r, std::string& out) {
 
 void json_row(const SweepSpec& spec, const std::vector<std::string>& paths, size_t i, const Row& r,
               std::string& out) {
-  out += "{\"point\":" + std::to_string(i) + ",\"hash\":" + JsonWriter::escape(r.hash) + ",\"values\":{";
-  const std::vector<std::string> values = grid_point(spec, r.index);
-  for (size_t k = 0; k < paths.size(); ++k)
-    out += (k ? "," : "") + JsonWriter::escape(paths[k]) + ":" + JsonWriter::escape(values[k]);
+  thread_local std::vector<const std::string*> values;
+  grid_values(spec, r.index, values);
+  out.append("{\"point\":").append(std::to_string(i)).append(",\"hash\":");
+  append_json(out, r.hash);
+  out.append(",\"values\":{");
+  for (size_t k = 0; k < paths.size(); ++k) {
+    if (k) out += ',';
+    append_json(out, paths[k]);
+    append_json(out.append(1, ':'), *values[k]);
+  }
   if (!r.ok) {
-    out += "},\"status\":\"skipped\",\"reason\":" + JsonWriter::escape(r.reason) +
-           ",\"detail\":" + JsonWriter::escape(r.detail) + "}";
+    append_json(out.append("},\"status\":\"skipped\",\"reason\":"), r.reason);
+    append_json(out.append(",\"detail\":"), r.detail);
+    out += '}';
     return;
   }
-  out += "},\"status\":\"ok\",\"results\":{";
+  out.append("},\"status\":\"ok\",\"results\":{");
   for (size_t c = 0; c < kNumColumns; ++c) {
-    out += (c ? ",\"" : "\"") + std::string(kColumns[c].name) + "\":";
+    out.append(c ? ",\"" : "\"").append(kColumns[c].name).append("\":");
     if (kColumns[c].unit == Unit::Count)
       out += std::to_string(int64_t(r.v[c]));
     else if (!std::isfinite(r.v[c]))
