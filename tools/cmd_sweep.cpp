@@ -256,21 +256,44 @@ void bench_sweep_json(const Rate& single, const std::vector<SweepBench>& runs) {
   out() << j.str() << "\n";
 }
 
+// The better of two measurements of one kind (a shared machine only ever slows a run down).
+void keep_best(Rate& best, const Rate& r) {
+  best.wall = std::max(best.wall, r.wall);
+  best.cpu = std::max(best.cpu, r.cpu);
+}
+void keep_best(SweepBench& best, const SweepBench& r) {
+  if (best.points == 0) {
+    best = r;
+    return;
+  }
+  best.wall_s = std::min(best.wall_s, r.wall_s);
+  best.cpu_s = std::min(best.cpu_s, r.cpu_s);
+}
+
 int bench_sweep(const std::vector<std::string>& args) {
   po::options_description o("bench sweep options");
   size_t points = 40000;
+  int repeats = 3;
   o.add_options()("points", po::value(&points)->default_value(40000), "points per run")(
+      "repeats", po::value(&repeats)->default_value(3), "measurements of each figure (the best one counts)")(
       "json", "print one JSON object");
   po::variables_map vm;
-  if (!parse("bench sweep", "[--points N] [--json]", o, args, vm)) return 0;
+  if (!parse("bench sweep", "[--points N] [--repeats R] [--json]", o, args, vm)) return 0;
   if (points < 4 || points > 10000000) throw InputError("--points: expected 4..10000000");
+  if (repeats < 1 || repeats > 100) throw InputError("--repeats: expected 1..100");
   const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/zcu104_sushi.yaml");
-  const Rate single = layer_rate(accel, "workloads/supernets/ofa_mbv3.yaml");
   const std::string dir =
       (std::filesystem::temp_directory_path() / ("sushi_bench_sweep." + std::to_string(::getpid()))).string();
-  std::filesystem::create_directories(dir);
-  std::vector<SweepBench> runs;
-  for (int t : {1, 2}) runs.push_back(bench_one(dir, t, points, 5.0 + 20.0 * t));  // distinct points
+  Rate single;
+  std::vector<SweepBench> runs(2);
+  for (int r = 0; r < repeats; ++r) {  // interleaved, so a burst of load on the machine hits one repeat
+    keep_best(single, layer_rate(accel, "workloads/supernets/ofa_mbv3.yaml"));
+    for (int t : {1, 2}) {
+      std::filesystem::remove_all(dir);
+      std::filesystem::create_directories(dir);
+      keep_best(runs[size_t(t - 1)], bench_one(dir, t, points, 5.0 + 20.0 * t));  // distinct points
+    }
+  }
   std::filesystem::remove_all(dir);
   if (vm.count("json")) {
     bench_sweep_json(single, runs);
@@ -293,8 +316,9 @@ int bench_sweep(const std::vector<std::string>& args) {
         100 * b.cpu_s / (b.wall_s * b.threads), b.threads);
     out() << buf;
   }
-  out() << "target: the -j 2 sweep at >= 70% of 2 x the single-core rate (wall clock; on a shared machine "
-           "the per-CPU-second figure is the steadier one)\n";
+  out() << "best of " << repeats
+        << " runs each; target: the -j 2 sweep at >= 70% of 2 x the single-core rate (wall clock; on a "
+           "shared machine the per-CPU-second figure is the steadier one)\n";
   return 0;
 }
 
