@@ -82,7 +82,12 @@ PointBuilder::PointBuilder(SweepSpec& spec) : spec_(spec), paths_(spec.axis_path
       b.accel = a;
       b.supernet = s;
       b.canonical = p.canonical();
-      b.hash = p.hash();
+      // The base with every axis path blanked: what no point overrides. Points of different bases whose
+      // configs end up equal (the bases differ only where the axes override them) share it, and so a key.
+      Point masked = Point::parse(b.canonical, spec.file + " point");
+      for (const std::string& path : paths_)
+        if (path != "accel" && path != "supernet") masked.set(path, "");
+      b.hash = masked.hash();
       const YamlView v = p.view();
       b.config = sim::accel_schema().parse(v.at("accel"));
       b.query.supernet_file = v.at("supernet").get<std::string>("file");
@@ -156,8 +161,9 @@ void PointBuilder::identify_values(const std::vector<std::string>& values, size_
                                    SweepPoint& out, const ConfigFn& config) const {
   const Base& b = bases_[base];
   text.assign(b.hash).append("\n");
-  for (size_t i = 0; i < paths_.size(); ++i)
-    text.append(paths_[i]).append("=").append(values[i]).append("\n");
+  for (size_t i = 0; i < paths_.size(); ++i)  // files are in the base by content (the supernet's path too)
+    if (i != accel_pos_ && i != supernet_pos_)
+      text.append(paths_[i]).append("=").append(values[i]).append("\n");
   out.hash = content_hash(text);
   out.skip_reason.clear();
   out.skip_detail.clear();

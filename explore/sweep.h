@@ -116,11 +116,12 @@ struct PointScratch {
 // Builds points from a spec. The bases (one per accel file x supernet file) are resolved once: their
 // canonical Point, its hash, and the parsed AccelConfig.
 //
-// A point's hash is content_hash(BASE_HASH "\n" PATH=VALUE "\n" ...): the base Point's hash (its full
-// canonical config and the model version) and the point's axis assignments in axis order, which determine
-// the point's full canonical config. Two points of a sweep share a hash exactly when their canonical configs
-// are equal (tests/test_explore.cpp checks this against Point::hash() on whole sweeps), and nothing is
-// canonicalised or hashed per point beyond that short text.
+// A point's hash is content_hash(BASE_HASH "\n" PATH=VALUE "\n" ...): the hash of the base Point with every
+// axis path blanked (its canonical config and the model version) and the point's axis values in axis order
+// (accel and supernet files are in the base, by content), which together are the point's full canonical
+// config. Two points share a hash exactly when their canonical configs are equal (tests/test_explore.cpp
+// checks this against Point::hash() on whole sweeps), and nothing is canonicalised or hashed per point
+// beyond that short text.
 //
 // The fast path (analytic model, every accel axis a declared parameter) evaluates a point without a tree:
 // the base config with the point's typed patch applied (sim::AccelPatch), the layer lists prepared once per

@@ -248,7 +248,8 @@ TEST_CASE("sweep: SIGKILL at random points, then a restart gives the uninterrupt
 
 // Every point of `spec` on the fast path and on the Point path: the same config, the same results, and
 // hashes that tell points apart exactly as the full canonical config's hash does.
-void check_fast_path(explore::SweepSpec& spec) {
+// Returns the number of distinct configs.
+size_t check_fast_path(explore::SweepSpec& spec) {
   const explore::PointBuilder builder(spec);
   REQUIRE(builder.fast());
   std::map<std::string, std::string> fast_to_slow, slow_to_fast;
@@ -291,6 +292,7 @@ void check_fast_path(explore::SweepSpec& spec) {
   CHECK(ok > 0);
   CHECK(mismatched == 0);
   CHECK(split == 0);
+  return slow_to_fast.size();
 }
 
 TEST_CASE("sweep: the fast path gives the Point path's configs, hash classes and results on whole sweeps",
@@ -310,6 +312,21 @@ TEST_CASE("sweep: the fast path gives the Point path's configs, hash classes and
             "      - accel.dram.peak_gbps: [3.2, 19.2]\n"
             "  - resolution: [0, 28]\n  - subnet: [max, min, \"random:5\"]\n  - cache: [none, min]\n"));
   check_fast_path(mixed);
+  // Two accel files of one content, and a third that differs only where an axis overrides it: their points
+  // share keys exactly as their canonical configs do.
+  std::string edge = read_file("workloads/accel/edge_small.yaml");
+  write(dir + "/copy.yaml", edge);
+  const size_t at = edge.find("persistent_bytes:");
+  REQUIRE(at != std::string::npos);
+  write(dir + "/pb.yaml", edge.substr(0, at) + "persistent_bytes: 0" + edge.substr(edge.find('\n', at)));
+  explore::SweepSpec same = explore::SweepSpec::load(
+      write(dir + "/same.yaml",
+            "sweep: s\nbase: {accel: workloads/accel/edge_small.yaml, supernet: "
+            "workloads/supernets/fmnist_tiny.yaml}\naxes:\n"
+            "  - accel: [workloads/accel/edge_small.yaml, " +
+                dir + "/copy.yaml, " + dir + "/pb.yaml]\n" +
+                "  - accel.buffers.persistent_bytes: [0, 64KiB]\n  - subnet: [max, min]\n"));
+  CHECK(check_fast_path(same) == 4);  // 12 points, 4 configs
 }
 
 TEST_CASE("content cache: bounded, the oldest value dropped first", "[explore]") {
