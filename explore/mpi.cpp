@@ -31,10 +31,15 @@ bool mpi_built() {
 
 struct MpiSweep::State {};
 
+// One rank (e.g. `srun -n 1`) runs locally; several are refused rather than each running the whole sweep.
 MpiSweep::MpiSweep() {
-  throw InputError(
-      "sushi sweep: started by an MPI launcher, but this sushi was built without MPI (install "
-      "libopenmpi-dev openmpi-bin, tools/install-deps.sh, and rebuild)");
+  int ranks = 1;
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_NTASKS"})
+    if (const char* n = std::getenv(v)) ranks = std::max(ranks, std::atoi(n));
+  if (ranks > 1)
+    throw InputError("sushi sweep: started by an MPI launcher with " + std::to_string(ranks) +
+                     " ranks, but this sushi was built without MPI (install libopenmpi-dev openmpi-bin, "
+                     "tools/install-deps.sh, and rebuild)");
 }
 MpiSweep::~MpiSweep() = default;
 void MpiSweep::work(SweepSpec&, int) {}
