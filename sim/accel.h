@@ -99,11 +99,15 @@ struct AccelConfig {
   int dram_outstanding_bursts;
   int64_t dram_burst_overhead_cycles;
 
-  // Whether every behaviour that changes the order of events is at its default (the closed form applies).
+  // Whether every behaviour that changes the order of events is at its default and the DRAM is uniform (the
+  // closed form applies; else the analytic model walks the exact schedule).
   bool default_schedule() const {
     return weight_load == Overlap::Overlapped && act_load == Overlap::Overlapped &&
-           out_store == Overlap::Overlapped && weight_tile_overhead_cycles == 0;
+           out_store == Overlap::Overlapped && weight_tile_overhead_cycles == 0 && uniform_dram();
   }
+  // Every stream at one rate, set by peak x efficiency and the masters' width only (no binding
+  // outstanding-burst bound, no per-burst overhead).
+  bool uniform_dram() const;
   // Array cycles of a pass of `steps` steps: bubbles and the per-pass overhead.
   int64_t pass_busy_cycles(int64_t steps) const {
     return steps + (bubble_every > 0 ? steps / bubble_every : 0) + pass_overhead_cycles;

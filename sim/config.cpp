@@ -232,6 +232,15 @@ double AccelConfig::dram_stream_bytes_per_cycle(Stream s) const {
   return rate;
 }
 
+bool AccelConfig::uniform_dram() const {
+  if (dram_burst_overhead_cycles > 0) return false;
+  const double plain =
+      std::min(dram_peak_bytes_per_cycle() * dram_efficiency, double(interface_bytes_per_cycle));
+  for (Stream s : {Stream::Weights, Stream::ActIn, Stream::ActOut})
+    if (dram_stream_bytes_per_cycle(s) != plain) return false;
+  return true;
+}
+
 int64_t AccelConfig::dram_data_cycles(int64_t bytes, Stream s) const {
   if (bytes <= 0) return 0;
   const int64_t padded = (bytes + dram_burst_bytes - 1) / dram_burst_bytes * dram_burst_bytes;

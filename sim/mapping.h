@@ -145,7 +145,8 @@ struct LayerCycles {
   // What the compute unit waited for (exact schedule; act_out includes the drain and last write-back).
   int64_t weight_wait = 0, act_in_wait = 0, act_out_wait = 0;
 };
-// The analytic fidelity: the closed form when accel.default_schedule(), else exact_cycles().
+// The analytic fidelity: the closed form when accel.default_schedule() (default behaviours, uniform DRAM),
+// else exact_cycles().
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& plan);
 // The schedule of this header evaluated event by event in plain C++ (O(transfers + passes) per layer): the
 // same DMA program and waits as the cycle model, with the split of the waits (sim/schedule.cpp).
