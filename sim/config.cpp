@@ -74,6 +74,28 @@ std::string sram_holds_buffers(const AccelConfig& c) {
          ") must hold the largest buffer (" + std::to_string(largest) + " bytes)";
 }
 
+// DRAM efficiency and the AXI masters each stream uses.
+void add_dram_ports(ParamSchema<AccelConfig>& s) {
+  using C = AccelConfig;
+  s.integer("dram.ports", &C::dram_ports, 1, {1, 64}, "",
+            "AXI masters to DRAM; interface_bytes_per_cycle is split evenly among them")
+      .integer("dram.weight_ports", &C::weight_ports, 0, {0, 64}, "",
+               "masters the weight stream (and PB loads) use (0: all)")
+      .integer("dram.act_in_ports", &C::act_in_ports, 0, {0, 64}, "",
+               "masters the input-activation stream uses (0: all)")
+      .integer("dram.act_out_ports", &C::act_out_ports, 0, {0, 64}, "",
+               "masters the output write-back uses (0: all)")
+      .bytes("dram.max_burst_bytes", &C::dram_max_burst_bytes, 0, kBytes,
+             "longest AXI burst (burst length x data width); a transfer splits into bursts this long "
+             "(0: one burst per transfer)")
+      .integer("dram.outstanding_bursts", &C::dram_outstanding_bursts, 0, {0, 1024}, "",
+               "bursts in flight per master: a stream sustains at most masters x outstanding x "
+               "max_burst_bytes per latency (0: unbounded)")
+      .integer("dram.burst_overhead_cycles", &C::dram_burst_overhead_cycles, 0, {0, 1e6}, "cycles",
+               "channel-busy cycles per burst on top of its data (row activation, turnaround): a burst of "
+               "b bytes sustains b / (b + overhead x rate) of the stream bandwidth");
+}
+
 ParamSchema<AccelConfig> make_accel_schema() {
   using C = AccelConfig;
   ParamSchema<C> s("accel", "SushiAccel: compute array, on-chip buffers, DRAM, controller and energy");
@@ -120,23 +142,6 @@ ParamSchema<AccelConfig> make_accel_schema() {
       .integer("dram.transfer_overhead_cycles", &C::dram_transfer_overhead_cycles, 0, {0, 1e6}, "cycles",
                "channel-busy cycles per request on top of its bursts: a transfer of n bytes sustains "
                "n / (n + overhead x rate) of the stream bandwidth (short transfers are less efficient)")
-      .integer("dram.ports", &C::dram_ports, 1, {1, 64}, "",
-               "AXI masters to DRAM; interface_bytes_per_cycle is split evenly among them")
-      .integer("dram.weight_ports", &C::weight_ports, 0, {0, 64}, "",
-               "masters the weight stream (and PB loads) use (0: all)")
-      .integer("dram.act_in_ports", &C::act_in_ports, 0, {0, 64}, "",
-               "masters the input-activation stream uses (0: all)")
-      .integer("dram.act_out_ports", &C::act_out_ports, 0, {0, 64}, "",
-               "masters the output write-back uses (0: all)")
-      .bytes("dram.max_burst_bytes", &C::dram_max_burst_bytes, 0, kBytes,
-             "longest AXI burst (burst length x data width); a transfer splits into bursts this long "
-             "(0: one burst per transfer)")
-      .integer("dram.outstanding_bursts", &C::dram_outstanding_bursts, 0, {0, 1024}, "",
-               "bursts in flight per master: a stream sustains at most masters x outstanding x "
-               "max_burst_bytes per latency (0: unbounded)")
-      .integer("dram.burst_overhead_cycles", &C::dram_burst_overhead_cycles, 0, {0, 1e6}, "cycles",
-               "channel-busy cycles per burst on top of its data (row activation, turnaround): a burst of "
-               "b bytes sustains b / (b + overhead x rate) of the stream bandwidth")
       .integer("controller.layer_setup_cycles", &C::layer_setup_cycles, 0, {0, 1e9}, "cycles",
                "per-layer register setup before the first DMA request")
       .integer("controller.pb_load_setup_cycles", &C::pb_load_setup_cycles, 0, {0, 1e9}, "cycles",
@@ -146,6 +151,7 @@ ParamSchema<AccelConfig> make_accel_schema() {
       .real("energy.mac_pj", &C::mac_pj, 0.0, kEnergy, "pJ", "one int8 MAC with int32 accumulation")
       .list("energy.sram", &C::sram_classes, sram_schema(), 1,
             "on-chip energy per byte by buffer size class, ascending max_bytes");
+  add_dram_ports(s);
   const std::vector<std::pair<std::string, Overlap>> overlap = {{"overlapped", Overlap::Overlapped},
                                                                 {"serial", Overlap::Serial}};
   s.choice("behaviour.weight_load", &C::weight_load, Overlap::Overlapped, overlap,
