@@ -37,6 +37,9 @@ struct SramClass {
 enum class Overlap { Overlapped, Serial };
 // Strided array layers computed at output resolution, or at stride 1 with subsampling at write-back.
 enum class StrideMode { Output, Input };
+// The three DRAM streams of a layer (weights in, input activations in, outputs out); each uses its own set
+// of the accelerator's AXI masters (accel_schema(): dram.*_ports).
+enum class Stream { Weights, ActIn, ActOut };
 
 struct AccelConfig {
   static AccelConfig load(const std::string& yaml_path);
@@ -87,12 +90,24 @@ struct AccelConfig {
   int64_t weight_tile_overhead_cycles;    // per K-tile, before its first pass (DPE register load)
   int64_t dram_transfer_overhead_cycles;  // channel-busy cycles per DRAM request (short-transfer efficiency)
   double call_overhead_us;                // host time per layer call, outside accelerator cycles
+  // DRAM efficiency and ports (accel_schema(): dram.*): AXI masters, the masters each stream uses (0: all),
+  // the longest burst (0: a transfer is one burst), bursts in flight per master (0: unbounded) and the
+  // channel-busy cycles every burst costs on top of its data.
+  int dram_ports;
+  int weight_ports, act_in_ports, act_out_ports;
+  int64_t dram_max_burst_bytes;
+  int dram_outstanding_bursts;
+  int64_t dram_burst_overhead_cycles;
 
-  // Whether every behaviour that changes the order of events is at its default (the closed form applies).
+  // Whether every behaviour that changes the order of events is at its default and the DRAM is uniform (the
+  // closed form applies; else the analytic model walks the exact schedule).
   bool default_schedule() const {
     return weight_load == Overlap::Overlapped && act_load == Overlap::Overlapped &&
-           out_store == Overlap::Overlapped && weight_tile_overhead_cycles == 0;
+           out_store == Overlap::Overlapped && weight_tile_overhead_cycles == 0 && uniform_dram();
   }
+  // Every stream at one rate, set by peak x efficiency and the masters' width only (no binding
+  // outstanding-burst bound, no per-burst overhead).
+  bool uniform_dram() const;
   // Array cycles of a pass of `steps` steps: bubbles and the per-pass overhead.
   int64_t pass_busy_cycles(int64_t steps) const {
     return steps + (bubble_every > 0 ? steps / bubble_every : 0) + pass_overhead_cycles;
@@ -101,10 +116,15 @@ struct AccelConfig {
   // Derived.
   int64_t peak_macs_per_cycle() const { return int64_t(k_parallel) * c_parallel * window_parallel; }
   double dram_peak_bytes_per_cycle() const { return dram_peak_gbps * 1e3 / clock_mhz; }
-  double dram_bytes_per_cycle() const;  // sustained: min(peak x efficiency, interface)
+  double dram_bytes_per_cycle() const;  // sustained over all masters: min(peak x efficiency, interface)
+  int ports_of(Stream s) const;         // masters stream s uses
+  // Sustained rate of one long transfer of stream s: min(peak x efficiency, its masters' width, the
+  // outstanding-burst bound masters x outstanding x max_burst / latency (Little's law)).
+  double dram_stream_bytes_per_cycle(Stream s) const;
   int64_t dram_latency_cycles() const;
-  // Channel-busy cycles to move `bytes` (rounded up to whole bursts).
-  int64_t dram_data_cycles(int64_t bytes) const;
+  // Channel-busy cycles to move `bytes` of stream s (rounded up to whole bursts): transfer overhead, burst
+  // overheads, data at the stream's sustained rate.
+  int64_t dram_data_cycles(int64_t bytes, Stream s) const;
   const SramClass& sram_class(int64_t buffer_bytes) const;
 };
 
@@ -163,6 +183,11 @@ struct SimOptions {
 // (an empty SubGraph means no SGS). Throws InputError when a layer does not fit its buffers.
 RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
                    const SubGraph& cached, const std::string& model, const SimOptions& options = {});
+
+// Stand-alone layers (`sushi sim --layer/--layers`, calibration): `layers` run in order, nothing cached; a
+// layer with weights needs slice.tensor >= 0 (any index: nothing is cached).
+RunResult simulate_layers(const AccelConfig& accel, const std::vector<Layer>& layers,
+                          const std::string& model, const SimOptions& options = {});
 
 // Functional mode: the job also carries the data (weights of `net`, made for subnet s, and `input`) in its
 // DRAM image; the model computes every layer's int8 output from it. `outputs` receives one tensor per layer,

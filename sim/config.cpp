@@ -51,6 +51,14 @@ std::string pb_fits(const AccelConfig& c) {
          " of on_chip_bytes = " + std::to_string(c.on_chip_bytes) + " after the streaming buffers)";
 }
 
+std::string ports_exist(const AccelConfig& c) {
+  for (int n : {c.weight_ports, c.act_in_ports, c.act_out_ports})
+    if (n > c.dram_ports)
+      return "a stream uses " + std::to_string(n) +
+             " masters, the accelerator has dram.ports = " + std::to_string(c.dram_ports);
+  return "";
+}
+
 std::string sram_ascending(const AccelConfig& c) {
   for (size_t i = 1; i < c.sram_classes.size(); ++i)
     if (c.sram_classes[i].max_bytes <= c.sram_classes[i - 1].max_bytes)
@@ -64,6 +72,28 @@ std::string sram_holds_buffers(const AccelConfig& c) {
   if (c.sram_classes.empty() || c.sram_classes.back().max_bytes >= largest) return "";
   return "the largest size class (max_bytes " + std::to_string(c.sram_classes.back().max_bytes) +
          ") must hold the largest buffer (" + std::to_string(largest) + " bytes)";
+}
+
+// DRAM efficiency and the AXI masters each stream uses.
+void add_dram_ports(ParamSchema<AccelConfig>& s) {
+  using C = AccelConfig;
+  s.integer("dram.ports", &C::dram_ports, 1, {1, 64}, "",
+            "AXI masters to DRAM; interface_bytes_per_cycle is split evenly among them")
+      .integer("dram.weight_ports", &C::weight_ports, 0, {0, 64}, "",
+               "masters the weight stream (and PB loads) use (0: all)")
+      .integer("dram.act_in_ports", &C::act_in_ports, 0, {0, 64}, "",
+               "masters the input-activation stream uses (0: all)")
+      .integer("dram.act_out_ports", &C::act_out_ports, 0, {0, 64}, "",
+               "masters the output write-back uses (0: all)")
+      .bytes("dram.max_burst_bytes", &C::dram_max_burst_bytes, 0, kBytes,
+             "longest AXI burst (burst length x data width); a transfer splits into bursts this long "
+             "(0: one burst per transfer)")
+      .integer("dram.outstanding_bursts", &C::dram_outstanding_bursts, 0, {0, 1024}, "",
+               "bursts in flight per master: a stream sustains at most masters x outstanding x "
+               "max_burst_bytes per latency (0: unbounded)")
+      .integer("dram.burst_overhead_cycles", &C::dram_burst_overhead_cycles, 0, {0, 1e6}, "cycles",
+               "channel-busy cycles per burst on top of its data (row activation, turnaround): a burst of "
+               "b bytes sustains b / (b + overhead x rate) of the stream bandwidth");
 }
 
 ParamSchema<AccelConfig> make_accel_schema() {
@@ -121,6 +151,7 @@ ParamSchema<AccelConfig> make_accel_schema() {
       .real("energy.mac_pj", &C::mac_pj, 0.0, kEnergy, "pJ", "one int8 MAC with int32 accumulation")
       .list("energy.sram", &C::sram_classes, sram_schema(), 1,
             "on-chip energy per byte by buffer size class, ascending max_bytes");
+  add_dram_ports(s);
   const std::vector<std::pair<std::string, Overlap>> overlap = {{"overlapped", Overlap::Overlapped},
                                                                 {"serial", Overlap::Serial}};
   s.choice("behaviour.weight_load", &C::weight_load, Overlap::Overlapped, overlap,
@@ -136,6 +167,7 @@ ParamSchema<AccelConfig> make_accel_schema() {
               "subsampling at write-back");
   s.check("buffers.on_chip_bytes", buffers_fit)
       .check("buffers.persistent_bytes", pb_fits)
+      .check("dram.ports", ports_exist)
       .check("energy.sram", sram_ascending)
       .check("energy.sram", sram_holds_buffers);
   return s;
@@ -191,10 +223,37 @@ int64_t AccelConfig::dram_latency_cycles() const {
   return int64_t(std::ceil(dram_latency_ns * clock_mhz / 1000.0 - 1e-9));
 }
 
-int64_t AccelConfig::dram_data_cycles(int64_t bytes) const {
+int AccelConfig::ports_of(Stream s) const {
+  const int n = s == Stream::Weights ? weight_ports : s == Stream::ActIn ? act_in_ports : act_out_ports;
+  return n > 0 ? n : dram_ports;
+}
+
+double AccelConfig::dram_stream_bytes_per_cycle(Stream s) const {
+  const double ports = ports_of(s);
+  double rate = std::min(dram_peak_bytes_per_cycle() * dram_efficiency,
+                         double(interface_bytes_per_cycle) * ports / dram_ports);
+  const double latency = dram_latency_ns * clock_mhz / 1000.0;
+  if (dram_outstanding_bursts > 0 && dram_max_burst_bytes > 0 && latency > 0)
+    rate = std::min(rate, ports * dram_outstanding_bursts * double(dram_max_burst_bytes) / latency);
+  return rate;
+}
+
+bool AccelConfig::uniform_dram() const {
+  if (dram_burst_overhead_cycles > 0) return false;
+  const double plain =
+      std::min(dram_peak_bytes_per_cycle() * dram_efficiency, double(interface_bytes_per_cycle));
+  for (Stream s : {Stream::Weights, Stream::ActIn, Stream::ActOut})
+    if (dram_stream_bytes_per_cycle(s) != plain) return false;
+  return true;
+}
+
+int64_t AccelConfig::dram_data_cycles(int64_t bytes, Stream s) const {
   if (bytes <= 0) return 0;
   const int64_t padded = (bytes + dram_burst_bytes - 1) / dram_burst_bytes * dram_burst_bytes;
-  return dram_transfer_overhead_cycles + int64_t(std::ceil(double(padded) / dram_bytes_per_cycle() - 1e-9));
+  const int64_t bursts =
+      dram_max_burst_bytes > 0 ? (padded + dram_max_burst_bytes - 1) / dram_max_burst_bytes : 1;
+  return dram_transfer_overhead_cycles + bursts * dram_burst_overhead_cycles +
+         int64_t(std::ceil(double(padded) / dram_stream_bytes_per_cycle(s) - 1e-9));
 }
 
 const SramClass& AccelConfig::sram_class(int64_t buffer_bytes) const {
@@ -216,7 +275,8 @@ PbLoadResult pb_load_cost(const AccelConfig& accel, const SubGraph& g) {
                      std::to_string(accel.pb_bytes) + " bytes)");
   if (r.bytes == 0) return r;
   // One DMA stream from DRAM straight into the PB: setup, first-data latency, then the sustained rate.
-  r.cycles = accel.pb_load_setup_cycles + accel.dram_latency_cycles() + accel.dram_data_cycles(r.bytes);
+  r.cycles = accel.pb_load_setup_cycles + accel.dram_latency_cycles() +
+             accel.dram_data_cycles(r.bytes, Stream::Weights);
   r.energy_pj =
       double(r.bytes) * (accel.dram_pj_per_byte + accel.sram_class(accel.pb_bytes).write_pj_per_byte);
   return r;

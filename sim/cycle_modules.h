@@ -20,7 +20,8 @@ namespace {
 inline const bool debug_log = std::getenv("SUSHI_SIM_DEBUG") != nullptr;
 
 // The DRAM: owns the memory image and serves requests in order; a request's data phase starts at
-// max(issue + latency, channel free) and holds the channel for all its bursts.
+// max(issue + latency, channel free) and holds the channel for all its bursts, at the rate of the AXI
+// masters its stream uses (AccelConfig::dram_data_cycles: burst size, outstanding bursts, overheads).
 class Dram : public sc_core::sc_module, public memory_if {
  public:
   sc_core::sc_fifo_in<DramRequest> requests{"requests"};
@@ -57,7 +58,7 @@ class Dram : public sc_core::sc_module, public memory_if {
       const int64_t start = std::max(now_cycles(), r.issue_cycle + accel_.dram_latency_cycles());
       wait_cycles(start - now_cycles());
       busy.write(true);
-      wait_cycles(accel_.dram_data_cycles(r.t->bytes));
+      wait_cycles(accel_.dram_data_cycles(r.t->bytes, r.t->stream));
       busy.write(false);
       if (r.local || r.data) move_data(r);
       if (debug_log)

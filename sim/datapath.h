@@ -33,7 +33,6 @@ uint64_t weight_addr(const LayerRegs& r, const LayerPlan& p, int kt);
 
 // One DRAM transfer of the DMA program: up to two address ranges moved as one request (bursts are counted on
 // the total, as the schedule of mapping.h does). `local` is the buffer offset of the first byte.
-enum class Stream { Weights, ActIn, ActOut };
 struct Transfer {
   Stream stream = Stream::Weights;
   int64_t bytes = 0;

@@ -164,15 +164,16 @@ struct Terms {
   int last = 0;
   bool streams = false;  // every K-tile loads its own chunks
 
-  int64_t dc(int64_t bytes) const { return accel.dram_data_cycles(bytes); }
+  int64_t dc(int64_t bytes, Stream s) const { return accel.dram_data_cycles(bytes, s); }
+  int64_t a(int64_t bytes) const { return dc(bytes, Stream::ActIn); }
   // Chunk transfers of K-tile kt: all of them, and the first one.
   int64_t chunks(int kt) const {
     if (!p.loads_chunk(kt)) return 0;
-    if (p.per_ktile_chunks) return dc(p.chunk_bytes(kt, 0));
-    return (p.nc - 1) * dc(p.chunk_bytes(kt, 0)) + dc(p.chunk_bytes(kt, p.nc - 1));
+    if (p.per_ktile_chunks) return a(p.chunk_bytes(kt, 0));
+    return (p.nc - 1) * a(p.chunk_bytes(kt, 0)) + a(p.chunk_bytes(kt, p.nc - 1));
   }
-  int64_t first_chunk(int kt) const { return p.loads_chunk(kt) ? dc(p.chunk_bytes(kt, 0)) : 0; }
-  int64_t w(int kt) const { return dc(p.weight_dram_bytes(kt)); }
+  int64_t first_chunk(int kt) const { return p.loads_chunk(kt) ? a(p.chunk_bytes(kt, 0)) : 0; }
+  int64_t w(int kt) const { return dc(p.weight_dram_bytes(kt), Stream::Weights); }
 };
 
 Terms make_terms(const AccelConfig& accel, const LayerPlan& p) {
@@ -188,8 +189,8 @@ Terms make_terms(const AccelConfig& accel, const LayerPlan& p) {
   t.stream_pass =
       (!p.act_resident && !p.per_ktile_chunks) ? std::max(t.pass, (t.L + a_pass + t.pass + 1) / 2) : t.pass;
   t.c_tile = p.nc * t.stream_pass;
-  t.o_full = t.dc(p.out_bytes(0));
-  t.o_last = t.dc(p.out_bytes(t.last));
+  t.o_full = t.dc(p.out_bytes(0), Stream::ActOut);
+  t.o_last = t.dc(p.out_bytes(t.last), Stream::ActOut);
   return t;
 }
 
@@ -198,7 +199,7 @@ int64_t ktile0_end(const Terms& t) {
   const LayerPlan& p = t.p;
   const int64_t w0 = t.w(0);
   if (p.nc == 1) return t.L + w0 + t.first_chunk(0) + t.c;
-  const int64_t a = t.first_chunk(0), a_last = t.dc(p.chunk_bytes(0, p.nc - 1));
+  const int64_t a = t.first_chunk(0), a_last = t.a(p.chunk_bytes(0, p.nc - 1));
   const int64_t first = t.L + w0 + a;
   return std::max({first + t.c_tile, first + (p.nc - 2) * a + 2 * t.stream_pass,
                    first + (p.nc - 2) * a + a_last + t.stream_pass});

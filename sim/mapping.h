@@ -61,6 +61,13 @@
 // - bubble_every N: a pass of n steps takes n + floor(n / N) cycles; pass_overhead_cycles add to every
 //   pass, weight_tile_overhead_cycles to every K-tile before its first pass (both count as compute).
 // - dram.transfer_overhead_cycles: every request holds the channel that much longer.
+// - DRAM efficiency and ports (dram.ports, *_ports, max_burst_bytes, outstanding_bursts,
+//   burst_overhead_cycles): the queue and its order stay as above (one in-order channel: the kernel's loops
+//   issue the transfers, there is no DMA engine to reorder them); a request's data phase lasts
+//   AccelConfig::dram_data_cycles(bytes, stream): its bursts each cost burst_overhead_cycles, its data moves
+//   at min(DRAM peak x efficiency, the width of the masters its stream uses, the outstanding-burst bound
+//   masters x outstanding x max_burst / latency). Weights, chunks and write-backs may so run at different
+//   rates (e.g. weights through one 16 B master, activations through six).
 #include <algorithm>
 #include <cstdint>
 
@@ -138,7 +145,8 @@ struct LayerCycles {
   // What the compute unit waited for (exact schedule; act_out includes the drain and last write-back).
   int64_t weight_wait = 0, act_in_wait = 0, act_out_wait = 0;
 };
-// The analytic fidelity: the closed form when accel.default_schedule(), else exact_cycles().
+// The analytic fidelity: the closed form when accel.default_schedule() (default behaviours, uniform DRAM),
+// else exact_cycles().
 LayerCycles analytic_cycles(const AccelConfig& accel, const LayerPlan& plan);
 // The schedule of this header evaluated event by event in plain C++ (O(transfers + passes) per layer): the
 // same DMA program and waits as the cycle model, with the split of the waits (sim/schedule.cpp).

@@ -60,7 +60,8 @@ struct ExactRun {
     issue_prev = issue;
     int64_t end = issue;
     if (t.bytes > 0) {
-      end = std::max(issue + accel.dram_latency_cycles(), channel_free) + accel.dram_data_cycles(t.bytes);
+      end = std::max(issue + accel.dram_latency_cycles(), channel_free) +
+            accel.dram_data_cycles(t.bytes, t.stream);
       channel_free = end;
     }
     std::vector<int64_t>& d = done[int(t.stream)];

@@ -61,6 +61,12 @@ RunResult simulate(const AccelConfig& accel, const SupernetSpace& space, const S
   return run_job(accel, model, job, options);
 }
 
+RunResult simulate_layers(const AccelConfig& accel, const std::vector<Layer>& layers,
+                          const std::string& model, const SimOptions& options) {
+  AccelJob job = make_job(accel, layers, SubGraph{});
+  return run_job(accel, model, job, options);
+}
+
 RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
                               const SubGraph& cached, const std::string& model, const QNetwork& net,
                               const QTensor& input, std::vector<QTensor>& outputs,

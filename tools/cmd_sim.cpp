@@ -10,6 +10,7 @@
 #include "base/registry.h"
 #include "models/ref/int8.h"
 #include "models/space/supernet.h"
+#include "sim/calibrate.h"
 #include "sim/evaluate.h"
 #include "sim/model.h"
 #include "tools/bench.h"
@@ -37,6 +38,30 @@ void write_breakdown(JsonWriter& j, const sim::LayerResult& l) {
       .field("stall_other_cycles", l.stall_other_cycles)
       .field("call_overhead_ms", l.call_overhead_ms)
       .end_object();
+}
+
+void write_layers_json(JsonWriter& j, const sim::AccelConfig& accel, const sim::RunResult& r) {
+  j.key("layers").begin_array();
+  for (const sim::LayerResult& l : r.layers) {
+    j.begin_object()
+        .field("name", l.name)
+        .field("kind", l.kind)
+        .field("macs", l.macs)
+        .field("cycles", l.cycles)
+        .field("compute_cycles", l.compute_cycles)
+        .field("stall_cycles", l.stall_cycles)
+        .field("dram_weight_bytes", l.dram_weight_bytes)
+        .field("dram_act_bytes", l.dram_act_bytes)
+        .field("pb_hit_bytes", l.pb_hit_bytes)
+        .field("energy_dram_pj", l.energy_dram_pj)
+        .field("energy_sram_pj", l.energy_sram_pj)
+        .field("energy_mac_pj", l.energy_mac_pj)
+        .field("utilization", l.utilization)
+        .field("latency_ms", double(l.cycles) / (1e3 * accel.clock_mhz) + l.call_overhead_ms);
+    write_breakdown(j, l);
+    j.end_object();
+  }
+  j.end_array();
 }
 
 void write_json(const Provenance& provenance, const sim::AccelConfig& accel, const SupernetSpace& space,
@@ -80,35 +105,14 @@ void write_json(const Provenance& provenance, const sim::AccelConfig& accel, con
       .field("macs", r.macs)
       .field("utilization", r.utilization);
   if (!functional_status.empty()) j.field("functional", functional_status);
-  j.key("layers").begin_array();
-  for (const sim::LayerResult& l : r.layers) {
-    j.begin_object()
-        .field("name", l.name)
-        .field("kind", l.kind)
-        .field("macs", l.macs)
-        .field("cycles", l.cycles)
-        .field("compute_cycles", l.compute_cycles)
-        .field("stall_cycles", l.stall_cycles)
-        .field("dram_weight_bytes", l.dram_weight_bytes)
-        .field("dram_act_bytes", l.dram_act_bytes)
-        .field("pb_hit_bytes", l.pb_hit_bytes)
-        .field("energy_dram_pj", l.energy_dram_pj)
-        .field("energy_sram_pj", l.energy_sram_pj)
-        .field("energy_mac_pj", l.energy_mac_pj)
-        .field("utilization", l.utilization);
-    write_breakdown(j, l);
-    j.end_object();
-  }
-  j.end_array().end_object();
+  write_layers_json(j, accel, r);
+  j.end_object();
   out() << j.str() << "\n";
 }
 
-void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                 const SubGraph& cached, const std::string& fidelity, const sim::RunResult& r) {
+// The per-layer table and the totals (shared by subnet and stand-alone layer runs).
+void write_rows(const sim::AccelConfig& accel, const sim::RunResult& r) {
   char buf[320];
-  out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
-        << fidelity << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
-        << " bytes (loading it into the PB costs " << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
   std::snprintf(buf, sizeof buf, "%-4s %-28s %-11s %12s %12s %10s %11s %11s %11s %6s %9s %9s %9s %6s %8s\n",
                 "#", "layer", "kind", "cycles", "compute", "stall", "dram.w", "dram.act", "pb.hit", "util",
                 "exp.w", "exp.a.in", "exp.a.out", "setup", "call.us");
@@ -137,6 +141,14 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
       (long long)r.offchip_act_bytes, (long long)r.pb_hit_bytes, r.energy_pj * 1e-6, r.energy_dram_pj * 1e-6,
       r.energy_sram_pj * 1e-6, r.energy_mac_pj * 1e-6);
   out() << buf;
+}
+
+void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                 const SubGraph& cached, const std::string& fidelity, const sim::RunResult& r) {
+  out() << "accel " << accel.name << " (" << accel.hash << ")  supernet " << space.name() << "  fidelity "
+        << fidelity << "\nsubnet " << space.to_json(s) << "\ncached SubGraph: " << cached.bytes()
+        << " bytes (loading it into the PB costs " << sim::pb_load_cost(accel, cached).cycles << " cycles)\n";
+  write_rows(accel, r);
 }
 
 // --functional: the model computes every layer from data in its DRAM image; checked against the reference.
@@ -174,16 +186,74 @@ void record_seeds(Provenance& provenance, const std::string& subnet_spec, bool f
   if (functional) provenance.set_seed("weights_and_input", seed);
 }
 
+std::vector<Override> accel_overrides(const std::vector<std::string>& sets) {
+  std::vector<Override> out;
+  for (const std::string& s : sets) {
+    out.push_back(parse_override(s));
+    if (out.back().path.rfind("accel.", 0) != 0)
+      throw InputError("--set " + s + ": sim overrides accelerator parameters only (accel.PATH=VALUE)");
+  }
+  return out;
+}
+
+// --layer / --layers: stand-alone layers, no supernet; the same per-layer breakdown.
+int run_layers(const po::variables_map& vm, const sim::SimRequest& req, const std::vector<std::string>& sets,
+               const std::vector<std::string>& specs, const std::string& layers_file,
+               const std::string& trace) {
+  if (!req.supernet_file.empty() || !vm["subnet"].defaulted() || !vm["cache"].defaulted() ||
+      vm.count("functional"))
+    throw InputError(
+        "sim: --layer/--layers run stand-alone layers; drop --supernet, --subnet, --cache, --functional");
+  std::vector<Layer> layers;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    layers.push_back(sim::parse_layer_spec(specs[i], "--layer '" + specs[i] + "'"));
+    layers.back().slice.tensor = int(i);
+  }
+  Provenance provenance("sushi sim");
+  if (!layers_file.empty()) {
+    provenance.add_input("layers", layers_file, content_hash(read_file(layers_file)));
+    for (sim::ShapedLayer& l : sim::read_layers_csv(layers_file, false)) {
+      layers.push_back(l.layer);
+      layers.back().slice.tensor = int(layers.size() - 1);
+    }
+  }
+  const sim::AccelConfig accel = sim::AccelConfig::load(req.accel_file, accel_overrides(sets));
+  provenance.add_input("accel", accel.file, accel.hash);
+  provenance.set_fidelity(req.model);
+  sim::SimOptions options;
+  options.trace_vcd = trace;
+  const sim::RunResult r = sim::simulate_layers(accel, layers, req.model, options);
+  if (vm.count("json")) {
+    JsonWriter j;
+    j.begin_object().field("accel", accel.name).key("provenance");
+    provenance.write_json(j);
+    j.field("fidelity", req.model).field("cycles", r.cycles).field("latency_ms", r.latency_ms);
+    j.field("call_overhead_ms", r.call_overhead_ms).field("compute_cycles", r.compute_cycles);
+    write_layers_json(j, accel, r);
+    out() << j.end_object().str() << "\n";
+    return 0;
+  }
+  out() << "accel " << accel.name << " (" << accel.hash << ")  " << layers.size()
+        << " stand-alone layers  fidelity " << req.model << "\n";
+  write_rows(accel, r);
+  return 0;
+}
+
 int sim_command(const std::vector<std::string>& args) {
   po::options_description o("sim options");
   sim::SimRequest req;
   std::string trace;
-  std::vector<std::string> sets;
+  std::vector<std::string> sets, layer_specs;
+  std::string layers_file;
   uint64_t seed = 1;
   const std::string models = "accelerator model: " + Registry<sim::AccelModel>::joined_names();
   o.add_options()("accel", po::value(&req.accel_file)->required(),
-                  "accelerator YAML (workloads/accel/*.yaml)")(
-      "supernet", po::value(&req.supernet_file)->required(), "supernet space YAML")(
+                  "accelerator YAML (workloads/accel/*.yaml)")("supernet", po::value(&req.supernet_file),
+                                                               "supernet space YAML (or --layer / --layers)")(
+      "layer", po::value(&layer_specs)->composing(),
+      "a stand-alone layer instead of a subnet: 'conv K=64 C=64 R=3 S=3 X=56 Y=56 stride=1 pad=1' "
+      "(also depthwise, pointwise, fc); repeatable")(
+      "layers", po::value(&layers_file), "a CSV of stand-alone layers (the sushi calibrate columns)")(
       "subnet", po::value(&req.subnet)->default_value("max"), "max | min | random:SEED | JSON subnet")(
       "cache", po::value(&req.cache)->default_value("none"),
       "SubGraph in the PB: none, or a subnet spec (its weights, cut to the PB when larger)")(
@@ -197,8 +267,8 @@ int sim_command(const std::vector<std::string>& args) {
                                                                                  "print one JSON object");
   po::variables_map vm;
   if (!parse("sim",
-             "--accel A.yaml --supernet S.yaml [--subnet SPEC] [--cache SPEC] [--fidelity MODEL] "
-             "[--set accel.PATH=V]... [--functional] [--trace out.vcd] [--json]",
+             "--accel A.yaml (--supernet S.yaml [--subnet SPEC] [--cache SPEC] | --layer SPEC... | --layers "
+             "L.csv) [--fidelity MODEL] [--set accel.PATH=V]... [--functional] [--trace out.vcd] [--json]",
              o, args, vm))
     return 0;
   const bool functional = vm.count("functional") > 0;
@@ -206,11 +276,11 @@ int sim_command(const std::vector<std::string>& args) {
   if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
     check_writable(trace.size() > 4 && trace.compare(trace.size() - 4, 4, ".vcd") == 0 ? trace
                                                                                        : trace + ".vcd");
-  for (const std::string& s : sets) {
-    req.overrides.push_back(parse_override(s));
-    if (req.overrides.back().path.rfind("accel.", 0) != 0)
-      throw InputError("--set " + s + ": sim overrides accelerator parameters only (accel.PATH=VALUE)");
-  }
+  if (!layer_specs.empty() || !layers_file.empty())
+    return run_layers(vm, req, sets, layer_specs, layers_file, trace);
+  if (req.supernet_file.empty())
+    throw InputError("sim: expected --supernet S.yaml, --layer SPEC or --layers L.csv");
+  req.overrides = accel_overrides(sets);
   Provenance provenance("sushi sim");
   record_seeds(provenance, req.subnet, functional, seed);
   // The point: every input resolved and hashed before anything runs.
