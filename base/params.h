@@ -14,6 +14,7 @@
 // naming file, key, line and what was expected), `sushi describe`, the canonical form a Point hashes, and
 // validation of `--set` / sweep-axis paths. Struct fields carry no default of their own: defaults() builds
 // one.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -302,7 +303,7 @@ class ParamSchema : public ParamSchemaBase {
   void write(JsonWriter& w, const T& t) const {
     std::vector<std::string> open;
     w.begin_object();
-    for (size_t i = 0; i < infos_.size(); ++i) {
+    for (const size_t i : grouped_order()) {
       const std::vector<std::string> parts = split_path(infos_[i].path);
       size_t common = 0;
       while (common < open.size() && common + 1 < parts.size() && open[common] == parts[common]) ++common;
@@ -325,6 +326,24 @@ class ParamSchema : public ParamSchemaBase {
   }
 
  private:
+  // Declaration order, except that parameters sharing a path prefix are written together (a group declared in
+  // two places, e.g. `dram.*` from two helper functions, must still be one YAML map in the canonical form).
+  std::vector<size_t> grouped_order() const {
+    std::vector<std::vector<size_t>> keys(infos_.size());
+    std::map<std::string, size_t> first_seen;  // prefix -> first declaration index
+    for (size_t i = 0; i < infos_.size(); ++i) {
+      std::string prefix;
+      for (const std::string& part : split_path(infos_[i].path)) {
+        prefix += part + ".";
+        keys[i].push_back(first_seen.emplace(prefix, i).first->second);
+      }
+    }
+    std::vector<size_t> order(infos_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return keys[a] < keys[b]; });
+    return order;
+  }
+
   template <typename>
   friend class ParamSchema;
   struct Binding {
