@@ -157,7 +157,8 @@ Frame frame_for(const PlotSpec& spec, const std::vector<PlotSeries>& series) {
     for (size_t k = 0; k < s.points.size(); ++k) {
       const auto& [x, y] = s.points[k];
       if (!std::isfinite(x) || !std::isfinite(y)) continue;
-      const double e = k < s.y_err.size() && std::isfinite(s.y_err[k]) ? s.y_err[k] : 0;
+      const double e =
+          k < s.y_err.size() && std::isfinite(s.y_err[k]) ? std::min(s.y_err[k], 0.25 * std::fabs(y) + 1) : 0;
       x0 = std::min(x0, x), x1 = std::max(x1, x);
       y0 = std::min(y0, y - e), y1 = std::max(y1, y + e);
     }
@@ -177,6 +178,8 @@ Frame frame_for(const PlotSpec& spec, const std::vector<PlotSeries>& series) {
   if (!spec.y_from_zero) y0 -= pad;
   if (std::isfinite(spec.y_min)) y0 = spec.y_min;
   if (std::isfinite(spec.y_max)) y1 = spec.y_max;
+  if (std::isfinite(spec.x_min)) x0 = spec.x_min;
+  if (std::isfinite(spec.x_max)) x1 = spec.x_max;
   f.x0 = x0, f.x1 = x1, f.y0 = y0, f.y1 = y1;
   return f;
 }

@@ -23,7 +23,9 @@ struct PlotSpec {
   std::string footnote;  // provenance line under the chart
   bool y_from_zero = false;
   std::vector<std::pair<double, std::string>> x_markers{};  // labelled vertical reference lines (e.g. SLOs)
-  double y_min = NAN, y_max = NAN;                          // fixed y range when given
+  double y_min = NAN, y_max = NAN;
+  double x_min = NAN,
+         x_max = NAN;  // fixed x range when given                          // fixed y range when given
 };
 
 std::string render_svg(const PlotSpec& spec, const std::vector<PlotSeries>& series);

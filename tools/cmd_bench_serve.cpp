@@ -34,9 +34,11 @@ std::vector<double> measure(const LatencyTable& t, const std::vector<Query>& tra
                             int repeats) {
   std::vector<double> qps;
   for (int r = 0; r < repeats; ++r) {
-    auto policy = make_policy(YamlView::parse("{impl: " + impl + "}", "bench"));
+    auto policy = make_policy(YamlView::parse(impl, "bench"));
+    ServingOptions options;
+    options.drop_doomed = true;  // the experiments' admission control
     const auto t0 = std::chrono::steady_clock::now();
-    const ServingResult res = serve(t, trace, *policy, ServingOptions{});
+    const ServingResult res = serve(t, trace, *policy, options);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     qps.push_back(double(res.records.size()) / s);
   }
@@ -81,8 +83,20 @@ int bench_serve(const std::vector<std::string>& args) {
         "serving simulator, table mode, one core: %lld queries/run, %zu subnets x %zu SubGraphs, median of "
         "%d\n",
         (long long)count, t.num_subnets(), t.num_subgraphs(), repeats);
-  for (const std::string impl : {"sushi", "no_sgs", "static_sgs", "fixed_subnet", "infaas", "slackfit"}) {
-    const std::vector<double> qps = measure(t, trace, impl, repeats);
+  const std::pair<const char*, const char*> policies[] = {
+      {"sushi", "{impl: sushi}"},
+      {"sushi_amortised", "{impl: sushi, variant: amortised}"},
+      {"sushi_paper", "{impl: sushi, rule: paper}"},
+      {"sushi_minlat", "{impl: sushi, variant: min_latency}"},
+      {"no_sgs", "{impl: no_sgs}"},
+      {"no_sgs_paper", "{impl: no_sgs, rule: paper}"},
+      {"static_sgs", "{impl: static_sgs}"},
+      {"fixed_subnet", "{impl: fixed_subnet}"},
+      {"infaas", "{impl: infaas}"},
+      {"slackfit", "{impl: slackfit}"}};
+  for (const auto& [name, yaml] : policies) {
+    const std::string impl = name;
+    const std::vector<double> qps = measure(t, trace, yaml, repeats);
     const double median = qps[qps.size() / 2];
     j.key(impl)
         .begin_object()
