@@ -93,9 +93,11 @@ ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Poli
 }
 
 namespace {
-double percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, size_t(std::ceil(p * double(v.size()))) - 1)];
+// The p-quantile (nearest rank) of v, which it reorders.
+double percentile(std::vector<double>& v, double p) {
+  const size_t k = std::min(v.size() - 1, size_t(std::ceil(p * double(v.size()))) - 1);
+  std::nth_element(v.begin(), v.begin() + long(k), v.end());
+  return v[k];
 }
 }  // namespace
 

@@ -2,13 +2,16 @@
 // SubGraph optimiser (knapsack == brute force), the value of switching, confidence intervals.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 
+#include "base/provenance.h"
 #include "base/random.h"
 #include "base/stats.h"
 #include "sched/feasibility.h"
 #include "sched/serving.h"
 #include "sched/subgraph_opt.h"
 #include "sched/switching.h"
+#include "traces/trace.h"
 
 using namespace sushi;
 
@@ -261,4 +264,74 @@ TEST_CASE("mean and 95% confidence interval (Student t)", "[base]") {
   CHECK(std::isnan(mean_ci({4}).half_width));
   CHECK(mean_ci({1, NAN, 3}).n == 2);
   CHECK(student_t975(100) == Approx(1.984).margin(2e-3));
+}
+
+TEST_CASE("Azure-like traces are bursty over many minutes, Poisson ones are not", "[traces]") {
+  TraceSpec az;
+  az.impl = "azure";
+  az.rate_qps = 400;
+  az.diurnal_period_s = 300;
+  az.burst_probability = 0.1;
+  az.burst_minutes = 3;
+  az.count = 240000;
+  az.seed = 8;
+  const auto a = generate_trace(az);
+  const TraceStats sa = trace_stats(a, 10);
+  CHECK(a.back().arrival_ms > 5 * 60000);  // many minutes
+  CHECK(sa.idc_1s > 5);                    // per-second counts far more variable than Poisson
+  CHECK(sa.peak_rate_qps > 1.5 * sa.mean_rate_qps);
+  int64_t seconds = 0;
+  for (int64_t c : sa.rate_histogram) seconds += c;
+  CHECK(seconds == int64_t(a.back().arrival_ms / 1000));
+  TraceSpec po;
+  po.impl = "poisson";
+  po.rate_qps = 400;
+  po.count = 100000;
+  const TraceStats sp = trace_stats(generate_trace(po), 10);
+  CHECK(sp.idc_1s == Approx(1).margin(0.2));
+}
+
+TEST_CASE("Azure Functions 2019 per-minute counts: read, replayed exactly, bad input names the line",
+          "[traces]") {
+  const std::string file = "tests/data/azure_functions_sample.csv";
+  const auto all = read_azure_minute_counts(file, "all");
+  REQUIRE(all.size() == 30);
+  CHECK(all[0] == 60 + 10 + 20);
+  const auto timer = read_azure_minute_counts(file, "f_timer");
+  CHECK(timer[0] == 10);
+  CHECK(timer[1] == 0);
+  double total = 0;
+  for (double c : all) total += c;
+  // Replay at scale 1: minute m of the trace holds exactly the file's count of minute m.
+  TraceSpec t;
+  t.impl = "azure_csv";
+  t.file = file;
+  t.scale = 1;
+  t.count = int64_t(total);
+  const auto trace = generate_trace(t);
+  std::vector<double> per_minute(30, 0);
+  for (const Query& q : trace) per_minute.at(size_t(q.arrival_ms / 60000)) += 1;
+  CHECK(per_minute == all);
+  // Rescaled to a mean rate (scale 0): the day's mean rate is rate_qps.
+  t.scale = 0;
+  t.rate_qps = 50;
+  t.count = 20000;
+  const TraceStats s = trace_stats(generate_trace(t), 10);
+  CHECK(s.mean_rate_qps == Approx(50).epsilon(0.1));
+  const std::string dir = "build/test_tmp/azure_csv";
+  std::filesystem::create_directories(dir);
+  auto bad = [&](const std::string& text) {
+    write_file_atomic(dir + "/bad.csv", text);
+    return dir + "/bad.csv";
+  };
+  CHECK_THROWS_WITH(read_azure_minute_counts(bad("HashOwner,HashApp,Func,Trigger,1\n"), "all"),
+                    Catch::Contains("line 1") && Catch::Contains("HashFunction"));
+  CHECK_THROWS_WITH(
+      read_azure_minute_counts(bad("HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,t,3,-1\n"), "all"),
+      Catch::Contains("line 2") && Catch::Contains("minute 2"));
+  CHECK_THROWS_WITH(
+      read_azure_minute_counts(bad("HashOwner,HashApp,HashFunction,Trigger,1,2\no,a,f,t,3\n"), "all"),
+      Catch::Contains("line 2") && Catch::Contains("expected 6 columns"));
+  CHECK_THROWS_WITH(read_azure_minute_counts(file, "nope"),
+                    Catch::Contains("no row with HashFunction 'nope'"));
 }
