@@ -335,3 +335,32 @@ TEST_CASE("Azure Functions 2019 per-minute counts: read, replayed exactly, bad i
   CHECK_THROWS_WITH(read_azure_minute_counts(file, "nope"),
                     Catch::Contains("no row with HashFunction 'nope'"));
 }
+
+TEST_CASE("SubGraph optimiser: slices by expected saving per byte, the union when it pays",
+          "[sched][subgraph]") {
+  // Three tensors; subnet 0 reads t0 (4 B, 4 ms exposed), t1 (8 B, 1 ms), t2 (2 B, nothing exposed);
+  // subnet 1 reads t0 wider (8 B, 8 ms exposed). DRAM: 1 ms per byte. PB: 10 B.
+  SavingModel m;
+  m.ms_per_byte = 1;
+  SubGraph r0{{{0, 4, 1, 1, false}, {1, 8, 1, 1, false}, {2, 2, 1, 1, false}}};
+  SubGraph r1{{{0, 8, 1, 1, false}, {}, {}}};
+  m.reads = {r0, r1};
+  m.exposed_ms = {{4, 1, 0}, {8, 0, 0}};
+  // Subnet 0 alone: t0 (4 ms for 4 B) beats t1 (1 ms for 8 B); both do not fit; t2 saves nothing.
+  SubGraph g = optimise_subgraph(m, {1, 0}, 10, 1);
+  CHECK(g.slices[0].out == 4);
+  CHECK(g.slices[1].empty());
+  CHECK(g.slices[2].empty());
+  // Both, equally likely: t0's union (8 B) saves 0.5 x 4 + 0.5 x 8 = 6 ms, subnet 0's slice 4 ms.
+  g = optimise_subgraph(m, {0.5, 0.5}, 10, 1);
+  CHECK(g.slices[0].out == 8);
+  CHECK(g.slices[1].empty());
+  // A PB of 12 B takes subnet 0's t0 and t1 (4 + 0.5 = 4.5 ms) over the union alone (6 ms)? No: 6 > 4.5.
+  g = optimise_subgraph(m, {0.5, 0.5}, 12, 1);
+  CHECK(g.slices[0].out == 8);
+  // 16 B: union t0 and t1 (6 + 0.5).
+  g = optimise_subgraph(m, {0.5, 0.5}, 16, 1);
+  CHECK(g.slices[0].out == 8);
+  CHECK(g.slices[1].out == 8);
+  CHECK(g.bytes() == 16);
+}
