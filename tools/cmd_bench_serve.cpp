@@ -1,8 +1,8 @@
 // `sushi bench serve`: scheduled queries per second of the serving simulator in table mode (one core).
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 #include "base/json.h"
 #include "base/paths.h"
