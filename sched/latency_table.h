@@ -65,8 +65,11 @@ struct ParetoOptions {
   size_t max_subnets = 24;
 };
 
-// Builds LT for the Pareto subnets of `accuracy` on `accel`: candidate SubGraphs are the empty one and each
-// Pareto subnet's weights cut to the PB. Uses the on-disk cache in `cache_dir` when non-empty.
+// Builds LT for the Pareto subnets of `accuracy` on `accel`: candidate SubGraphs are the empty one, each
+// Pareto subnet's weights cut to the PB (a layer-order prefix, subgraph_source = the subnet) and the
+// optimised candidates of sched/subgraph_opt.h (knapsack SubGraphs of single subnets, runs of neighbours and
+// all of them; the union and the common core of all when they fit; subgraph_source = -1). Uses the on-disk
+// cache in `cache_dir` when non-empty.
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, const std::string& fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir);
@@ -82,6 +85,6 @@ std::string latency_table_to_text(const LatencyTable& t);
 LatencyTable latency_table_from_text(const std::string& text, const std::string& origin,
                                      const SupernetSpace* space);
 
-constexpr int kLatencyTableVersion = 1;
+constexpr int kLatencyTableVersion = 2;  // 2: optimised SubGraph candidates
 
 }  // namespace sushi

@@ -4,6 +4,7 @@
 
 #include "base/provenance.h"
 #include "sched/latency_table.h"
+#include "sched/subgraph_opt.h"
 #include "sim/accel.h"
 
 namespace sushi {
@@ -19,6 +20,59 @@ LtEntry entry_from(const sim::RunResult& r) {
   e.offchip_energy_pj = r.energy_dram_pj;
   return e;
 }
+
+namespace {
+
+bool same_subgraph(const SubGraph& a, const SubGraph& b) {
+  return a.contains(b) && b.contains(a);
+}
+
+void add_candidate(LatencyTable& t, const SubGraph& g, const std::string& name) {
+  if (g.bytes() == 0) return;
+  for (const SubGraph& h : t.subgraphs)
+    if (same_subgraph(g, h)) return;
+  t.subgraphs.push_back(g);
+  t.subgraph_names.push_back(name);
+  t.subgraph_source.push_back(-1);
+}
+
+// Optimised candidates (sched/subgraph_opt.h): the knapsack SubGraph of each Pareto subnet alone, of every
+// run of 4 and of 8 neighbouring Pareto subnets (stride half the run) and of all of them (uniform weights),
+// plus the union and the common core of all Pareto subnets' weights when they fit the PB whole.
+void add_optimised_candidates(const sim::AccelConfig& accel, const SupernetSpace& space, LatencyTable& t) {
+  const size_t n = t.subnets.size();
+  if (n == 0 || accel.pb_bytes <= 0) return;
+  const SavingModel m = saving_model(accel, space, t.subnets);
+  const int64_t unit = std::max<int64_t>(1, accel.pb_bytes / 4096);
+  auto range = [&](size_t lo, size_t hi) {  // subnets lo..hi, uniform
+    std::vector<double> w(n, 0.0);
+    for (size_t i = lo; i <= hi; ++i) w[i] = 1.0 / double(hi - lo + 1);
+    const std::string name = lo == hi ? "opt(s" + std::to_string(lo) + ")"
+                                      : "opt(s" + std::to_string(lo) + "-s" + std::to_string(hi) + ")";
+    add_candidate(t, optimise_subgraph(m, w, accel.pb_bytes, unit), name);
+  };
+  for (size_t i = 0; i < n; ++i) range(i, i);
+  for (size_t width : {size_t(4), size_t(8)})
+    for (size_t lo = 0; lo + width <= n; lo += width / 2) range(lo, lo + width - 1);
+  range(0, n - 1);
+  SubGraph uni = m.reads[0], core = m.reads[0];
+  for (size_t i = 1; i < n; ++i) {
+    core = intersect(core, m.reads[i]);
+    for (size_t k = 0; k < uni.slices.size(); ++k) {
+      WeightSlice& u = uni.slices[k];
+      const WeightSlice& r = m.reads[i].slices[k];
+      if (u.empty())
+        u = r;
+      else if (!r.empty())
+        u.out = std::max(u.out, r.out), u.in = std::max(u.in, r.in), u.k = std::max(u.k, r.k),
+        u.has_bias = u.has_bias || r.has_bias;
+    }
+  }
+  if (uni.bytes() <= accel.pb_bytes) add_candidate(t, uni, "union(all)");
+  if (core.bytes() <= accel.pb_bytes) add_candidate(t, core, "core(all)");
+}
+
+}  // namespace
 
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, const std::string& fidelity,
@@ -70,7 +124,8 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
     t.subnet_names.push_back(space.to_json(p.s));
     t.accuracy.push_back(p.acc);
   }
-  // 2. Candidate SubGraphs: none, and each Pareto subnet's weights cut to the PB.
+  // 2. Candidate SubGraphs: none, each Pareto subnet's weights cut to the PB (layer-order prefixes), and the
+  //    optimised ones (add_optimised_candidates).
   t.subgraphs.push_back(none);
   t.subgraph_names.push_back("none");
   t.subgraph_source.push_back(-1);
@@ -79,6 +134,7 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
     t.subgraph_names.push_back("pb(s" + std::to_string(i) + ")");
     t.subgraph_source.push_back(int(i));
   }
+  add_optimised_candidates(accel, space, t);
   for (const SubGraph& g : t.subgraphs) {
     t.subgraph_bytes.push_back(g.bytes());
     const sim::PbLoadResult load = sim::pb_load_cost(accel, g);

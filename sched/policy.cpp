@@ -96,4 +96,63 @@ int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int g) {
   return best;
 }
 
+const char* to_string(Rule r) {
+  return r == Rule::Paper ? "paper" : "queue_aware";
+}
+
+QueueAwareChooser::QueueAwareChooser(const LatencyTable& t, int lookahead, bool expected_arrivals)
+    : lookahead_(lookahead), expected_(expected_arrivals) {
+  fast_ms_.assign(t.num_subgraphs(), 1e300);
+  for (size_t g = 0; g < t.num_subgraphs(); ++g)
+    for (size_t s = 0; s < t.num_subnets(); ++s) fast_ms_[g] = std::min(fast_ms_[g], t.at(s, g).latency_ms);
+}
+
+// Arrivals per ms over the last kRate decisions (0 until there are that many).
+double QueueAwareChooser::arrival_rate(const SchedContext& ctx) {
+  const size_t i = size_t(calls_) % kRate;
+  const double dt = ctx.now_ms - rate_t_[i];
+  const double rate = calls_ >= int64_t(kRate) && dt > 0 ? double(ctx.arrived - rate_n_[i]) / dt : 0;
+  rate_t_[i] = ctx.now_ms;
+  rate_n_[i] = ctx.arrived;
+  ++calls_;
+  return rate;
+}
+
+double QueueAwareChooser::allowance(const SchedContext& ctx, double fast, double rate) const {
+  double end = ctx.now_ms + fast, idle = 0, allow = 1e300;
+  for (size_t j = 0; j < ctx.behind; ++j) {
+    end += fast;
+    const double dl = ctx.behind_deadline[j];
+    if (dl < 1e299 && dl + 1e-9 >= end) allow = std::min(allow, dl - end + idle);
+  }
+  if (!expected_ || rate <= 0 || !ctx.head->has_slo()) return allow;
+  double arrival = ctx.now_ms;
+  for (int m = int(ctx.behind); m < lookahead_; ++m) {
+    arrival += 1 / rate;
+    if (arrival > end) idle += arrival - end, end = arrival;
+    end += fast;
+    const double dl = arrival + ctx.head->slo_ms;
+    if (dl + 1e-9 >= end) allow = std::min(allow, dl - end + idle);
+  }
+  return allow;
+}
+
+int QueueAwareChooser::choose(const SchedContext& ctx, int g) {
+  const LatencyTable& t = *ctx.table;
+  const Query& q = *ctx.head;
+  const double rate = arrival_rate(ctx);
+  if (!q.has_slo() || q.has_acc()) return choose_subnet(t, q, ctx.now_ms, g);
+  const double fast = fast_ms_[size_t(g)];
+  const double limit = std::min(q.deadline_ms() - ctx.now_ms, fast + allowance(ctx, fast, rate));
+  int best = -1;
+  for (size_t s = 0; s < t.num_subnets(); ++s) {
+    const double ms = t.at(s, size_t(g)).latency_ms;
+    if (ms > limit + 1e-12) continue;
+    if (best < 0 || t.accuracy[s] > t.accuracy[size_t(best)] ||
+        (t.accuracy[s] == t.accuracy[size_t(best)] && ms < t.at(size_t(best), size_t(g)).latency_ms))
+      best = int(s);
+  }
+  return best >= 0 ? best : choose_subnet(t, q, ctx.now_ms, g);
+}
+
 }  // namespace sushi

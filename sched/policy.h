@@ -25,13 +25,20 @@ struct SchedContext {
   size_t queued = 0;            // queries waiting, head included (a batch takes them in queue order)
   int cached_subgraph = 0;      // index into the table's SubGraphs (0 = none)
   const LatencyTable* table = nullptr;
+  // The queue behind the head, for policies whose lookahead() > 0: the deadlines (1e300 = no SLO) of up to
+  // that many queries after the head, in the discipline's order; `behind` entries are valid.
+  const double* behind_deadline = nullptr;
+  size_t behind = 0;
+  int64_t arrived = 0;  // queries arrived so far (served, dropped or waiting): a policy's rate estimate
 };
+inline constexpr int kMaxLookahead = 16;
 
 struct Decision {
   int subnet = 0;
   int batch_index = 0;        // index into LatencyTable::batch_sizes
   int subgraph_for_run = -1;  // SubGraph the run uses; -1 = the cached one (policies without SGS pass 0)
   int next_subgraph = -1;     // >= 0: load this SubGraph into the PB after the run (charged)
+  double setup_ms = 0;        // accelerator time before the run (e.g. loading another model), charged
 };
 
 // What a policy is compared as. `Sgs`: SubGraph-Stationary scheduling (the SUSHI headline compares each
@@ -52,6 +59,12 @@ class Policy {
   // Called once before a run with the table it will consult.
   virtual void reset(const LatencyTable& table) { (void)table; }
   virtual Decision decide(const SchedContext& ctx) = 0;
+  // How many queries behind the head the policy wants to see (SchedContext::behind_deadline), at most
+  // kMaxLookahead; 0 (the default) costs nothing per decision.
+  virtual int lookahead() const { return 0; }
+  // The subnet-choice rule, for policies that have one (SushiSched and no_sgs: "queue_aware" or "paper"); the
+  // SUSHI headline compares each SGS policy with the no_sgs baseline of the same rule.
+  virtual const char* rule() const { return ""; }
   // The SubGraph to load before the first query (-1 = leave the PB empty).
   virtual int initial_subgraph(const LatencyTable& table) const {
     (void)table;
@@ -100,6 +113,52 @@ std::string policy_doc(const std::string& doc) {
 // accuracy-constrained: the fastest subnet meeting the target (else the most accurate);
 // both: the most accurate subnet meeting both, else the SLO wins.
 int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int subgraph);
+
+// SushiSched's subnet-choice rule, shared by sushi and no_sgs (`rule:`): `paper` = choose_subnet; the
+// queue-aware rule takes the most accurate subnet that fits the head's budget AND is no slower than the queue
+// behind allows: no query behind (the lookahead, then arrivals expected at the measured rate with the head's
+// SLO, when expected_arrivals) that would meet its deadline if every run were the fastest misses it because
+// of the head's run. Idle gaps before an expected arrival absorb delay. Queries with an accuracy target (or
+// none) are chosen as by choose_subnet.
+enum class Rule { QueueAware, Paper };
+const char* to_string(Rule r);
+struct RuleParams : PolicyParams {
+  Rule rule = Rule::QueueAware;
+  int lookahead = 8;
+  bool expected_arrivals = true;
+};
+template <typename P>
+void add_rule_params(ParamSchema<P>& s) {
+  s.choice("rule", static_cast<Rule P::*>(&P::rule), Rule::QueueAware,
+           {{"queue_aware", Rule::QueueAware}, {"paper", Rule::Paper}},
+           "paper: the most accurate subnet fitting the head's remaining budget (SushiSched as published); "
+           "queue_aware: the same, no slower than the queries behind allow")
+      .integer("lookahead", static_cast<int P::*>(&P::lookahead), 8, {1, kMaxLookahead}, "queries",
+               "queue_aware: queries behind the head taken into account")
+      .boolean("expected_arrivals", static_cast<bool P::*>(&P::expected_arrivals), true,
+               "queue_aware: fill the lookahead with arrivals expected at the measured rate, each with the "
+               "head's SLO");
+}
+
+class QueueAwareChooser {
+ public:
+  QueueAwareChooser() = default;
+  QueueAwareChooser(const LatencyTable& t, int lookahead, bool expected_arrivals);
+  // The subnet for the head of ctx when SubGraph g is used; call once per decision (it measures the rate).
+  int choose(const SchedContext& ctx, int g);
+  // The extra time over the fastest run (`fast` ms) the head's run may take (exposed for tests).
+  double allowance(const SchedContext& ctx, double fast, double rate_per_ms) const;
+
+ private:
+  double arrival_rate(const SchedContext& ctx);
+  static constexpr size_t kRate = 32;
+  std::vector<double> fast_ms_;
+  int lookahead_ = 8;
+  bool expected_ = true;
+  int64_t calls_ = 0;
+  double rate_t_[kRate] = {};
+  int64_t rate_n_[kRate] = {};
+};
 
 // Helpers shared by the policies.
 // A subnet named in a policy's parameters: min | median | max | an index into the table's subnets; "" when

@@ -17,6 +17,9 @@ struct ServingOptions {
   std::string queue = "fifo";  // a registered queue discipline: fifo | edf
   bool drop_expired = false;   // drop a query whose deadline has passed when it reaches the head of the queue
   double timeout_ms = 0;       // > 0: drop a query that waited longer than this, when it reaches the head
+  // Admission control, the same for every policy: drop a query, when it reaches the head, whose deadline
+  // even the fastest run (any subnet and batch, under the cached SubGraph or none) cannot meet.
+  bool drop_doomed = false;
   static ServingOptions from_yaml(const YamlView& v);
 };
 const ParamSchema<ServingOptions>& serving_options_schema();
@@ -42,6 +45,7 @@ struct QueryRecord {
   double accuracy = 0;
   double offchip_bytes = 0, offchip_weight_bytes = 0, pb_hit_bytes = 0;  // this query's share of its batch
   double energy_pj = 0, offchip_energy_pj = 0;
+  double offchip_weight_energy_pj = 0;  // the DRAM energy of its weight bytes (DRAM energy is per byte)
 };
 
 struct CacheEvent {
@@ -54,21 +58,26 @@ struct CacheEvent {
 
 struct ServingSummary {
   int64_t queries = 0, served = 0, dropped = 0, cache_updates = 0;
-  double mean_latency_ms = 0, p50_latency_ms = 0, p99_latency_ms = 0;
+  double mean_latency_ms = 0, p50_latency_ms = 0, p99_latency_ms = 0;  // end to end: arrival to finish
+  double mean_service_ms = 0, p99_service_ms = 0;  // service time: start of its run (switch incl.) to finish
   double slo_attainment = 0;                  // over queries with an SLO; dropped ones miss (NaN when none)
   double accuracy_attainment = 0;             // over queries with an accuracy target (NaN when none)
   double mean_accuracy = 0;                   // top-1 of the serving subnet, over served queries
   double offchip_weight_bytes_per_query = 0;  // weights streamed from DRAM plus PB loads
   double offchip_bytes_per_query = 0, offchip_energy_pj_per_query = 0,
-         energy_pj_per_query = 0;  // incl. PB loads
-  double pb_hit_ratio = 0;         // PB hit bytes / weight bytes the runs needed
+         energy_pj_per_query = 0;                 // incl. PB loads
+  double offchip_weight_energy_pj_per_query = 0;  // DRAM energy of weight bytes only, PB loads included
+  double pb_hit_ratio = 0;                        // PB hit bytes / weight bytes the runs needed
   double makespan_ms = 0;
+  double busy_ms = 0;      // accelerator time (runs, switches, PB loads)
+  double utilisation = 0;  // measured: busy time / (makespan - first arrival)
 };
 
 struct ServingResult {
   std::string policy;       // the policy's display name
   std::string policy_impl;  // its registered impl
   PolicyRole role = PolicyRole::Baseline;
+  std::string rule;                  // the policy's subnet-choice rule ("" when it has none)
   std::vector<QueryRecord> records;  // in trace order
   std::vector<CacheEvent> cache_events;
   ServingSummary summary;
@@ -90,7 +99,7 @@ class QueueDiscipline {
 ServingResult serve(const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,
                     const ServingOptions& options, const RunCost& cost = nullptr,
                     ServingClock* clock = nullptr);
-ServingSummary summarize(const std::vector<QueryRecord>& records,
-                         const std::vector<CacheEvent>& cache_events);
+ServingSummary summarize(const std::vector<QueryRecord>& records, const std::vector<CacheEvent>& cache_events,
+                         double busy_ms = 0);
 
 }  // namespace sushi

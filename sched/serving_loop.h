@@ -23,6 +23,7 @@ class ServingLoopBase {
     while (next < trace_.size() || q.size() > 0) {
       if (q.size() == 0 && now_ < trace_[next].arrival_ms) advance_to(trace_[next].arrival_ms);
       while (next < trace_.size() && trace_[next].arrival_ms <= now_) q.push(next++);
+      arrived_ = int64_t(next);
       drop_at_head(q);
       if (q.size() > 0) dispatch(q);
     }
@@ -43,7 +44,9 @@ class ServingLoopBase {
       const Query& x = trace_[q.head()];
       const bool expired = options_.drop_expired && x.has_slo() && x.deadline_ms() < now_;
       const bool timed_out = options_.timeout_ms > 0 && now_ - x.arrival_ms > options_.timeout_ms;
-      if (!expired && !timed_out) break;
+      const bool doomed =
+          options_.drop_doomed && x.has_slo() && now_ + fastest_[size_t(cached_)] > x.deadline_ms() + 1e-9;
+      if (!expired && !timed_out && !doomed) break;
       QueryRecord& r = record(q.head());
       r.dropped = true;
       r.start_ms = r.finish_ms = now_;
@@ -53,14 +56,22 @@ class ServingLoopBase {
   // One decision of the policy: a run of `batch` queries from the head, then the PB update it asked for.
   template <typename Q>
   void dispatch(Q& q) {
-    const SchedContext ctx{now_, &trace_[q.head()], q.size(), cached_, &t_};
+    SchedContext ctx{now_, &trace_[q.head()], q.size(), cached_, &t_};
+    ctx.arrived = arrived_;
+    if (lookahead_ > 0) {
+      size_t idx[kMaxLookahead];
+      ctx.behind = q.peek_behind(size_t(lookahead_), idx);
+      for (size_t k = 0; k < ctx.behind; ++k) behind_[k] = trace_[idx[k]].deadline_ms();
+      ctx.behind_deadline = behind_;
+    }
     const Decision d = policy_.decide(ctx);
     check(d);
     const int g = d.subgraph_for_run >= 0 ? d.subgraph_for_run : cached_;
     const int batch = std::min<int>(t_.batch_sizes[size_t(d.batch_index)], int(q.size()));
     const LtEntry e = cost_(d.subnet, g, d.batch_index);
     const double start = now_;
-    advance_to(now_ + e.latency_ms);
+    busy_ms_ += d.setup_ms + e.latency_ms;
+    advance_to(now_ + d.setup_ms + e.latency_ms);
     for (int k = 0; k < batch; ++k) {
       const size_t i = q.head();
       q.pop();
@@ -97,6 +108,9 @@ class ServingLoopBase {
     r.pb_hit_bytes = double(e.pb_hit_bytes) / batch;
     r.energy_pj = e.energy_pj / batch;
     r.offchip_energy_pj = e.offchip_energy_pj / batch;
+    const double dram_bytes = double(e.offchip_weight_bytes + e.offchip_act_bytes);
+    r.offchip_weight_energy_pj =
+        dram_bytes > 0 ? r.offchip_energy_pj * double(e.offchip_weight_bytes) / dram_bytes : 0;
   }
   void check(const Decision& d) const;
   void load(int g);  // a PB fill: occupies the DRAM channel and the accelerator
@@ -110,7 +124,12 @@ class ServingLoopBase {
   ServingResult result_;
   std::vector<char> recorded_;
   double now_ = 0;
+  double busy_ms_ = 0;  // accelerator time: runs, model switches and PB loads
   int cached_ = 0;
+  int64_t arrived_ = 0;
+  int lookahead_ = 0;
+  double behind_[kMaxLookahead] = {};
+  std::vector<double> fastest_;  // per cached SubGraph: the fastest run any policy can make (admission)
 };
 
 }  // namespace sushi

@@ -97,11 +97,11 @@ case $name in
     (cd "$tmp/out" && find . -type f | sort)
     [ -d "$tmp/out/edge_small" ] && fail "stale edge_small output left behind"
     [ -d "$tmp/out/cloud_large" ] && fail "stale cloud_large output left behind"
-    [ -f "$tmp/out/zcu104_sushi/accuracy_constrained/pb_timeline.svg" ] || fail "no zcu104_sushi output"
+    [ -f "$tmp/out/zcu104_sushi/accuracy_constrained/pb_contents.svg" ] || fail "no zcu104_sushi output"
     [ -f "$tmp/out/notes.txt" ] || fail "a file no manifest listed was removed"
     grep -q edge_small "$tmp/out/MANIFEST.json" && fail "manifest still lists edge_small"
     n=$(grep -o '"path":' "$tmp/out/MANIFEST.json" | wc -l)
-    [ "$n" -eq 15 ] || fail "manifest lists $n files, expected 15 (2 streams x 7 + results.json)"
+    [ "$n" -eq 20 ] || fail "manifest lists $n files, expected 20 (2 streams x 8, a load curve csv + svg, results.json, sushi_summary.svg)"
     ;;
   missing_data)
     expect_error 2 "ofa_mbv3_224_top1.jsonl.*$tmp/none/ofa_mbv3_224_top1.jsonl" \

@@ -24,12 +24,13 @@ std::string summary_body(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("golden: sushi_mbv3 on zcu104_sushi, 400 queries per stream", "[golden][sched][sim]") {
+TEST_CASE("golden: sushi_mbv3 on zcu104_sushi, 400 queries per stream, 2 seeds", "[golden][sched][sim]") {
   ExperimentSpec spec = ExperimentSpec::load("workloads/experiments/sushi_mbv3.yaml");
   spec.output_dir = "build/test_tmp/golden_run";
   spec.cache_dir = "";
   ExperimentOverrides ov;
   ov.count = 400;
+  ov.seeds = 2;
   ov.platform = "zcu104_sushi";
   const ExperimentResult r = run_experiment(spec, ov);
   write_experiment_outputs(spec, r);

@@ -17,6 +17,8 @@ int serve_cmd(const std::vector<std::string>& args) {
       "count", po::value(&ov.count)->default_value(0), "queries per stream (0 = as in the experiment)")(
       "platform", po::value(&ov.platform), "run only the platform (accelerator or profile) with this name")(
       "out", po::value(&ov.output_dir), "output folder (default: the experiment's `output:`)")(
+      "seeds", po::value(&ov.seeds)->default_value(0),
+      "runs per stream with trace seeds seed, seed+1, ... (0 = as in the experiment's seeds:)")(
       "cosim",
       "co-simulate every query on the SystemC cycle model (default: cost it from the latency table)")(
       "set", po::value(&sets)->composing(),
@@ -26,10 +28,12 @@ int serve_cmd(const std::vector<std::string>& args) {
   pos.add("experiment", 1);
   po::variables_map vm;
   if (!parse("serve",
-             "EXPERIMENT.yaml [--count N] [--platform NAME] [--out DIR] [--cosim] [--set "
+             "EXPERIMENT.yaml [--count N] [--platform NAME] [--seeds N] [--out DIR] [--cosim] [--set "
              "PATH=V]... [--json]",
              o, args, vm, &pos))
     return 0;
+  if (ov.seeds < 0 || ov.seeds > 1000)
+    throw InputError("--seeds " + std::to_string(ov.seeds) + ": expected 0..1000");
   if (ov.count < 0)
     throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
   ov.cosim = vm.count("cosim") > 0;
@@ -44,7 +48,9 @@ int serve_cmd(const std::vector<std::string>& args) {
     out() << format_comparison(result);
     out() << "\nwrote " << spec.output_dir
           << "/results.json and per-stream results.json, summary.csv, queries.csv, pb_events.csv, "
-             "latency_cdf.svg, accuracy_vs_slo.svg, pb_timeline.svg\n";
+             "latency_cdf.svg, accuracy_vs_slo.svg, pb_hit_ratio.svg, pb_contents.svg "
+             "(attainment_vs_load.csv/.svg "
+             "with loads:, sushi_summary.svg)\n";
   }
   return 0;
 }

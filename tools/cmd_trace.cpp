@@ -13,7 +13,7 @@ namespace sushi::cli {
 namespace {
 
 struct GenerateFlags {
-  std::string spec_file, out_file, kind, slo, acc;
+  std::string spec_file, out_file, kind, slo, acc, file, function;
 };
 
 void add_generate_options(po::options_description& o, GenerateFlags& f) {
@@ -26,6 +26,8 @@ void add_generate_options(po::options_description& o, GenerateFlags& f) {
                                                                       "gamma: inter-arrival CV^2")(
       "rate-end", po::value<double>(), "ramp: final rate, queries/s")("accel", po::value<double>(),
                                                                       "ramp: acceleration tau, queries/s^2")(
+      "file", po::value(&f.file), "azure_csv: an Azure Functions 2019 invocation-count CSV")(
+      "function", po::value(&f.function), "azure_csv: the HashFunction to replay (default: all rows summed)")(
       "count", po::value<int64_t>(), "number of queries")("seed", po::value<uint64_t>(), "random seed")(
       "latency-fraction", po::value<double>(), "share of queries with only an SLO")(
       "accuracy-fraction", po::value<double>(), "share with only an accuracy target")(
@@ -54,6 +56,8 @@ YAML::Node flags_as_yaml(const po::variables_map& vm, const GenerateFlags& f) {
   if (vm.count("rate-end")) n["rate_end_qps"] = vm["rate-end"].as<double>();
   if (vm.count("accel")) n["accel_qps2"] = vm["accel"].as<double>();
   if (vm.count("count")) n["count"] = vm["count"].as<int64_t>();
+  if (!f.file.empty()) n["file"] = f.file;
+  if (!f.function.empty()) n["function"] = f.function;
   if (vm.count("seed")) n["seed"] = vm["seed"].as<uint64_t>();
   YAML::Node c;
   if (vm.count("latency-fraction")) c["latency_fraction"] = vm["latency-fraction"].as<double>();
@@ -132,12 +136,29 @@ int stats(const std::vector<std::string>& args) {
         .field("with_slo", slo)
         .field("with_accuracy_target", acc)
         .field("duration_ms", trace.back().arrival_ms)
-        .end_object();
+        .field("index_of_dispersion_1s", s.idc_1s)
+        .field("index_of_dispersion_60s", s.idc_60s)
+        .field("peak_rate_qps", s.peak_rate_qps)
+        .field("p99_rate_qps", s.p99_rate_qps)
+        .field("rate_bin_qps", s.bin_width_qps)
+        .key("rate_histogram_seconds")
+        .begin_array();
+    for (int64_t c : s.rate_histogram) j.value(double(c));
+    j.end_array().end_object();
     out() << j.str() << "\n";
   } else {
     out() << file << ": " << trace.size() << " queries over " << trace.back().arrival_ms / 1000
           << " s, mean rate " << s.mean_rate_qps << " qps, inter-arrival CV^2 " << s.interarrival_cv2 << ", "
-          << slo << " with an SLO, " << acc << " with an accuracy target\n";
+          << slo << " with an SLO, " << acc << " with an accuracy target\n"
+          << "burstiness: index of dispersion of per-second counts " << s.idc_1s << " (1 = Poisson), of "
+          << "per-minute counts " << s.idc_60s << "; busiest second " << s.peak_rate_qps << " queries, p99 "
+          << s.p99_rate_qps << "\nper-second rate histogram (queries/s: seconds):\n";
+    for (size_t b = 0; b < s.rate_histogram.size(); ++b) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "  [%6.0f, %6.0f): %lld\n", double(b) * s.bin_width_qps,
+                    double(b + 1) * s.bin_width_qps, (long long)s.rate_histogram[b]);
+      out() << buf;
+    }
   }
   return 0;
 }

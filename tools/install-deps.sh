@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential make cmake ninja-build ccache pkg-config zlib1g-dev clang-format git ca-certificates
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
-  dataset-fashion-mnist
+  dataset-fashion-mnist librsvg2-bin
 )
 # Open MPI: `mpirun -n N sushi sweep` (optional at build time: CMake SUSHI_MPI=AUTO finds it).
 packages+=(libopenmpi-dev openmpi-bin)

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/errors.h"
+#include "base/paths.h"
 #include "base/provenance.h"
 #include "base/random.h"
 #include "base/record.h"
@@ -160,6 +161,11 @@ TraceSpec TraceSpec::from_yaml(const YamlView& v) {
   const auto generator = Registry<TraceGenerator>::get(impl, where)();
   TraceSpec t = generator->schema().parse(yaml_without_keys(v, {"kind", "constraints"}));
   t.impl = impl;
+  if (!t.file.empty()) {  // relative to the project root of the YAML file, its folder, then the cwd
+    const std::string found = resolve_yaml_path(t.file, v.file(), nullptr);
+    if (found.empty()) v.at("file").fail("file '" + t.file + "' not found");
+    t.file = found;
+  }
   if (v.has("constraints"))
     t.constraints =
         constraint_schema().parse(yaml_ranges_as_maps(v.at("constraints"), {"slo_ms", "acc_target"}));
@@ -240,6 +246,28 @@ class Ramp : public TraceGenerator {
   }
 };
 
+// k arrivals uniform within the minute starting at t0 (s), appended in order up to `count` in all. A huge
+// minute draws only the leading arrivals still needed, as the first order statistics of k uniforms (each the
+// minimum of the uniforms left), so the work stays bounded by `count`.
+void add_minute(Rng& rng, double t0, int64_t k, int64_t count, std::vector<double>& arrivals) {
+  std::vector<double> in_minute;
+  if (k <= kMaxMinuteDraws) {
+    for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
+    std::sort(in_minute.begin(), in_minute.end());
+  } else {
+    double u = 0;
+    const int64_t need = std::min(k, count - int64_t(arrivals.size()));
+    for (int64_t i = 0; i < need; ++i) {
+      u += (1 - u) * (1 - std::pow(1 - rng.uniform(), 1.0 / double(k - i)));
+      in_minute.push_back((t0 + 60 * u) * 1000);
+    }
+  }
+  for (double a : in_minute) {
+    if (int64_t(arrivals.size()) == count) break;
+    arrivals.push_back(a);
+  }
+}
+
 // Per-minute invocation counts: Poisson with mean λ·60·diurnal(t)·burst, where diurnal is a sine of the
 // configured period and a minute is a burst with the given probability, its multiplier drawn from a
 // Pareto(α) (heavy tail, normalised so the long-run mean rate stays λ). Arrivals within a minute are
@@ -258,6 +286,8 @@ class Azure : public TraceGenerator {
                   "chance that a minute is a burst")
             .real("burst_pareto_alpha", &TraceSpec::burst_pareto_alpha, d.burst_pareto_alpha, {1, kInf, true},
                   "", "burst multiplier ~ Pareto(alpha), alpha > 1 (finite mean)")
+            .real("burst_minutes", &TraceSpec::burst_minutes, d.burst_minutes, {1, 1e6}, "minutes",
+                  "mean burst duration: a burst keeps its multiplier for a geometric number of minutes")
             .check("diurnal_amplitude", [](const TraceSpec& t) {
               return t.diurnal_amplitude < 1 ? "" : "expected a value in [0, 1)";
             });
@@ -270,37 +300,79 @@ class Azure : public TraceGenerator {
     arrivals.reserve(size_t(spec.count));
     const double alpha = spec.burst_pareto_alpha;
     const double pareto_mean = alpha / (alpha - 1);
-    const double norm = 1.0 / (1 - spec.burst_probability + spec.burst_probability * pareto_mean);
+    // A minute outside a burst starts one with probability p; it lasts Geometric(mean D) minutes with one
+    // Pareto multiplier, so the long-run share of burst minutes is pD / (pD + 1 - p).
+    const double p = spec.burst_probability, D = spec.burst_minutes;
+    const double share = p * D / std::max(1e-300, p * D + 1 - p);
+    const double norm = 1.0 / (1 - share + share * pareto_mean);
+    int64_t burst_left = 0;
+    double burst_mult = 1;
     for (int64_t minute = 0; int64_t(arrivals.size()) < spec.count; ++minute) {
       const double t0 = minute * 60.0;
       const double diurnal =
           1 + spec.diurnal_amplitude * std::sin(2 * M_PI * (t0 + 30) / spec.diurnal_period_s);
+      if (burst_left == 0 && rng.uniform() < p) {
+        burst_mult = std::pow(1 - rng.uniform(), -1.0 / alpha);
+        burst_left = 1;
+        while (D > 1 && rng.uniform() >= 1 / D && burst_left < (int64_t(1) << 40)) ++burst_left;
+      }
       double mult = norm;
-      if (rng.uniform() < spec.burst_probability) mult *= std::pow(1 - rng.uniform(), -1.0 / alpha);
+      if (burst_left > 0) {
+        mult *= burst_mult;
+        --burst_left;
+      }
       const int64_t k = rng.poisson(std::min(1e15, std::max(1e-9, spec.rate_qps * 60 * diurnal * mult)));
-      std::vector<double> in_minute;
-      if (k <= kMaxMinuteDraws) {
-        for (int64_t i = 0; i < k; ++i) in_minute.push_back((t0 + 60 * rng.uniform()) * 1000);
-        std::sort(in_minute.begin(), in_minute.end());
-      } else {
-        // A huge burst: only the leading arrivals the trace still needs, as the first order statistics of
-        // k uniforms (each the minimum of the uniforms left), so the work stays bounded by `count`.
-        double u = 0;
-        const int64_t need = std::min(k, spec.count - int64_t(arrivals.size()));
-        for (int64_t i = 0; i < need; ++i) {
-          u += (1 - u) * (1 - std::pow(1 - rng.uniform(), 1.0 / double(k - i)));
-          in_minute.push_back((t0 + 60 * u) * 1000);
-        }
-      }
-      for (double a : in_minute) {
-        if (int64_t(arrivals.size()) == spec.count) break;
-        arrivals.push_back(a);
-      }
+      add_minute(rng, t0, k, spec.count, arrivals);
     }
     return arrivals;
   }
 };
 
+// A replay of the Azure Functions 2019 per-minute invocation counts (read_azure_minute_counts): minute m of
+// the trace carries the file's minute (start_minute + m) mod N, its count scaled (by `scale`, or so that the
+// mean rate over the day is rate_qps) and rounded stochastically (floor + Bernoulli of the fraction, so the
+// expected count is exact); arrivals are uniform within each minute, as the file gives no finer times. The
+// day wraps around until `count` queries have arrived.
+class AzureCsv : public TraceGenerator {
+ public:
+  static const ParamSchema<TraceSpec>& params() {
+    static const TraceSpec d{};
+    static const ParamSchema<TraceSpec> s =
+        trace_schema("azure_csv", "replay of Azure Functions 2019 per-minute invocation counts")
+            .string("file", &TraceSpec::file, required,
+                    "invocations_per_function_md.anon.dNN.csv (HashOwner,HashApp,HashFunction,Trigger,1..N)")
+            .string("function", &TraceSpec::function, d.function, "a HashFunction, or all (every row summed)")
+            .integer("start_minute", &TraceSpec::start_minute, d.start_minute, {0}, "minutes",
+                     "first minute of the file replayed")
+            .real("scale", &TraceSpec::scale, d.scale, {0}, "", "counts x scale (0: rescale to rate_qps)");
+    return s;
+  }
+  const ParamSchema<TraceSpec>& schema() const override { return params(); }
+  std::vector<double> arrivals(const TraceSpec& spec) const override {
+    const std::vector<double> counts = read_azure_minute_counts(spec.file, spec.function);
+    double total = 0;
+    for (double c : counts) total += c;
+    if (!(total > 0)) throw InputError(spec.file + ": no invocations for function '" + spec.function + "'");
+    const double scale = spec.scale > 0 ? spec.scale : spec.rate_qps * 60 * double(counts.size()) / total;
+    Rng rng(spec.seed);
+    std::vector<double> arrivals;
+    arrivals.reserve(size_t(spec.count));
+    const int64_t limit = int64_t(counts.size()) * 100000 + 1000;  // bounded even for a sparse file
+    for (int64_t m = 0; int64_t(arrivals.size()) < spec.count && m < limit; ++m) {
+      const double x = counts[size_t((spec.start_minute + m) % int64_t(counts.size()))] * scale;
+      const int64_t k = int64_t(std::floor(x)) + (rng.uniform() < x - std::floor(x) ? 1 : 0);
+      add_minute(rng, double(m) * 60, std::min<int64_t>(k, int64_t(1) << 40), spec.count, arrivals);
+    }
+    if (int64_t(arrivals.size()) < spec.count)
+      throw InputError(spec.file + ": too few invocations to give " + std::to_string(spec.count) +
+                       " queries");
+    return arrivals;
+  }
+};
+
+SUSHI_REGISTER(
+    TraceGenerator, "azure_csv", "replay of Azure Functions 2019 per-minute invocation counts (CSV)",
+    [] { return std::make_unique<AzureCsv>(); }, &AzureCsv::params());
 SUSHI_REGISTER(
     TraceGenerator, "poisson", "Poisson arrivals at rate_qps", [] { return std::make_unique<Poisson>(); },
     &Poisson::params());
@@ -361,7 +433,9 @@ std::string describe(const TraceSpec& t) {
     << " rate_end_qps=" << t.rate_end_qps << " accel_qps2=" << t.accel_qps2
     << " diurnal_amplitude=" << t.diurnal_amplitude << " diurnal_period_s=" << t.diurnal_period_s
     << " burst_probability=" << t.burst_probability << " burst_pareto_alpha=" << t.burst_pareto_alpha
-    << " count=" << t.count << " seed=" << t.seed << " latency_fraction=" << c.latency_fraction
+    << " burst_minutes=" << t.burst_minutes << " file=" << t.file << " function=" << t.function
+    << " start_minute=" << t.start_minute << " scale=" << t.scale << " count=" << t.count
+    << " seed=" << t.seed << " latency_fraction=" << c.latency_fraction
     << " accuracy_fraction=" << c.accuracy_fraction << " both_fraction=" << c.both_fraction << " slo_ms=["
     << c.slo_lo_ms << "," << c.slo_hi_ms << "] acc_target=[" << c.acc_lo << "," << c.acc_hi
     << "] locality=" << c.locality << " step=" << c.step;
@@ -432,7 +506,105 @@ std::vector<Query> read_trace_csv(const std::string& path) {
   return out;
 }
 
+std::vector<double> read_azure_minute_counts(const std::string& path, const std::string& function) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot open the Azure Functions invocation-count CSV");
+  std::string line;
+  int lineno = 0;
+  auto fail = [&](const std::string& what) {
+    throw InputError(path + ": line " + std::to_string(lineno) + ": " + what);
+  };
+  auto split = [](const std::string& l) {
+    std::vector<std::string> cols;
+    std::stringstream ss(l);
+    std::string c;
+    while (std::getline(ss, c, ',')) cols.push_back(c);
+    if (!l.empty() && l.back() == ',') cols.push_back("");
+    return cols;
+  };
+  if (!std::getline(in, line)) throw InputError(path + ": empty file (expected the Azure Functions header)");
+  ++lineno;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const std::vector<std::string> head = split(line);
+  const char* names[] = {"HashOwner", "HashApp", "HashFunction", "Trigger"};
+  if (head.size() < 5 || head.size() > 4 + 1440)
+    fail("expected HashOwner,HashApp,HashFunction,Trigger,1,...,N (N <= 1440)");
+  for (int i = 0; i < 4; ++i)
+    if (head[size_t(i)] != names[i])
+      fail(std::string("expected column ") + names[i] + ", got '" + head[size_t(i)] + "'");
+  for (size_t i = 4; i < head.size(); ++i)
+    if (head[i] != std::to_string(i - 3))
+      fail("expected minute column " + std::to_string(i - 3) + ", got '" + head[i] + "'");
+  std::vector<double> counts(head.size() - 4, 0.0);
+  int64_t rows = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const std::vector<std::string> cols = split(line);
+    if (cols.size() != head.size())
+      fail("expected " + std::to_string(head.size()) + " columns, got " + std::to_string(cols.size()));
+    if (function != "all" && cols[2] != function) continue;
+    ++rows;
+    for (size_t i = 4; i < cols.size(); ++i) {
+      size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(cols[i], &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used == 0 || used != cols[i].size() || v < 0)
+        fail("minute " + std::to_string(i - 3) + ": expected a non-negative integer count, got '" + cols[i] +
+             "'");
+      counts[i - 4] += double(v);
+    }
+  }
+  if (rows == 0) throw InputError(path + ": no row with HashFunction '" + function + "'");
+  return counts;
+}
+
 TraceStats trace_stats(const std::vector<Query>& trace) {
+  return trace_stats(trace, 10);
+}
+
+namespace {
+double dispersion(const std::vector<double>& counts) {
+  if (counts.size() < 2) return 0;
+  double m = 0, v = 0;
+  for (double c : counts) m += c;
+  m /= double(counts.size());
+  for (double c : counts) v += (c - m) * (c - m);
+  v /= double(counts.size() - 1);
+  return m > 0 ? v / m : 0;
+}
+
+// Per-second and per-minute counts over the whole seconds (minutes) of the trace, and the rate histogram.
+void burstiness(const std::vector<Query>& trace, int bins, TraceStats& s) {
+  const double end = trace.back().arrival_ms;
+  const size_t seconds = size_t(end / 1000), minutes = size_t(end / 60000);
+  if (seconds < 2) return;
+  std::vector<double> per_s(seconds, 0), per_m(minutes, 0);
+  for (const Query& q : trace) {
+    const size_t i = size_t(q.arrival_ms / 1000);
+    if (i < seconds) per_s[i] += 1;
+    const size_t m = size_t(q.arrival_ms / 60000);
+    if (m < minutes) per_m[m] += 1;
+  }
+  s.idc_1s = dispersion(per_s);
+  s.idc_60s = dispersion(per_m);
+  std::vector<double> sorted = per_s;
+  std::sort(sorted.begin(), sorted.end());
+  s.peak_rate_qps = sorted.back();
+  s.p99_rate_qps = sorted[std::min(sorted.size() - 1, size_t(0.99 * double(sorted.size())))];
+  bins = std::max(1, bins);
+  s.bin_width_qps = std::max(1.0, std::ceil((s.peak_rate_qps + 1) / bins));
+  s.rate_histogram.assign(size_t(bins), 0);
+  for (double c : per_s) s.rate_histogram[std::min(size_t(bins) - 1, size_t(c / s.bin_width_qps))] += 1;
+}
+}  // namespace
+
+TraceStats trace_stats(const std::vector<Query>& trace, int rate_bins) {
   TraceStats s;
   if (trace.size() < 2) return s;
   std::vector<double> gaps;
@@ -449,6 +621,7 @@ TraceStats trace_stats(const std::vector<Query>& trace) {
   var /= double(gaps.size());
   s.mean_rate_qps = 1000.0 / mean;
   s.interarrival_cv2 = var / (mean * mean);
+  burstiness(trace, rate_bins, s);
   return s;
 }
 

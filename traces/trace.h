@@ -52,6 +52,11 @@ struct TraceSpec {
   double diurnal_period_s = 86400;
   double burst_probability = 0.05;  // azure: chance that a minute is a burst
   double burst_pareto_alpha = 1.5;  // azure: burst multiplier ~ Pareto(alpha), heavy-tailed
+  double burst_minutes = 1;         // azure: mean burst duration (geometric, minutes; 1 = single minutes)
+  std::string file;                 // azure_csv: an Azure Functions 2019 invocation-count CSV
+  std::string function = "all";     // azure_csv: HashFunction to replay, or "all" (the sum of every row)
+  int64_t start_minute = 0;         // azure_csv: first minute replayed (0-based)
+  double scale = 0;                 // azure_csv: counts x scale; 0 = rescale to mean rate_qps
   int64_t count = 1000;             // number of queries
   uint64_t seed = 1;
   ConstraintSpec constraints;
@@ -101,10 +106,24 @@ std::string trace_to_csv(const std::vector<Query>& trace, const std::string& com
 // One line naming every parameter of a spec (its provenance), and its content hash.
 std::string describe(const TraceSpec& spec);
 
+// Burstiness: per-second arrival counts over the trace's whole seconds, their index of dispersion
+// (variance / mean; 1 for Poisson, larger when the rate itself varies) at 1 s and 60 s, and a histogram of
+// the per-second rate (`rate_bins` equal-width bins from 0 to the busiest second).
 struct TraceStats {
   double mean_rate_qps = 0;
   double interarrival_cv2 = 0;
+  double idc_1s = 0, idc_60s = 0;
+  double peak_rate_qps = 0, p99_rate_qps = 0;
+  std::vector<int64_t> rate_histogram;  // seconds per bin
+  double bin_width_qps = 0;
 };
-TraceStats trace_stats(const std::vector<Query>& trace);
+TraceStats trace_stats(const std::vector<Query>& trace, int rate_bins);
+
+// Per-minute invocation counts of the public Azure Functions 2019 trace (Shahrad et al., ATC'20:
+// invocations_per_function_md.anon.dNN.csv): header HashOwner,HashApp,HashFunction,Trigger,1,2,...,N (N <=
+// 1440 minutes of a day), one row per function with a non-negative integer count per minute. `function` "all"
+// sums every row, else the rows whose HashFunction equals it. Errors name the file and line.
+std::vector<double> read_azure_minute_counts(const std::string& path, const std::string& function);
+TraceStats trace_stats(const std::vector<Query>& trace);  // rate_bins = 10
 
 }  // namespace sushi

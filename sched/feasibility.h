@@ -1,0 +1,40 @@
+#pragma once
+// Offline upper bounds on SLO attainment for a trace on one accelerator, whatever the policy (issue 10). They
+// read only the table's fastest run and peak throughput, so every policy's attainment on that trace, with
+// any queue discipline, batching, SubGraph or admission rule, is at most the bound.
+//
+// The argument: any group G of queries (a set, not necessarily disjoint in time) whose on-time members must
+// all run inside the window W(G) = [min arrival, max deadline]. A query is on time only if its run lies
+// inside its own [arrival, deadline] (runs do not overlap on one accelerator, a batch finishes together), so
+// the number of G's members met is at most cap(|W(G)|) = 0 when |W| < p (the fastest run of one query), else
+// floor(|W| * rho) where rho = max over (subnet, SubGraph, batch) of batch size / latency (for batch-1 tables
+// floor(|W| / p)). Groups of a partition bound independently, so attainment <= sum_G min(|G|, cap(|W(G)|)).
+// `pairwise` uses singletons and consecutive pairs (the reviewer's bound); `segments` picks the best
+// partition into runs of consecutive queries (arrival order) of at most `max_segment` queries by dynamic
+// programming, which includes every pairwise partition and so is never looser.
+#include <vector>
+
+#include "sched/latency_table.h"
+#include "traces/trace.h"
+
+namespace sushi {
+
+struct ServiceBound {
+  double fastest_ms = 0;               // p: the fastest run of any subnet under any SubGraph at any batch
+  double peak_per_ms = 0;              // rho: the most queries per ms any run completes
+  double cap(double window_ms) const;  // queries that can finish inside a window of this length
+};
+ServiceBound service_bound(const LatencyTable& t);
+
+struct FeasibilityBound {
+  int64_t with_slo = 0;  // queries with an SLO
+  int64_t singles = 0;   // bound from each query alone (its SLO >= the fastest run)
+  int64_t pairwise = 0;  // singletons and consecutive pairs
+  int64_t segments = 0;  // best partition into consecutive runs (never above pairwise)
+  double attainment() const { return with_slo ? double(segments) / double(with_slo) : 0; }
+  double pairwise_attainment() const { return with_slo ? double(pairwise) / double(with_slo) : 0; }
+};
+FeasibilityBound feasibility_bound(const std::vector<Query>& trace, const ServiceBound& b,
+                                   size_t max_segment = 128);
+
+}  // namespace sushi
