@@ -63,6 +63,13 @@ std::string LockstepReport::describe() const {
            "): " + std::to_string(cycle.layers[i].cycles) + " vs " + std::to_string(rtl.layers[i].cycles);
       break;
     }
+  for (size_t i = 0; i < cycle.layers.size() && i < rtl.layers.size(); ++i)
+    if (cycle.layers[i].compute_cycles != rtl.layers[i].compute_cycles) {
+      s += "\nfirst layer with other compute cycles: " + std::to_string(i) + ": " +
+           std::to_string(cycle.layers[i].compute_cycles) + " vs " +
+           std::to_string(rtl.layers[i].compute_cycles);
+      break;
+    }
   if (divergence < 0) return s + "\ntraces identical";
   const size_t i = size_t(divergence);
   return s + "\nfirst divergence at event " + std::to_string(i) +
