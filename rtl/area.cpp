@@ -67,9 +67,8 @@ std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, co
     a.top = top;
     const std::string generic =
         run_yosys(work_dir, top + "_generic",
-                  read + "\nhierarchy -top " + top +
-                      "\nproc\nflatten\nopt\nwreduce\nalumacc\nopt\nmemory -nomap\nopt_clean\ntee -o " + top +
-                      "_generic.stat stat\n");
+                  read + "\nhierarchy -top " + top + "\nproc\nflatten\nopt\nwreduce\nalumacc\nopt\ntee -o " +
+                      top + "_generic.stat stat\n");
     const std::string gstat = read_file(work_dir + "/" + top + "_generic.stat");
     a.cells = stat_number(gstat, "cells");
     a.memories = stat_number(gstat, "memories");

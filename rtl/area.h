@@ -1,8 +1,8 @@
 #pragma once
 // `sushi rtl area`: Yosys on the generated RTL. A coarse generic pass (hierarchy, proc, flatten, opt,
-// alumacc, memory -nomap: word-level cells, multipliers, memory bits) and `synth_xilinx -family xcup`
-// (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM), each for the controller (sushi_accel) and the
-// datapath with its buffers (sushi_datapath).
+// alumacc: word-level cells, multipliers and multiply-accumulate trees, memory bits) and `synth_xilinx
+// -family xcup` (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM), each for the controller (sushi_accel)
+// and the datapath with its buffers (sushi_datapath).
 #include <cstdint>
 #include <string>
 #include <vector>
