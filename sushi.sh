@@ -30,7 +30,7 @@ setup() {
 [ $# -eq 1 ] || usage
 case "$1" in
   demo) setup && bash tools/demo.sh "$build" ;;
-  test) setup && cd "$build" && ctest --output-on-failure --no-tests=error -j "$jobs" ;;
+  test) setup && cd "$build" && ctest --output-on-failure --no-tests=error -j "$jobs" -LE rtl-full ;;
   build) setup ;;
   -h | --help | help) usage 0 ;;
   *) echo "sushi.sh: unknown command '$1'" >&2; usage ;;

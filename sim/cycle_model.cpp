@@ -49,6 +49,7 @@ class Controller : public sc_core::sc_module {
   }
   void run_layer(size_t i, bool functional) {
     const int64_t t0 = now_cycles();
+    if (EventLog* log = active_event_log()) log->add(t0, EventKind::LayerStart);
     wait_cycles(accel_.layer_setup_cycles);
     if (debug_log) std::fprintf(stderr, "layer %zu t0 %lld\n", i, (long long)now_cycles());
     const LayerRegs& r = regs_[i];
@@ -64,6 +65,7 @@ class Controller : public sc_core::sc_module {
     layer.write(int(i));
     bus->start(LayerWork{&r, &plan_, &params_, functional});
     o_drained->wait_until(plan_.nk);
+    if (EventLog* log = active_event_log()) log->add(now_cycles(), EventKind::LayerDone);
     on_layer_done(i, now_cycles() - t0, plan_);
   }
 
@@ -266,8 +268,7 @@ class Top : public sc_core::sc_module {
 namespace {
 
 std::mutex& kernel_lock() {
-  static std::mutex m;  // SystemC's current context is process-global: one running kernel at a time
-  return m;
+  return systemc_kernel_lock();
 }
 
 class CycleModel;
@@ -397,6 +398,7 @@ RunResult CycleModel::run_job(AccelJob& job, const std::vector<LayerPlan>& plans
                               const std::vector<Layer>& layers, bool start) {
   if (job.functional()) top_->accel.allocate();
   top_->accel.stats.clear();
+  if (EventLog* log = active_event_log()) log->begin(cycle::now_cycles());
   if (start) {
     start_host([&] { top_->host.run_job(job); });
     close_trace();
@@ -440,6 +442,11 @@ SUSHI_REGISTER(AccelModel, "cycle",
                make_cycle_model);
 
 }  // namespace
+
+std::mutex& systemc_kernel_lock() {
+  static std::mutex m;  // SystemC's current context is process-global: one running kernel at a time
+  return m;
+}
 
 std::unique_ptr<AccelModel> make_cycle_model(const AccelConfig& accel) {
   return std::make_unique<CycleModel>(accel);

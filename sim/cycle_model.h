@@ -21,6 +21,7 @@
 // own simulated time; SystemC's rule "elaborate before the first sc_start" holds per context. Runs of one
 // process's models are serialized (SystemC's current context is a process global).
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "sim/model.h"
@@ -28,5 +29,7 @@
 namespace sushi::sim {
 
 std::unique_ptr<AccelModel> make_cycle_model(const AccelConfig& accel);
+// The process-wide lock every SystemC kernel here runs under (the cycle model's and the RTL harness's).
+std::mutex& systemc_kernel_lock();
 
 }  // namespace sushi::sim

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "sim/cycle_channels.h"
+#include "sim/events.h"
 
 namespace sushi::sim::cycle {
 // Internal linkage: these headers are included by sim/cycle_model.cpp only, and the compiler then sees every
@@ -57,10 +58,14 @@ class Dram : public sc_core::sc_module, public memory_if {
       const DramRequest r = requests.read();
       const int64_t start = std::max(now_cycles(), r.issue_cycle + accel_.dram_latency_cycles());
       wait_cycles(start - now_cycles());
+      if (EventLog* log = active_event_log())  // the request as the DRAM starts serving it
+        log->add(now_cycles(), EventKind::DmaRequest, -1, int(r.t->stream), r.t->addr[0], r.t->bytes);
       busy.write(true);
       wait_cycles(accel_.dram_data_cycles(r.t->bytes, r.t->stream));
       busy.write(false);
       if (r.local || r.data) move_data(r);
+      if (EventLog* log = active_event_log())
+        log->add(now_cycles(), EventKind::DmaResponse, -1, int(r.t->stream), r.t->addr[0], r.t->bytes);
       if (debug_log)
         std::fprintf(stderr, "  dram %d %lldB issue %lld start %lld done %lld\n", int(r.t->stream),
                      (long long)r.t->bytes, (long long)r.issue_cycle, (long long)start,
@@ -206,6 +211,11 @@ class ComputeUnit : public sc_core::sc_module {
   void start_ktile(const LayerPlan& p, int kt) {
     timed_wait(*w_loaded[0], kt + 1, weight_wait);
     if (accel_.out_store == Overlap::Serial && kt >= 1) timed_wait(*o_drained[0], kt, act_out_wait);
+    if (EventLog* log = active_event_log()) {
+      log->add(now_cycles(), EventKind::TileStart, kt);
+      if (p.weight_hit_bytes(kt) > 0)
+        log->add(now_cycles(), EventKind::PbHit, kt, 0, 0, p.weight_hit_bytes(kt));
+    }
     wait_cycles(p.tile_overhead);
     compute_cycles += p.tile_overhead;
   }
@@ -238,6 +248,7 @@ class ComputeUnit : public sc_core::sc_module {
       for (int kt = 0; kt < p.nk; ++kt) {
         ktiles_done->wait_until(kt + 1);
         wait_cycles(ktile_done_at_[size_t(kt)] + p.pipeline_depth - now_cycles());
+        if (EventLog* log = active_event_log()) log->add(now_cycles(), EventKind::Writeback, kt);
         o_filled->advance();
       }
     }

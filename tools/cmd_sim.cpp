@@ -263,8 +263,8 @@ int sim_command(const std::vector<std::string>& args) {
       "functional",
       "the model also computes int8 outputs from its DRAM image; checked against the reference")(
       "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
-      "trace", po::value(&trace), "write a VCD of the cycle model to this file")("json",
-                                                                                 "print one JSON object");
+      "trace", po::value(&trace), "write a VCD of the cycle model (an FST of the rtl model) to this file")(
+      "json", "print one JSON object");
   po::variables_map vm;
   if (!parse("sim",
              "--accel A.yaml (--supernet S.yaml [--subnet SPEC] [--cache SPEC] | --layer SPEC... | --layers "
@@ -274,8 +274,10 @@ int sim_command(const std::vector<std::string>& args) {
   const bool functional = vm.count("functional") > 0;
   req.model = pick_fidelity(vm, req.model, functional, !trace.empty());
   if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
-    check_writable(trace.size() > 4 && trace.compare(trace.size() - 4, 4, ".vcd") == 0 ? trace
-                                                                                       : trace + ".vcd");
+    check_writable(trace.size() > 4 && (trace.compare(trace.size() - 4, 4, ".vcd") == 0 ||
+                                        trace.compare(trace.size() - 4, 4, ".fst") == 0)
+                       ? trace
+                       : trace + ".vcd");
   if (!layer_specs.empty() || !layers_file.empty())
     return run_layers(vm, req, sets, layer_specs, layers_file, trace);
   if (req.supernet_file.empty())

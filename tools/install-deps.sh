@@ -4,7 +4,7 @@ set -euo pipefail
 # A bare Debian 12 (debootstrap) has none of these: not make, git, a compiler or ca-certificates.
 packages=(
   build-essential make cmake ninja-build ccache pkg-config zlib1g-dev clang-format git ca-certificates
-  libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
+  libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev yosys
   dataset-fashion-mnist librsvg2-bin
 )
 # Open MPI: `mpirun -n N sushi sweep` (optional at build time: CMake SUSHI_MPI=AUTO finds it).

@@ -1,0 +1,182 @@
+// The generated RTL (rtl/) and the `rtl` fidelity: generator output, Verilator lint, cycle-exactness with
+// the cycle model on constrained-random layers and fmnist_tiny subnets (quick subset here; the full set is
+// tagged [rtl-full], run by `ctest -L rtl-full`), and the first-divergence debugger on an injected bug.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "base/errors.h"
+#include "base/provenance.h"
+#include "models/space/supernet.h"
+#include "rtl/generator.h"
+#include "rtl/harness/lockstep.h"
+#include "rtl/harness/rtl_model.h"
+#include "sim/mapping.h"
+#include "sim/model.h"
+
+using namespace sushi;
+using sim::AccelConfig;
+
+namespace {
+
+const char* const kShipped[] = {"workloads/accel/zcu104_sushi.yaml", "workloads/accel/edge_small.yaml",
+                                "workloads/accel/cloud_large.yaml"};
+const char* const kTest[] = {"tests/data/rtl/rtl_small.yaml", "tests/data/rtl/rtl_serial.yaml"};
+
+// Every layer of the job on its own (a case each): cycles and traces equal; returns the cases run.
+int check_layers_one_by_one(const AccelConfig& a, const sim::AccelJob& job) {
+  int cases = 0;
+  for (size_t i = 0; i < job.regs.size(); ++i) {
+    sim::AccelJob one = job;
+    one.regs = {job.regs[i]};
+    one.meta = {job.meta[i]};
+    const rtl::LockstepReport r = rtl::lockstep(a, one);
+    INFO(a.name << " layer " << i << " " << sim::decode_layer(job.regs[i], job.meta[i]).name << " ("
+                << to_string(LayerKind(job.regs[i].opcode)) << " " << job.regs[i].in_c << "x"
+                << job.regs[i].in_h << "x" << job.regs[i].in_w << " -> " << job.regs[i].out_c << " k"
+                << job.regs[i].kernel << " s" << job.regs[i].stride << ", PB " << job.regs[i].pb_out << "/"
+                << job.regs[i].w_out << ")\n"
+                << r.describe());
+    CHECK(r.ok());
+    ++cases;
+  }
+  return cases;
+}
+
+int check_subnets(const AccelConfig& a, const std::vector<std::string>& subnets) {
+  const SupernetSpace tiny = SupernetSpace::load("workloads/supernets/fmnist_tiny.yaml");
+  int cases = 0;
+  for (const std::string& spec : subnets) {
+    const Subnet s = tiny.parse_subnet(spec);
+    for (const bool cache : {false, true}) {
+      const SubGraph cached = cache ? sim::fit_to_pb(a, tiny, s) : tiny.empty_subgraph();
+      const rtl::LockstepReport r = rtl::lockstep(a, sim::make_job(a, tiny.layers(s, s.resolution), cached));
+      INFO(a.name << " fmnist_tiny " << spec << (cache ? " cached" : " uncached") << "\n" << r.describe());
+      CHECK(r.ok());
+      CHECK(r.rtl.offchip_weight_bytes == r.cycle.offchip_weight_bytes);
+      CHECK(r.rtl.offchip_act_bytes == r.cycle.offchip_act_bytes);
+      CHECK(r.rtl.pb_hit_bytes == r.cycle.pb_hit_bytes);
+      if (cache) CHECK(r.rtl.pb_hit_bytes > 0);
+      ++cases;
+    }
+  }
+  return cases;
+}
+
+}  // namespace
+
+TEST_CASE("rtl generate: one module per file, config hash in every header, the Yosys 0.23 subset", "[rtl]") {
+  const AccelConfig a = AccelConfig::load("workloads/accel/zcu104_sushi.yaml");
+  const auto files = rtl::generate_rtl(a);
+  REQUIRE(files.size() == 12);
+  const std::string hash = rtl::rtl_config_hash(a);
+  const std::regex forbidden(
+      R"(\binside\b|\bforeach\b|\bimport\b|\]\s*\[[^\]]*\]\s*\w+\s*[;,)]|[A-Za-z_]\w*'\()");
+  for (const rtl::GeneratedFile& f : files) {
+    INFO(f.name);
+    CHECK(f.text.find("config hash " + hash) != std::string::npos);
+    CHECK(f.text.find('@' + std::string("K_PARALLEL")) == std::string::npos);
+    if (f.name.size() > 3 && f.name.substr(f.name.size() - 3) == ".sv") {
+      CHECK(f.text.find("module " + f.name.substr(0, f.name.size() - 3) + " ") != std::string::npos);
+      CHECK_FALSE(std::regex_search(f.text, forbidden));
+    }
+  }
+  // The parameters come from the config: change one, the RTL changes with it.
+  const AccelConfig b =
+      AccelConfig::load("workloads/accel/zcu104_sushi.yaml", {parse_override("accel.array.k_parallel=8")});
+  CHECK(rtl::generate_rtl(b)[10].text.find("K_PARALLEL = 32'd8") != std::string::npos);
+  CHECK(rtl::generate_rtl(a)[10].text.find("K_PARALLEL = 32'd16") != std::string::npos);
+  CHECK(rtl::rtl_config_hash(b) != hash);
+  // A config the RTL cannot implement is refused naming the key.
+  const AccelConfig z = AccelConfig::load("workloads/accel/zcu104_sushi.yaml",
+                                          {parse_override("accel.controller.layer_setup_cycles=0")});
+  CHECK_THROWS_WITH(rtl::generate_rtl(z), Catch::Contains("controller.layer_setup_cycles"));
+}
+
+TEST_CASE("rtl lint: verilator --lint-only -Wall is clean on every shipped and test config", "[rtl]") {
+  std::vector<std::string> configs(std::begin(kShipped), std::end(kShipped));
+  configs.insert(configs.end(), std::begin(kTest), std::end(kTest));
+  const std::string dir = "build/test_tmp/rtl_lint";
+  for (const std::string& c : configs) {
+    std::filesystem::remove_all(dir);
+    const AccelConfig a = AccelConfig::load(c);
+    const auto files = rtl::rtl_sources(rtl::generate_rtl(a));
+    rtl::write_rtl(a, dir);
+    for (const char* top : {"sushi_accel", "sushi_datapath"}) {
+      std::string cmd = "cd " + dir + " && verilator --lint-only -Wall --top-module " + top;
+      for (const std::string& f : files) cmd += " " + f;
+      cmd += " > lint.log 2>&1";
+      INFO(c << " " << top << ": " << (std::system(cmd.c_str()), read_file(dir + "/lint.log")));
+      CHECK(std::system(cmd.c_str()) == 0);
+      CHECK(read_file(dir + "/lint.log").empty());
+    }
+  }
+}
+
+TEST_CASE("rtl fidelity: timing only, and only for configs with a Verilated build", "[rtl]") {
+  CHECK(rtl::rtl_built_configs().size() >= 5);
+  const AccelConfig other =
+      AccelConfig::load("workloads/accel/zcu104_sushi.yaml", {parse_override("accel.array.k_parallel=8")});
+  CHECK_THROWS_WITH(sim::make_accel_model("rtl", other), Catch::Contains("no Verilated RTL"));
+  const AccelConfig a = AccelConfig::load("tests/data/rtl/rtl_small.yaml");
+  auto m = sim::make_accel_model("rtl", a);
+  CHECK_FALSE(m->functional());
+  sim::AccelJob job = rtl::random_job(a, 5, 1);
+  job.dram.assign(job.memory.size, 0);
+  CHECK_THROWS_AS(m->run(job), InputError);
+}
+
+TEST_CASE("rtl quick regression: random layers cycle-exact with the cycle model (rtl_small, rtl_serial)",
+          "[rtl]") {
+  int cases = 0;
+  for (const char* c : kTest)
+    cases += check_layers_one_by_one(AccelConfig::load(c), rtl::random_job(AccelConfig::load(c), 11, 30));
+  CHECK(cases == 60);
+}
+
+TEST_CASE("rtl quick regression: fmnist_tiny subnets with and without a cached SubGraph", "[rtl]") {
+  int cases = 0;
+  for (const char* c : kTest) cases += check_subnets(AccelConfig::load(c), {"min", "random:3"});
+  cases += check_subnets(AccelConfig::load("workloads/accel/zcu104_sushi.yaml"), {"max"});
+  CHECK(cases == 10);
+}
+
+TEST_CASE("rtl diff: an injected one-cycle bug is caught and located at its K-tile", "[rtl]") {
+  const AccelConfig a = AccelConfig::load("tests/data/rtl/rtl_small.yaml");
+  const SupernetSpace tiny = SupernetSpace::load("workloads/supernets/fmnist_tiny.yaml");
+  const Subnet s = tiny.parse_subnet("min");
+  const sim::AccelJob job = sim::make_job(a, tiny.layers(s, s.resolution), tiny.empty_subgraph());
+  REQUIRE(rtl::lockstep(a, job).ok());
+  const rtl::LockstepReport r = rtl::lockstep(a, job, true);
+  CHECK_FALSE(r.ok());
+  REQUIRE(r.divergence >= 0);
+  // The first divergence: the first layer with two K-tiles, right after K-tile 1's first pass would end.
+  const sim::TraceEvent& c = r.cycle_events.at(size_t(r.divergence));
+  const sim::TraceEvent& v = r.rtl_events.at(size_t(r.divergence));
+  INFO(r.describe());
+  CHECK(c.layer == v.layer);
+  CHECK(r.describe().find("first divergence") != std::string::npos);
+  CHECK(r.rtl.cycles > r.cycle.cycles);
+  // Every event before it agrees (the bug is in K-tile 1, so K-tile 0's events all match).
+  for (int64_t i = 0; i < r.divergence; ++i) CHECK(r.cycle_events[size_t(i)] == r.rtl_events[size_t(i)]);
+  bool saw_tile1 = false;
+  for (int64_t i = 0; i < r.divergence; ++i)
+    saw_tile1 |= r.rtl_events[size_t(i)].kind == sim::EventKind::TileStart &&
+                 r.rtl_events[size_t(i)].tile == 1 && r.rtl_events[size_t(i)].layer == c.layer;
+  CHECK(saw_tile1);
+}
+
+TEST_CASE("rtl full regression: 300+ random layers and subnets over five configs", "[rtl-full]") {
+  int cases = 0;
+  std::vector<std::string> configs(std::begin(kTest), std::end(kTest));
+  configs.insert(configs.end(), std::begin(kShipped), std::end(kShipped));
+  uint64_t seed = 100;
+  for (const std::string& c : configs) {
+    const AccelConfig a = AccelConfig::load(c);
+    cases += check_layers_one_by_one(a, rtl::random_job(a, seed++, 100));
+    cases += check_subnets(a, {"min", "max", "random:7"});
+  }
+  WARN("rtl full regression: " << cases << " cases");
+  CHECK(cases >= 300);
+}
