@@ -42,6 +42,13 @@ void print_progress(const Progress& p, bool tty) {
   std::fflush(stderr);
 }
 
+// A CSV cell holding text with quotes or commas (RFC 4180: quoted, inner quotes doubled).
+std::string csv_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
 std::string jsonl(const SupernetSpace& space, const std::vector<SubnetResult>& rs, bool int8) {
   std::string out;
   for (const SubnetResult& r : rs) {
@@ -77,7 +84,7 @@ void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vect
   m.write_file(c.output + "/accuracy_int8.jsonl", jsonl(space, rs, true));
   CsvTable acc({"label", "subnet", "macs", "top1_fp32", "top1_fp32_int8_subset", "top1_int8", "robust"});
   for (const SubnetResult& r : rs)
-    acc.add_row({r.label, "\"" + std::string(space.to_json(r.subnet)) + "\"", std::to_string(r.macs),
+    acc.add_row({r.label, csv_quoted(space.to_json(r.subnet)), std::to_string(r.macs),
                  csv_number(r.top1_fp32), csv_number(r.top1_fp32_subset), csv_number(r.top1_int8),
                  csv_number(r.robust)});
   m.write_file(c.output + "/accuracy.csv", acc.str(prov));

@@ -72,6 +72,8 @@ void add_algorithm_keys(ParamSchema<TrainConfig>& p) {
       .integer("adversarial.steps", &TrainConfig::adv_steps, 0, Range{0, 100}, "", "PGD steps")
       .integer("eval.subnets", &TrainConfig::eval_subnets, 50, Range{0, 100000}, "",
                "random subnets evaluated besides max, min and the kernel/depth/expand extremes")
+      .boolean("eval.extremes", &TrainConfig::eval_extremes, true,
+               "also one dimension at its smallest (rest largest) and every resolution")
       .integer("eval.calib_images", &TrainConfig::calib_images, 2000, Range{1, 60000}, "images",
                "BN recalibration sample")
       .integer("eval.int8_images", &TrainConfig::int8_images, 2000, Range{0, 10000}, "images",
@@ -689,7 +691,8 @@ std::vector<Subnet> Trainer::evaluated_subnets(std::vector<std::string>& labels)
   add(build_subnet(space_, ss, 1, nullptr), "max");
   add(build_subnet(space_, ss, -1, nullptr), "min");
   const Subnet mx = build_subnet(space_, ss, 1, nullptr), mn = build_subnet(space_, ss, -1, nullptr);
-  if (cfg_.algorithm != Algorithm::CompOfa) {  // one dimension at its smallest, the rest largest
+  if (cfg_.algorithm != Algorithm::CompOfa &&
+      cfg_.eval_extremes) {  // one dimension at its smallest, the rest largest
     Subnet k = mx, d = mx, e = mx;
     for (size_t i = 0; i < k.kernel.size(); ++i) k.kernel[i] = mn.kernel[i] ? mn.kernel[i] : k.kernel[i];
     d.depth = mn.depth;

@@ -61,6 +61,7 @@ struct TrainConfig {
   double adv_eps = 0, adv_alpha = 0;
   int adv_steps = 0;
   // evaluation
+  bool eval_extremes = true;  // also each dimension at its smallest with the rest largest, each resolution
   int eval_subnets = 50, calib_images = 2000, int8_images = 2000, robust_images = 500;
 };
 
