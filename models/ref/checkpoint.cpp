@@ -72,6 +72,11 @@ const NdArray* Checkpoint::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &arrays_[it->second];
 }
 
+NdArray* Checkpoint::find_mutable(const std::string& name) {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &arrays_[it->second];
+}
+
 const NdArray& Checkpoint::at(const std::string& name) const {
   const NdArray* a = find(name);
   if (!a) throw InputError("checkpoint has no tensor '" + name + "'");

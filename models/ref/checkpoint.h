@@ -30,6 +30,7 @@ class Checkpoint {
   bool has(const std::string& name) const { return index_.count(name) > 0; }
   const NdArray& at(const std::string& name) const;  // throws InputError naming the tensor
   const NdArray* find(const std::string& name) const;
+  NdArray* find_mutable(const std::string& name);        // training updates tensors in place
   NdArray& add(const std::string& name, NdArray array);  // replaces an existing tensor of that name
   const std::vector<std::string>& names() const { return names_; }  // insertion order (the file order)
   size_t size() const { return names_.size(); }

@@ -1,0 +1,701 @@
+#include "models/train/network.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "base/errors.h"
+#include "base/random.h"
+#include "models/ref/forward.h"
+
+namespace sushi::train {
+
+namespace {
+
+using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapMat = Eigen::Map<RowMat, 0, Eigen::OuterStride<>>;
+using ConstMapMat = Eigen::Map<const RowMat, 0, Eigen::OuterStride<>>;
+
+constexpr int64_t kColumnBlock = 1024;  // GEMM column block: the unit of parallel work
+constexpr int kRowBlock = 8;            // rows of a weight gradient per unit
+
+template <typename F>
+void parallel(int units, int threads, const F& f) {
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1 && units > 1)
+  for (int u = 0; u < units; ++u) f(u);
+}
+
+// Y[out][M] (+)= W[out][in] * X[in][M], in column blocks.
+void gemm_forward(const float* W, int out, int in, const float* X, int64_t M, float* Y, int threads) {
+  const int blocks = int((M + kColumnBlock - 1) / kColumnBlock);
+  parallel(blocks, threads, [&](int b) {
+    const int64_t c0 = b * kColumnBlock, w = std::min(kColumnBlock, M - c0);
+    ConstMapMat w_m(W, out, in, Eigen::OuterStride<>(in));
+    ConstMapMat x_m(X + c0, in, w, Eigen::OuterStride<>(M));
+    MapMat y_m(Y + c0, out, w, Eigen::OuterStride<>(M));
+    y_m.noalias() = w_m * x_m;
+  });
+}
+
+// dX[in][M] += W^T * dY[out][M], in column blocks.
+void gemm_input_grad(const float* W, int out, int in, const float* dY, int64_t M, float* dX, int threads) {
+  const int blocks = int((M + kColumnBlock - 1) / kColumnBlock);
+  parallel(blocks, threads, [&](int b) {
+    const int64_t c0 = b * kColumnBlock, w = std::min(kColumnBlock, M - c0);
+    ConstMapMat w_m(W, out, in, Eigen::OuterStride<>(in));
+    ConstMapMat dy_m(dY + c0, out, w, Eigen::OuterStride<>(M));
+    MapMat dx_m(dX + c0, in, w, Eigen::OuterStride<>(M));
+    dx_m.noalias() += w_m.transpose() * dy_m;
+  });
+}
+
+// dW[out][in] = dY[out][M] * X[in][M]^T, in row blocks (each row's reduction over M in one unit).
+void gemm_weight_grad(const float* dY, int out, const float* X, int in, int64_t M, float* dW, int threads) {
+  const int blocks = (out + kRowBlock - 1) / kRowBlock;
+  parallel(blocks, threads, [&](int b) {
+    const int r0 = b * kRowBlock, rows = std::min(kRowBlock, out - r0);
+    ConstMapMat dy_m(dY + r0 * M, rows, M, Eigen::OuterStride<>(M));
+    ConstMapMat x_m(X, in, M, Eigen::OuterStride<>(M));
+    MapMat dw_m(dW + size_t(r0) * in, rows, in, Eigen::OuterStride<>(in));
+    dw_m.noalias() = dy_m * x_m.transpose();
+  });
+}
+
+float act_forward(float v, Activation a) {
+  switch (a) {
+    case Activation::None:
+      return v;
+    case Activation::ReLU:
+      return v > 0 ? v : 0.0f;
+    case Activation::HSwish:
+      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    case Activation::HSigmoid:
+      return std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+  }
+  return v;
+}
+
+float act_grad(float v, Activation a) {
+  switch (a) {
+    case Activation::None:
+      return 1.0f;
+    case Activation::ReLU:
+      return v > 0 ? 1.0f : 0.0f;
+    case Activation::HSwish:
+      return v <= -3.0f ? 0.0f : v >= 3.0f ? 1.0f : (2.0f * v + 3.0f) / 6.0f;
+    case Activation::HSigmoid:
+      return (v > -3.0f && v < 3.0f) ? 1.0f / 6.0f : 0.0f;
+  }
+  return 1.0f;
+}
+
+const NdArray& vec_of(const Checkpoint& w, const std::string& name, int at_least) {
+  const NdArray& a = w.at(name);
+  if (a.data.size() < size_t(at_least))
+    throw InputError("checkpoint tensor '" + name + "' is smaller than the subnet needs");
+  return a;
+}
+
+NdArray& grad_of(Checkpoint& grads, const Checkpoint& params, const std::string& name) {
+  if (NdArray* g = grads.find_mutable(name)) return *g;
+  return grads.add(name, NdArray(params.at(name).shape, 0.0f));
+}
+
+bool weighted(LayerKind k) {
+  return k == LayerKind::Conv || k == LayerKind::Depthwise || k == LayerKind::Pointwise ||
+         k == LayerKind::FC || k == LayerKind::SEReduce || k == LayerKind::SEExpand;
+}
+
+}  // namespace
+
+std::string kernel_transform_name(const std::string& layer, int from, int to) {
+  return layer + ".kernel_transform." + std::to_string(from) + "to" + std::to_string(to);
+}
+
+struct SubnetPass::Tape {
+  Act z, y;                // op output (before batch norm) and layer output
+  std::vector<float> W;    // the layer's dense weights [out][in][k][k] as read (transforms applied)
+  std::vector<float> col;  // Conv: im2col of the input; FC with dropout: the dropped-out input
+  // Elastic kernel chain: sizes[0] = stored K > sizes[1] > ... = k; crops[s] = centre of step s
+  // [kernels][to^2].
+  std::vector<int> sizes;
+  std::vector<const NdArray*> mats;
+  std::vector<std::vector<float>> crops;
+  std::vector<double> mean, invstd;
+  const float *gamma = nullptr, *beta = nullptr, *bias = nullptr;
+};
+
+SubnetPass::SubnetPass(const Checkpoint& params, std::vector<Layer> layers, PassOptions options)
+    : params_(params), layers_(std::move(layers)), opt_(std::move(options)) {
+  if (opt_.dropout > 0)
+    for (size_t i = 0; i < layers_.size(); ++i)
+      if (layers_[i].kind == LayerKind::FC) dropout_layer_ = int(i);
+}
+SubnetPass::~SubnetPass() = default;
+SubnetPass::SubnetPass(SubnetPass&&) noexcept = default;
+
+namespace {
+
+// Gathers a layer's weight slice into dense [out][in][k][k], through the elastic-kernel chain when the
+// checkpoint has its matrices (the same rule as models/ref/forward.cpp's resolve_layer).
+void gather_weights(const Checkpoint& w, const Layer& l, std::vector<float>& W, std::vector<int>& sizes,
+                    std::vector<const NdArray*>& mats, std::vector<std::vector<float>>& crops) {
+  const NdArray& full = w.at(l.name + ".weight");
+  const WeightSlice& s = l.slice;
+  const int I = int(full.shape[1]), K = int(full.shape[2]);
+  if (full.shape[0] < s.out || I < s.in || K < s.k)
+    throw InputError("checkpoint tensor '" + l.name + ".weight' does not hold the layer's slice");
+  const int nk = s.out * s.in;
+  sizes = {K};
+  mats.clear();
+  crops.clear();
+  std::vector<float> cur(size_t(nk) * K * K);
+  for (int o = 0; o < s.out; ++o)
+    for (int i = 0; i < s.in; ++i)
+      std::copy_n(full.data.data() + (size_t(o) * I + i) * K * K, K * K,
+                  cur.data() + (size_t(o) * s.in + i) * K * K);
+  const bool elastic = s.k < K && w.has(kernel_transform_name(l.name, K, K - 2));
+  int size = K;
+  while (size > s.k) {
+    int to = s.k;
+    if (elastic)
+      for (int cand = size - 2; cand >= s.k; cand -= 2)
+        if (w.has(kernel_transform_name(l.name, size, cand))) {
+          to = cand;
+          break;
+        }
+    const int off = (size - to) / 2, n = to * to;
+    std::vector<float> crop(size_t(nk) * n);
+    for (int q = 0; q < nk; ++q)
+      for (int y = 0; y < to; ++y)
+        for (int x = 0; x < to; ++x)
+          crop[size_t(q) * n + y * to + x] = cur[size_t(q) * size * size + (y + off) * size + x + off];
+    const NdArray* m = elastic ? w.find(kernel_transform_name(l.name, size, to)) : nullptr;
+    std::vector<float> next = crop;
+    if (m) {  // next[q] = M * crop[q]
+      Eigen::Map<const RowMat> mm(m->data.data(), n, n);
+      Eigen::Map<const RowMat> cm(crop.data(), nk, n);
+      Eigen::Map<RowMat> nm(next.data(), nk, n);
+      nm.noalias() = cm * mm.transpose();
+    }
+    sizes.push_back(to);
+    mats.push_back(m);
+    crops.push_back(std::move(crop));
+    cur.swap(next);
+    size = to;
+  }
+  W.swap(cur);
+}
+
+// Backward of gather_weights: dW [out][in][k][k] into the full tensor's gradient and the matrices'.
+void scatter_weight_grad(const Layer& l, const std::vector<int>& sizes,
+                         const std::vector<const NdArray*>& mats,
+                         const std::vector<std::vector<float>>& crops, std::vector<float> d,
+                         Checkpoint& grads, const Checkpoint& params) {
+  const WeightSlice& s = l.slice;
+  const int nk = s.out * s.in;
+  for (size_t step = mats.size(); step-- > 0;) {
+    const int size = sizes[step], to = sizes[step + 1], n = to * to, off = (size - to) / 2;
+    std::vector<float> dcrop = d;
+    if (const NdArray* m = mats[step]) {
+      const std::string name = kernel_transform_name(l.name, size, to);
+      NdArray& gm = grad_of(grads, params, name);
+      Eigen::Map<const RowMat> mm(m->data.data(), n, n);
+      Eigen::Map<const RowMat> dn(d.data(), nk, n);
+      Eigen::Map<const RowMat> cm(crops[step].data(), nk, n);
+      Eigen::Map<RowMat>(gm.data.data(), n, n).noalias() += dn.transpose() * cm;
+      Eigen::Map<RowMat>(dcrop.data(), nk, n).noalias() = dn * mm;
+    }
+    std::vector<float> up(size_t(nk) * size * size, 0.0f);
+    for (int q = 0; q < nk; ++q)
+      for (int y = 0; y < to; ++y)
+        for (int x = 0; x < to; ++x)
+          up[size_t(q) * size * size + (y + off) * size + x + off] = dcrop[size_t(q) * n + y * to + x];
+    d.swap(up);
+  }
+  NdArray& g = grad_of(grads, params, l.name + ".weight");
+  const int I = int(g.shape[1]), K = int(g.shape[2]);
+  for (int o = 0; o < s.out; ++o)
+    for (int i = 0; i < s.in; ++i) {
+      float* dst = g.data.data() + (size_t(o) * I + i) * K * K;
+      const float* src = d.data() + (size_t(o) * s.in + i) * K * K;
+      for (int j = 0; j < K * K; ++j) dst[j] += src[j];
+    }
+}
+
+void im2col_cnhw(const Act& x, int k, int stride, int pad, int oh, int ow, std::vector<float>& col) {
+  const int64_t M = int64_t(x.n) * oh * ow;
+  col.assign(size_t(x.c) * k * k * M, 0.0f);
+  for (int c = 0; c < x.c; ++c)
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx) {
+        float* row = col.data() + ((size_t(c) * k + ky) * k + kx) * M;
+        for (int i = 0; i < x.n; ++i)
+          for (int oy = 0; oy < oh; ++oy) {
+            const int iy = oy * stride + ky - pad;
+            if (iy < 0 || iy >= x.h) continue;
+            const float* src = x.ch(c) + (size_t(i) * x.h + iy) * x.w;
+            float* dst = row + (size_t(i) * oh + oy) * ow;
+            for (int ox = 0; ox < ow; ++ox) {
+              const int ix = ox * stride + kx - pad;
+              if (ix >= 0 && ix < x.w) dst[ox] = src[ix];
+            }
+          }
+      }
+}
+
+void col2im_cnhw(const std::vector<float>& col, int k, int stride, int pad, int oh, int ow, Act& dx) {
+  const int64_t M = int64_t(dx.n) * oh * ow;
+  for (int c = 0; c < dx.c; ++c)
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx) {
+        const float* row = col.data() + ((size_t(c) * k + ky) * k + kx) * M;
+        for (int i = 0; i < dx.n; ++i)
+          for (int oy = 0; oy < oh; ++oy) {
+            const int iy = oy * stride + ky - pad;
+            if (iy < 0 || iy >= dx.h) continue;
+            float* dst = dx.ch(c) + (size_t(i) * dx.h + iy) * dx.w;
+            const float* src = row + (size_t(i) * oh + oy) * ow;
+            for (int ox = 0; ox < ow; ++ox) {
+              const int ix = ox * stride + kx - pad;
+              if (ix >= 0 && ix < dx.w) dst[ix] += src[ox];
+            }
+          }
+      }
+}
+
+// The output columns ox of a kernel tap kx that read inside the input: [lo, hi).
+void tap_range(int kx, int stride, int pad, int in_w, int out_w, int& lo, int& hi) {
+  lo = 0;
+  while (lo < out_w && lo * stride + kx - pad < 0) ++lo;
+  hi = out_w;
+  while (hi > lo && (hi - 1) * stride + kx - pad >= in_w) --hi;
+}
+
+void depthwise_forward(const Act& x, const std::vector<float>& W, int k, int stride, int pad, Act& y,
+                       int threads) {
+  parallel(x.c, threads, [&](int c) {
+    const float* wc = W.data() + size_t(c) * k * k;
+    for (int i = 0; i < x.n; ++i) {
+      const float* in = x.ch(c) + size_t(i) * x.h * x.w;
+      float* out = y.ch(c) + size_t(i) * y.h * y.w;
+      std::fill(out, out + size_t(y.h) * y.w, 0.0f);
+      for (int oy = 0; oy < y.h; ++oy)
+        for (int ky = 0; ky < k; ++ky) {
+          const int iy = oy * stride + ky - pad;
+          if (iy < 0 || iy >= x.h) continue;
+          const float* irow = in + size_t(iy) * x.w;
+          float* orow = out + size_t(oy) * y.w;
+          for (int kx = 0; kx < k; ++kx) {
+            int lo, hi;
+            tap_range(kx, stride, pad, x.w, y.w, lo, hi);
+            const float wv = wc[ky * k + kx];
+            for (int ox = lo; ox < hi; ++ox) orow[ox] += wv * irow[ox * stride + kx - pad];
+          }
+        }
+    }
+  });
+}
+
+void depthwise_backward(const Act& x, const std::vector<float>& W, int k, int stride, int pad, const Act& dy,
+                        std::vector<float>& dW, Act* dx, int threads) {
+  parallel(x.c, threads, [&](int c) {
+    const float* wc = W.data() + size_t(c) * k * k;
+    float* dwc = dW.data() + size_t(c) * k * k;
+    for (int i = 0; i < x.n; ++i) {
+      const float* in = x.ch(c) + size_t(i) * x.h * x.w;
+      float* din = dx ? dx->ch(c) + size_t(i) * x.h * x.w : nullptr;
+      const float* g = dy.ch(c) + size_t(i) * dy.h * dy.w;
+      for (int oy = 0; oy < dy.h; ++oy)
+        for (int ky = 0; ky < k; ++ky) {
+          const int iy = oy * stride + ky - pad;
+          if (iy < 0 || iy >= x.h) continue;
+          const float* irow = in + size_t(iy) * x.w;
+          const float* grow = g + size_t(oy) * dy.w;
+          for (int kx = 0; kx < k; ++kx) {
+            int lo, hi;
+            tap_range(kx, stride, pad, x.w, dy.w, lo, hi);
+            float acc = 0;
+            for (int ox = lo; ox < hi; ++ox) acc += grow[ox] * irow[ox * stride + kx - pad];
+            dwc[ky * k + kx] += acc;
+            if (din) {
+              float* drow = din + size_t(iy) * x.w;
+              const float wv = wc[ky * k + kx];
+              for (int ox = lo; ox < hi; ++ox) drow[ox * stride + kx - pad] += wv * grow[ox];
+            }
+          }
+        }
+    }
+  });
+}
+
+}  // namespace
+
+void SubnetPass::forward_op(size_t li) {
+  const Layer& l = layers_[li];
+  Tape& t = tape_[li];
+  const Act& a = operand(l.input);
+  const int T = opt_.threads, n = a.n;
+  const int64_t M = int64_t(n) * l.out_h * l.out_w;
+  switch (l.kind) {
+    case LayerKind::Conv:
+      if (l.groups != 1) throw InputError("training core: grouped convolution '" + l.name + "' unsupported");
+      im2col_cnhw(a, l.kernel, l.stride, l.pad, l.out_h, l.out_w, t.col);
+      gemm_forward(t.W.data(), l.out_c, l.in_c * l.kernel * l.kernel, t.col.data(), M, t.z.d.data(), T);
+      break;
+    case LayerKind::Pointwise:
+    case LayerKind::FC:
+    case LayerKind::SEReduce:
+    case LayerKind::SEExpand: {
+      if (l.stride != 1 || l.kernel != 1)
+        throw InputError("training core: strided 1x1 layer '" + l.name + "' unsupported");
+      const float* X = a.d.data();
+      if (int(li) == dropout_layer_) {  // inverted dropout on the classifier's input
+        Rng rng(opt_.dropout_seed);
+        t.col.resize(a.d.size());
+        dropout_mask_.resize(a.d.size());
+        const float keep = float(1.0 - opt_.dropout);
+        for (size_t j = 0; j < a.d.size(); ++j) {
+          dropout_mask_[j] = rng.uniform() < opt_.dropout ? 0.0f : 1.0f / keep;
+          t.col[j] = a.d[j] * dropout_mask_[j];
+        }
+        X = t.col.data();
+      }
+      gemm_forward(t.W.data(), l.out_c, l.in_c, X, M, t.z.d.data(), T);
+      break;
+    }
+    case LayerKind::Depthwise:
+      depthwise_forward(a, t.W, l.kernel, l.stride, l.pad, t.z, T);
+      break;
+    case LayerKind::GlobalPool:
+      parallel(a.c, T, [&](int c) {
+        const int64_t plane = int64_t(a.h) * a.w;
+        for (int i = 0; i < n; ++i) {
+          double s = 0;
+          const float* p = a.ch(c) + i * plane;
+          for (int64_t j = 0; j < plane; ++j) s += p[j];
+          t.z.ch(c)[i] = float(s / double(plane));
+        }
+      });
+      break;
+    case LayerKind::SEScale: {
+      const Act& g = operand(l.input2);
+      parallel(a.c, T, [&](int c) {
+        const int64_t plane = int64_t(a.h) * a.w;
+        for (int i = 0; i < n; ++i) {
+          const float gv = g.ch(c)[i];
+          const float* p = a.ch(c) + i * plane;
+          float* q = t.z.ch(c) + i * plane;
+          for (int64_t j = 0; j < plane; ++j) q[j] = p[j] * gv;
+        }
+      });
+      break;
+    }
+    case LayerKind::Add: {
+      const Act& b = operand(l.input2);
+      for (size_t j = 0; j < t.z.d.size(); ++j) t.z.d[j] = a.d[j] + b.d[j];
+      break;
+    }
+    default:
+      throw InputError(std::string("training core: layer kind '") + to_string(l.kind) +
+                       "' has no backward pass (layer '" + l.name + "')");
+  }
+}
+
+void SubnetPass::forward_norm(size_t li) {
+  const Layer& l = layers_[li];
+  Tape& t = tape_[li];
+  const int64_t M = int64_t(t.z.n) * l.out_h * l.out_w;
+  const std::string bn = l.name + ".bn.";
+  t.gamma = vec_of(params_, bn + "weight", l.out_c).data.data();
+  t.beta = vec_of(params_, bn + "bias", l.out_c).data.data();
+  t.mean.assign(size_t(l.out_c), 0.0);
+  t.invstd.assign(size_t(l.out_c), 0.0);
+  const float *smean = nullptr, *svar = nullptr;
+  if (opt_.bn == BnMode::Stats) {
+    const std::string own = "subnet_norm/" + opt_.subnet_key + "/" + bn;
+    const bool per = !opt_.subnet_key.empty() && params_.has(own + "running_mean");
+    smean = vec_of(params_, (per ? own : bn) + "running_mean", l.out_c).data.data();
+    svar = vec_of(params_, (per ? own : bn) + "running_var", l.out_c).data.data();
+  }
+  BnBatchStats st;
+  st.layer = l.name;
+  st.mean.resize(size_t(l.out_c));
+  st.var.resize(size_t(l.out_c));
+  parallel(l.out_c, opt_.threads, [&](int c) {
+    float* p = t.y.ch(c);
+    double mu, var;
+    if (opt_.bn == BnMode::Batch) {
+      double s = 0, sq = 0;
+      for (int64_t j = 0; j < M; ++j) s += p[j];
+      mu = s / double(M);
+      for (int64_t j = 0; j < M; ++j) sq += (p[j] - mu) * (p[j] - mu);
+      var = sq / double(M);
+    } else {
+      mu = smean[c];
+      var = svar[c];
+    }
+    st.mean[size_t(c)] = mu;
+    st.var[size_t(c)] = var;
+    const double inv = 1.0 / std::sqrt(var + double(kBatchNormEps));
+    t.mean[size_t(c)] = mu;
+    t.invstd[size_t(c)] = inv;
+    const float scale = float(t.gamma[c] * inv), shift = float(t.beta[c] - t.gamma[c] * mu * inv);
+    for (int64_t j = 0; j < M; ++j) p[j] = act_forward(p[j] * scale + shift, l.act);
+  });
+  stats_.push_back(std::move(st));
+}
+
+const Act& SubnetPass::forward(const Act& input) {
+  input_ = &input;
+  tape_.clear();
+  tape_.resize(layers_.size());
+  stats_.clear();
+  for (size_t li = 0; li < layers_.size(); ++li) {
+    const Layer& l = layers_[li];
+    Tape& t = tape_[li];
+    const Act& a = operand(l.input);
+    if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w)
+      throw std::logic_error("training pass: layer '" + l.name + "' input shape differs from the layer list");
+    t.z = Act(l.out_c, a.n, l.out_h, l.out_w);
+    if (weighted(l.kind)) {
+      gather_weights(params_, l, t.W, t.sizes, t.mats, t.crops);
+      if (params_.has(l.name + ".bias")) t.bias = vec_of(params_, l.name + ".bias", l.out_c).data.data();
+    }
+    forward_op(li);
+    if (t.bias) {
+      const int64_t M = int64_t(a.n) * l.out_h * l.out_w;
+      for (int c = 0; c < l.out_c; ++c) {
+        float* p = t.z.ch(c);
+        for (int64_t j = 0; j < M; ++j) p[j] += t.bias[c];
+      }
+    }
+    t.y = t.z;
+    if (l.batch_norm)
+      forward_norm(li);
+    else if (l.act != Activation::None)
+      for (float& v : t.y.d) v = act_forward(v, l.act);
+  }
+  return tape_.back().y;
+}
+
+const Act& SubnetPass::operand(int index) const {
+  return index < 0 ? *input_ : tape_[size_t(index)].y;
+}
+
+Act& SubnetPass::grad_slot(int index) {
+  if (index < 0) return din_;
+  Act& g = dy_[size_t(index)];
+  if (g.d.empty()) {
+    const Act& y = tape_[size_t(index)].y;
+    g = Act(y.c, y.n, y.h, y.w);
+  }
+  return g;
+}
+
+// g: dL/dy of the layer in, dL/dz out (through the activation and batch norm); bias gradient added.
+void SubnetPass::backward_norm(size_t li, Act& g, Checkpoint& grads) {
+  const Layer& l = layers_[li];
+  const Tape& t = tape_[li];
+  const int64_t M = int64_t(g.n) * g.h * g.w;
+  if (l.batch_norm) {
+    std::vector<float>& dgam = grad_of(grads, params_, l.name + ".bn.weight").data;
+    std::vector<float>& dbet = grad_of(grads, params_, l.name + ".bn.bias").data;
+    parallel(l.out_c, opt_.threads, [&](int c) {
+      float* gp = g.ch(c);
+      const float* z = t.z.ch(c);
+      const double mu = t.mean[size_t(c)], inv = t.invstd[size_t(c)];
+      double sd = 0, sdx = 0;
+      for (int64_t j = 0; j < M; ++j) {
+        const float xhat = float((z[j] - mu) * inv);
+        gp[j] *= act_grad(t.gamma[c] * xhat + t.beta[c], l.act);
+        sd += gp[j];
+        sdx += double(gp[j]) * xhat;
+      }
+      dgam[size_t(c)] += float(sdx);
+      dbet[size_t(c)] += float(sd);
+      const double k = t.gamma[c] * inv;
+      if (opt_.bn == BnMode::Batch) {
+        const double md = sd / double(M), mdx = sdx / double(M);
+        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * (gp[j] - md - (z[j] - mu) * inv * mdx));
+      } else {
+        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * gp[j]);
+      }
+    });
+  } else if (l.act != Activation::None) {
+    for (size_t j = 0; j < g.d.size(); ++j) g.d[j] *= act_grad(t.z.d[j], l.act);
+  }
+  if (t.bias) {
+    std::vector<float>& db = grad_of(grads, params_, l.name + ".bias").data;
+    for (int c = 0; c < l.out_c; ++c) {
+      double s = 0;
+      const float* p = g.ch(c);
+      for (int64_t j = 0; j < M; ++j) s += p[j];
+      db[size_t(c)] += float(s);
+    }
+  }
+}
+
+void SubnetPass::backward_weighted(size_t li, const Act& g, Checkpoint& grads, bool need_in) {
+  const Layer& l = layers_[li];
+  const Tape& t = tape_[li];
+  const int T = opt_.threads;
+  const int64_t M = int64_t(g.n) * g.h * g.w;
+  const Act& a = operand(l.input);
+  std::vector<float> dW;
+  if (l.kind == LayerKind::Conv) {
+    const int fan = l.in_c * l.kernel * l.kernel;
+    dW.resize(size_t(l.out_c) * fan);
+    gemm_weight_grad(g.d.data(), l.out_c, t.col.data(), fan, M, dW.data(), T);
+    if (need_in) {
+      std::vector<float> dcol(t.col.size(), 0.0f);
+      gemm_input_grad(t.W.data(), l.out_c, fan, g.d.data(), M, dcol.data(), T);
+      col2im_cnhw(dcol, l.kernel, l.stride, l.pad, l.out_h, l.out_w, grad_slot(l.input));
+    }
+  } else if (l.kind == LayerKind::Depthwise) {
+    dW.assign(size_t(l.out_c) * l.kernel * l.kernel, 0.0f);
+    depthwise_backward(a, t.W, l.kernel, l.stride, l.pad, g, dW, need_in ? &grad_slot(l.input) : nullptr, T);
+  } else {
+    const bool dropped = int(li) == dropout_layer_;
+    const float* X = dropped ? t.col.data() : a.d.data();
+    dW.resize(size_t(l.out_c) * l.in_c);
+    gemm_weight_grad(g.d.data(), l.out_c, X, l.in_c, M, dW.data(), T);
+    if (need_in) {
+      Act& dx = grad_slot(l.input);
+      if (dropped) {
+        std::vector<float> tmp(dx.d.size(), 0.0f);
+        gemm_input_grad(t.W.data(), l.out_c, l.in_c, g.d.data(), M, tmp.data(), T);
+        for (size_t j = 0; j < tmp.size(); ++j) dx.d[j] += tmp[j] * dropout_mask_[j];
+      } else {
+        gemm_input_grad(t.W.data(), l.out_c, l.in_c, g.d.data(), M, dx.d.data(), T);
+      }
+    }
+  }
+  scatter_weight_grad(l, t.sizes, t.mats, t.crops, std::move(dW), grads, params_);
+}
+
+void SubnetPass::backward_plain(size_t li, const Act& g, bool need_in) {
+  const Layer& l = layers_[li];
+  const Act& a = operand(l.input);
+  const int T = opt_.threads;
+  if (l.kind == LayerKind::GlobalPool) {
+    if (!need_in) return;
+    Act& dx = grad_slot(l.input);
+    const int64_t plane = int64_t(dx.h) * dx.w;
+    parallel(dx.c, T, [&](int c) {
+      for (int i = 0; i < dx.n; ++i) {
+        const float v = g.ch(c)[i] / float(plane);
+        float* p = dx.ch(c) + i * plane;
+        for (int64_t j = 0; j < plane; ++j) p[j] += v;
+      }
+    });
+  } else if (l.kind == LayerKind::SEScale) {
+    const Act& gate = operand(l.input2);
+    Act& dgate = grad_slot(l.input2);
+    Act* dx = need_in ? &grad_slot(l.input) : nullptr;
+    const int64_t plane = int64_t(a.h) * a.w;
+    parallel(a.c, T, [&](int c) {
+      for (int i = 0; i < a.n; ++i) {
+        const float gv = gate.ch(c)[i];
+        const float* gp = g.ch(c) + i * plane;
+        const float* xp = a.ch(c) + i * plane;
+        double s = 0;
+        for (int64_t j = 0; j < plane; ++j) s += double(gp[j]) * xp[j];
+        dgate.ch(c)[i] += float(s);
+        if (dx) {
+          float* dp = dx->ch(c) + i * plane;
+          for (int64_t j = 0; j < plane; ++j) dp[j] += gp[j] * gv;
+        }
+      }
+    });
+  } else if (l.kind == LayerKind::Add) {
+    for (int op : {l.input, l.input2}) {
+      if (op < 0 && din_.d.empty()) continue;
+      Act& dx = grad_slot(op);
+      for (size_t j = 0; j < g.d.size(); ++j) dx.d[j] += g.d[j];
+    }
+  } else {
+    throw std::logic_error("training core: no backward for layer '" + l.name + "'");
+  }
+}
+
+Act SubnetPass::backward(const Act& dlogits, Checkpoint& grads, bool want_input) {
+  if (tape_.empty() || !input_) throw std::logic_error("SubnetPass::backward before forward");
+  dy_.assign(layers_.size(), Act());
+  dy_.back() = dlogits;
+  din_ = want_input ? Act(input_->c, input_->n, input_->h, input_->w) : Act();
+  for (size_t li = layers_.size(); li-- > 0;) {
+    const Layer& l = layers_[li];
+    if (dy_[li].d.empty()) continue;
+    Act g = std::move(dy_[li]);
+    dy_[li] = Act();
+    backward_norm(li, g, grads);
+    const bool need_in = l.input >= 0 || want_input;
+    if (weighted(l.kind))
+      backward_weighted(li, g, grads, need_in);
+    else
+      backward_plain(li, g, need_in);
+  }
+  dy_.clear();
+  return std::move(din_);
+}
+
+Act to_cnhw(const std::vector<float>& nchw, int n, int c, int h, int w) {
+  Act a(c, n, h, w);
+  const size_t plane = size_t(h) * w;
+  for (int i = 0; i < n; ++i)
+    for (int ci = 0; ci < c; ++ci)
+      std::copy_n(nchw.data() + (size_t(i) * c + ci) * plane, plane, a.ch(ci) + size_t(i) * plane);
+  return a;
+}
+
+std::vector<float> softmax_rows(const Act& logits) {
+  const int K = logits.c, n = logits.n;
+  std::vector<float> p(size_t(n) * K);
+  for (int i = 0; i < n; ++i) {
+    double mx = -1e300;
+    for (int k = 0; k < K; ++k) mx = std::max(mx, double(logits.ch(k)[i]));
+    double s = 0;
+    for (int k = 0; k < K; ++k) s += std::exp(double(logits.ch(k)[i]) - mx);
+    for (int k = 0; k < K; ++k) p[size_t(i) * K + k] = float(std::exp(double(logits.ch(k)[i]) - mx) / s);
+  }
+  return p;
+}
+
+std::vector<int> argmax_rows(const Act& logits) {
+  std::vector<int> out(size_t(logits.n), 0);
+  for (int i = 0; i < logits.n; ++i)
+    for (int k = 1; k < logits.c; ++k)
+      if (logits.ch(k)[i] > logits.ch(out[size_t(i)])[i]) out[size_t(i)] = k;
+  return out;
+}
+
+std::vector<float> smoothed_targets(const std::vector<int>& labels, int classes, double smoothing) {
+  std::vector<float> t(labels.size() * size_t(classes), float(smoothing / classes));
+  for (size_t i = 0; i < labels.size(); ++i)
+    t[i * size_t(classes) + size_t(labels[i])] += float(1.0 - smoothing);
+  return t;
+}
+
+double soft_cross_entropy(const Act& logits, const std::vector<float>& targets, double scale, Act& dlogits) {
+  const int K = logits.c, n = logits.n;
+  dlogits = Act(K, n, 1, 1);
+  double loss = 0;
+  for (int i = 0; i < n; ++i) {
+    double mx = -1e300;
+    for (int k = 0; k < K; ++k) mx = std::max(mx, double(logits.ch(k)[i]));
+    double s = 0;
+    for (int k = 0; k < K; ++k) s += std::exp(double(logits.ch(k)[i]) - mx);
+    const double lse = mx + std::log(s);
+    for (int k = 0; k < K; ++k) {
+      const double lp = double(logits.ch(k)[i]) - lse;
+      const double t = targets[size_t(i) * K + k];
+      loss -= t * lp;
+      dlogits.ch(k)[i] = float(scale * (std::exp(lp) - t) / n);
+    }
+  }
+  return loss / n;
+}
+
+}  // namespace sushi::train

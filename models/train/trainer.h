@@ -1,0 +1,149 @@
+#pragma once
+// Weight-shared training of a supernet space on Fashion-MNIST (configs in workloads/train/):
+//   algorithm: ofa      progressive shrinking: full net, then elastic kernel, depth, expand (channels
+//                       re-sorted by importance before expand); phases are fractions of the epoch budget,
+//                       each with its own cosine schedule (the first with warm-up)
+//              compofa  the compound space (each stage's expand ratio coupled to its depth, kernel fixed at
+//                       the largest), every compound subnet trained together from the start, no phases
+//              deps     Delayed eps-Shrinking: only the full model until teacher_fraction of the budget minus
+//                       W = deps.warmup_epochs; then one channel re-sort and sandwich training in which the
+//                       other subnets' gradients are scaled so their learning rate ramps per step from 0 to
+//                       the full model's scheduled rate at teacher_fraction over W epochs, then equal
+//              single   one subnet (`subnet:`), optionally PGD adversarial training (`adversarial:`)
+// Every step past the full-model phases is a sandwich: the largest subnet of the phase with (smoothed)
+// labels, the smallest and random ones against the largest's soft labels (in-place distillation),
+// gradients summed before one SGD step. Slicing reads and writes the leading parts of the shared tensors.
+//
+// Determinism: the data order, augmentation, sampled subnets and dropout of a step come from seeds derived
+// from (seed, epoch, step), so a run resumed from an epoch checkpoint repeats exactly what an uninterrupted
+// run does; the kernels are bit-identical at any thread count (models/train/network.h).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/provenance.h"
+#include "models/ref/checkpoint.h"
+#include "models/space/supernet.h"
+#include "models/train/data.h"
+#include "models/train/optim.h"
+
+namespace sushi::train {
+
+enum class Algorithm { Ofa, CompOfa, Deps, Single };
+enum class LrSchedule { Cosine, Auto };
+
+struct TrainConfig {
+  std::string name, supernet, subnet = "max", output;
+  Algorithm algorithm = Algorithm::Ofa;
+  LrSchedule lr_schedule = LrSchedule::Cosine;
+  uint64_t seed = 1;
+  int epochs = 1, batch = 128, warmup_epochs = 1, subnets_per_step = 4;
+  double lr = 0.1, label_smoothing = 0.1;
+  double momentum = 0.9, weight_decay = 3e-5;
+  bool nesterov = true;
+  SgdConfig sgd() const { return {momentum, weight_decay, nesterov}; }
+  bool distill = true;
+  double dropout = 0.1;
+  // data
+  int validation = 5000, limit_train = 0, limit_test = 0, pad = 2;
+  bool augment = true;
+  // ofa
+  std::vector<double> ofa_phases = {0.25, 0.25, 0.25, 0.25};
+  double ofa_phase_lr = 0.5;
+  // deps
+  double teacher_fraction = 0.5;
+  int deps_warmup_epochs = 1;
+  // compofa
+  std::map<int, double> expand_from_depth;
+  // adversarial (single): PGD with L-inf radius eps, `steps` steps of size alpha; eps 0 = natural training
+  double adv_eps = 0, adv_alpha = 0;
+  int adv_steps = 0;
+  // evaluation
+  bool eval_extremes = true;  // also each dimension at its smallest with the rest largest, each resolution
+  int eval_subnets = 50, calib_images = 2000, int8_images = 2000, robust_images = 500;
+};
+
+TrainConfig load_train_config(const std::string& path, Provenance* provenance = nullptr);
+const char* to_string(Algorithm a);
+
+struct EpochRecord {
+  int epoch = 0;
+  std::string phase;
+  double loss = 0, train_acc = 0, val_acc = 0, lr = 0, images_per_s = 0, seconds = 0;
+};
+
+struct SubnetResult {
+  Subnet subnet;
+  std::string label;  // max, min, kernel3, random, ...
+  int64_t macs = 0;
+  double top1_fp32 = 0;         // whole test set
+  double top1_fp32_subset = 0;  // the int8 subset
+  double top1_int8 = -1;        // int8 reference on the first int8_images test images (-1 = not run)
+  double robust = -1;           // PGD accuracy (adversarial runs)
+};
+
+struct Progress {
+  int epoch = 0, epochs = 0, step = 0, steps = 0;
+  double loss = 0, acc = 0, images_per_s = 0, eta_s = 0;
+  std::string phase;
+};
+
+class Trainer {
+ public:
+  Trainer(TrainConfig config, const SupernetSpace& space, FashionMnist data, int threads);
+  // Trains the remaining epochs (from the state file in the output folder when resuming), writing the state
+  // atomically after every epoch.
+  void run(bool resume, const std::function<void(const Progress&)>& progress = {});
+  // BN-recalibrates and evaluates the evaluated subnets (fp32 on the whole test set, int8 on a subset);
+  // stores each one's SubnetNorm statistics in the weights.
+  std::vector<SubnetResult> evaluate(const std::function<void(const std::string&)>& note = {});
+  const Checkpoint& weights() const { return params_; }
+  const std::vector<EpochRecord>& history() const { return history_; }
+  const TrainConfig& config() const { return cfg_; }
+  std::string state_path() const { return cfg_.output + "/state.ckpt"; }
+  std::vector<Subnet> evaluated_subnets(std::vector<std::string>& labels) const;
+
+  // One step's loss and accuracy (exposed for tests).
+  double train_step(int epoch, int step, const std::vector<int>& order, double lr, double& acc);
+
+ private:
+  struct Planned {
+    Subnet subnet;
+    bool largest = false;
+    double beta = 1;
+  };
+  std::vector<Planned> plan(int epoch, int step, Rng& rng) const;
+  std::string phase_of(int epoch) const;
+  double scheduled_lr(int epoch, int step, int steps) const;
+  double deps_beta(int epoch, int step, int steps) const;
+  void channel_resort();
+  void maybe_resort(int epoch);
+  void save_state(int epochs_done) const;
+  int load_state();
+  void end_epoch_auto(double loss);
+  std::vector<float> pgd(const std::vector<float>& x, const std::vector<int>& labels, const Subnet& s,
+                         bool batch_stats, uint64_t seed, const std::string& key);
+  void recalibrate(const Subnet& s, const std::string& key, Checkpoint& out);
+  double validate(const Subnet& s);
+  double int8_accuracy(const Subnet& s, const std::string& key, const std::vector<Layer>& layers,
+                       const std::vector<int>& calib_order, int n_images);
+  double robust_accuracy(const Subnet& s, const std::string& key);
+
+  TrainConfig cfg_;
+  const SupernetSpace& space_;
+  FashionMnist data_;
+  int threads_;
+  Checkpoint params_, momentum_, snapshot_, snapshot_momentum_;
+  AutoLrState auto_;
+  std::vector<EpochRecord> history_;
+  int steps_per_epoch_ = 0;
+};
+
+// The training state checkpoint's trained weights with batch-norm statistics for the max subnet, ready for
+// models/ref (forward_fp32, quantize_subnet, extract_subnet).
+std::string trained_metadata(const SupernetSpace& space, const TrainConfig& c);
+Checkpoint initial_supernet(const SupernetSpace& space, uint64_t seed);
+
+}  // namespace sushi::train

@@ -1,0 +1,247 @@
+// The training core: finite-difference gradient checks of every op a MobileNetV3 subnet uses, thread-count
+// independence, exact resume, the schedules, and a tiny end-to-end run whose int8 export runs bit-exact on
+// the SystemC cycle model.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "base/random.h"
+#include "models/ref/forward.h"
+#include "models/ref/int8.h"
+#include "models/train/network.h"
+#include "models/train/trainer.h"
+#include "sim/accel.h"
+
+using namespace sushi;
+using namespace sushi::train;
+
+namespace {
+
+SupernetSpace tiny_space() {
+  return SupernetSpace::load("workloads/supernets/fmnist_tiny.yaml");
+}
+
+// A subnet with every kind the space has: stride-2 and stride-1 depthwise at k = 3 (through the learned
+// 5 -> 3 matrix) and k = 5, squeeze-excite, residual adds, ReLU, h-swish and h-sigmoid.
+Subnet mixed_subnet(const SupernetSpace& space) {
+  return space.parse_subnet(
+      R"({"ks":[3,5,3,5,3,3,3,5,3],"e":[2,4,3,3,2,4,4,2,3],"d":[2,2,3],"image_size":28})");
+}
+
+Checkpoint perturbed_params(const SupernetSpace& space) {
+  Checkpoint p = initial_supernet(space, 5);
+  Rng rng(9);
+  for (const std::string& n : p.names())  // kernel transforms away from the identity, BN affine away from 1/0
+    if (n.find("kernel_transform") != std::string::npos || n.find(".bn.bias") != std::string::npos)
+      for (float& v : p.find_mutable(n)->data) v += float(0.1 * rng.normal());
+  return p;
+}
+
+Act random_input(int n, int res, uint64_t seed) {
+  Rng rng(seed);
+  Act a(1, n, res, res);
+  for (float& v : a.d) v = float(rng.uniform());
+  return a;
+}
+
+// L = sum of logits weighted by r (a linear read-out, so dL/dlogits = r).
+double readout(const Act& logits, const std::vector<double>& r) {
+  double s = 0;
+  for (size_t i = 0; i < logits.d.size(); ++i) s += r[i] * logits.d[i];
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("training core gradients match finite differences for every op of a MobileNetV3 subnet",
+          "[train]") {
+  const SupernetSpace space = tiny_space();
+  Checkpoint params = perturbed_params(space);
+  const std::vector<Layer> layers = space.layers(mixed_subnet(space));
+  const Act x = random_input(2, 28, 3);
+  std::vector<double> r;
+  Rng rr(4);
+  SubnetPass pass(params, layers, PassOptions{});
+  const Act& logits = pass.forward(x);
+  for (size_t i = 0; i < logits.d.size(); ++i) r.push_back(rr.normal());
+  Act dlog(logits.c, logits.n, 1, 1);
+  for (size_t i = 0; i < dlog.d.size(); ++i) dlog.d[i] = float(r[i]);
+  Checkpoint grads;
+  const Act dx = pass.backward(dlog, grads, true);
+  auto loss = [&](const Act& in) {
+    SubnetPass p(params, layers, PassOptions{});
+    return readout(p.forward(in), r);
+  };
+  int checked = 0, good = 0;
+  std::set<std::string> kinds;
+  Rng pick(11);
+  for (const std::string& name : grads.names()) {
+    const NdArray& g = grads.at(name);
+    std::vector<size_t> nonzero;
+    for (size_t i = 0; i < g.data.size(); ++i)
+      if (g.data[i] != 0) nonzero.push_back(i);
+    REQUIRE(!nonzero.empty());
+    for (int k = 0; k < 2; ++k) {
+      const size_t i = nonzero[size_t(pick.uniform_int(uint64_t(nonzero.size())))];
+      float& p = params.find_mutable(name)->data[i];
+      const float old = p, h = 1e-2f * std::max(1.0f, std::abs(old));
+      p = old + h;
+      const double up = loss(x);
+      p = old - h;
+      const double down = loss(x);
+      p = old;
+      const double fd = (up - down) / (2.0 * double(h)), an = g.data[i];
+      ++checked;
+      if (std::abs(fd - an) <= 0.03 * (std::abs(fd) + std::abs(an)) + 2e-3)
+        ++good;
+      else
+        WARN(name << "[" << i << "]: finite difference " << fd << ", backward " << an);
+    }
+    kinds.insert(name.substr(name.rfind('.') + 1));
+  }
+  for (int k = 0; k < 8; ++k) {  // the input gradient (PGD uses it)
+    const size_t i = size_t(pick.uniform_int(uint64_t(x.d.size())));
+    Act xp = x, xm = x;
+    xp.d[i] += 1e-2f;
+    xm.d[i] -= 1e-2f;
+    const double fd = (loss(xp) - loss(xm)) / 2e-2;
+    ++checked;
+    if (std::abs(fd - dx.d[i]) <= 0.03 * (std::abs(fd) + std::abs(dx.d[i])) + 2e-3) ++good;
+  }
+  INFO(good << " of " << checked << " gradient entries agree");
+  CHECK(checked > 100);
+  CHECK(good >= checked * 95 / 100);  // the rest: an activation kink inside +-h
+  CHECK(kinds.count("5to3"));         // the elastic-kernel matrix is trained
+  CHECK(kinds.count("bias"));
+}
+
+TEST_CASE("training core results are bit-identical at 1 and 2 threads", "[train]") {
+  const SupernetSpace space = tiny_space();
+  const Checkpoint params = perturbed_params(space);
+  const std::vector<Layer> layers = space.layers(space.max_subnet());
+  const Act x = random_input(5, 28, 6);
+  Checkpoint g1, g2;
+  PassOptions o1, o2;
+  o2.threads = 2;
+  SubnetPass p1(params, layers, o1), p2(params, layers, o2);
+  const Act l1 = p1.forward(x), l2 = p2.forward(x);
+  CHECK(l1.d == l2.d);
+  Act d(l1.c, l1.n, 1, 1, 0.1f);
+  p1.backward(d, g1);
+  p2.backward(d, g2);
+  CHECK(g1 == g2);
+}
+
+TEST_CASE("schedules: cosine with warm-up and the automatic controller", "[train]") {
+  CHECK(cosine_lr(0.1, 0, 10, 100) == Approx(0.01));
+  CHECK(cosine_lr(0.1, 9, 10, 100) == Approx(0.1));
+  CHECK(cosine_lr(0.1, 55, 10, 100) == Approx(0.05));
+  CHECK(cosine_lr(0.1, 100, 10, 100) == Approx(0.0).margin(1e-12));
+  AutoLrState s;
+  bool improved = false;
+  CHECK(auto_lr_epoch_end(s, 2.0, improved) == AutoLrAction::Doubled);
+  CHECK(auto_lr_epoch_end(s, 1.5, improved) == AutoLrAction::Doubled);
+  CHECK(auto_lr(0.01, s) == Approx(0.04));
+  CHECK(auto_lr_epoch_end(s, 1.7, improved) == AutoLrAction::HalvedRestored);  // exploration ends
+  CHECK(auto_lr(0.01, s) == Approx(0.02));
+  CHECK(auto_lr_epoch_end(s, 1.4, improved) == AutoLrAction::Keep);
+  CHECK(auto_lr_epoch_end(s, 1.6, improved) == AutoLrAction::Keep);
+  CHECK(auto_lr_epoch_end(s, 1.6, improved) == AutoLrAction::HalvedRestored);  // patience 2 exhausted
+  CHECK(auto_lr(0.01, s) == Approx(0.01));
+  CHECK(s.patience == 3);
+}
+
+namespace {
+
+TrainConfig tiny_config(const std::string& out) {
+  TrainConfig c = load_train_config("tests/data/train/tiny.yaml");
+  c.output = out;
+  return c;
+}
+
+FashionMnist tiny_data(const TrainConfig& c) {
+  return load_fashion_mnist(c.validation, c.seed, c.limit_train, c.limit_test);
+}
+
+}  // namespace
+
+TEST_CASE("a training run interrupted after an epoch and resumed ends with the same weights", "[train]") {
+  const SupernetSpace space = tiny_space();
+  const TrainConfig a = tiny_config("out/test_train_resume_a"), b = tiny_config("out/test_train_resume_b");
+  std::filesystem::remove_all(a.output);
+  std::filesystem::remove_all(b.output);
+  Trainer full(a, space, tiny_data(a), 1);
+  full.run(false);
+  struct Stop {};
+  {
+    Trainer first(b, space, tiny_data(b), 2);
+    CHECK_THROWS_AS(first.run(false,
+                              [](const Progress& p) {
+                                if (p.epoch == 2 && p.step == 1) throw Stop{};
+                              }),
+                    Stop);
+  }
+  Trainer resumed(b, space, tiny_data(b), 1);
+  resumed.run(true);
+  CHECK(resumed.history().size() == 3);
+  CHECK(full.weights() == resumed.weights());
+  CHECK(full.weights().serialize() == resumed.weights().serialize());
+}
+
+namespace {
+
+// Trains the tiny config, evaluates `subnets` subnets, and runs `images` test images of each through the
+// SystemC cycle model in functional mode: the logits must equal the int8 reference's.
+void trained_bitexact(int subnets, int images) {
+  const SupernetSpace space = tiny_space();
+  TrainConfig c = tiny_config("out/test_train_e2e");
+  c.eval_subnets = subnets;
+  c.int8_images = 20;
+  std::filesystem::remove_all(c.output);
+  Trainer t(c, space, tiny_data(c), 2);
+  t.run(false);
+  CHECK(t.history().back().loss < t.history().front().loss + 0.5);
+  const std::vector<SubnetResult> rs = t.evaluate();
+  REQUIRE(int(rs.size()) >= subnets);
+  for (const SubnetResult& r : rs) {
+    CHECK(r.top1_fp32 >= 0);
+    CHECK(r.top1_int8 >= 0);
+  }
+  const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/edge_small.yaml");
+  const FashionMnist data = load_fashion_mnist(c.validation, c.seed, 0, 0);
+  std::vector<Tensor> calib;
+  for (int i = 0; i < 64; ++i) {
+    Tensor img(1, 28, 28);
+    std::copy_n(data.train.image(i), 28 * 28, img.data.begin());
+    calib.push_back(img);
+  }
+  int compared = 0;
+  for (int si = 0; si < subnets; ++si) {
+    const Subnet& s = rs[size_t(si)].subnet;
+    const QNetwork net = quantize_subnet(t.weights(), space.layers(s), calib, subnet_key(space, s));
+    for (int i = 0; i < images; ++i) {
+      Tensor img(1, 28, 28);
+      std::copy_n(data.test.image((si * images + i) % data.test.size()), 28 * 28, img.data.begin());
+      const QTensor q = quantize(img, QuantParams{net.in_scale, net.in_zp});
+      std::vector<QTensor> outs;
+      sim::simulate_functional(accel, space, s, space.empty_subgraph(), "cycle", net, q, outs);
+      const std::vector<QTensor> ref = run_qnetwork(net, q);
+      REQUIRE(outs.size() == ref.size());
+      CHECK(outs.back().data == ref.back().data);
+      ++compared;
+    }
+  }
+  CHECK(compared == subnets * images);
+}
+
+}  // namespace
+
+TEST_CASE("tiny end-to-end run: trained int8 subnets run bit-exact on the SystemC cycle model", "[train]") {
+  trained_bitexact(10, 2);
+}
+
+// >= 10 trained subnets x >= 100 test images (long: cmake -DSUSHI_LONG_TESTS=ON, ctest -L long).
+TEST_CASE("trained subnets are bit-exact on the cycle model for 10 subnets x 100 images", "[.][train_long]") {
+  trained_bitexact(10, 100);
+}

@@ -1,0 +1,182 @@
+// `sushi train CONFIG.yaml [--resume] [--threads N] [--json]`: weight-shared training (models/train), then
+// BN recalibration and fp32 / int8 evaluation of the evaluated subnets; writes the trained supernet, the
+// accuracy tables the serving experiments read, the training curves and a summary into the config's
+// output folder.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "base/errors.h"
+#include "base/json.h"
+#include "base/manifest.h"
+#include "base/provenance.h"
+#include "base/record.h"
+#include "models/ref/forward.h"
+#include "models/train/trainer.h"
+#include "sched/svg_plot.h"
+#include "tools/cli.h"
+
+namespace sushi::cli {
+namespace {
+
+using namespace sushi::train;
+
+double wall_now_s() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+void print_progress(const Progress& p, bool tty) {
+  if (tty) {
+    const int width = 24, done = int(double(p.step) / p.steps * width);
+    std::fprintf(stderr, "\r[%-*s] epoch %d/%d %s step %d/%d loss %.4f acc %.1f%% %.0f img/s ETA %.0fs  ",
+                 width, std::string(size_t(done), '#').c_str(), p.epoch + 1, p.epochs, p.phase.c_str(),
+                 p.step, p.steps, p.loss, p.acc, p.images_per_s, p.eta_s);
+    if (p.step == p.steps) std::fprintf(stderr, "\n");
+  } else if (p.step == p.steps || p.step % 20 == 0) {
+    std::fprintf(stderr, "epoch %d/%d %s step %d/%d loss %.4f acc %.2f%% %.1f img/s eta %.0fs\n", p.epoch + 1,
+                 p.epochs, p.phase.c_str(), p.step, p.steps, p.loss, p.acc, p.images_per_s, p.eta_s);
+  }
+  std::fflush(stderr);
+}
+
+// A CSV cell holding text with quotes or commas (RFC 4180: quoted, inner quotes doubled).
+std::string csv_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string jsonl(const SupernetSpace& space, const std::vector<SubnetResult>& rs, bool int8) {
+  std::string out;
+  for (const SubnetResult& r : rs) {
+    if (int8 && r.top1_int8 < 0) continue;
+    std::string j = space.to_json(r.subnet);
+    j.pop_back();
+    char buf[64];
+    std::snprintf(buf, sizeof buf, ",\"top1\":%.2f}", int8 ? r.top1_int8 : r.top1_fp32);
+    out += j + buf + "\n";
+  }
+  return out;
+}
+
+std::string curves_svg(const std::vector<EpochRecord>& h, const Provenance& prov, const std::string& name) {
+  PlotSeries loss{"training loss", {}}, tacc{"train acc / 100", {}}, vacc{"val acc (max) / 100", {}},
+      lr{"learning rate (last step)", {}};
+  for (const EpochRecord& r : h) {
+    loss.points.push_back({r.epoch + 1.0, r.loss});
+    tacc.points.push_back({r.epoch + 1.0, r.train_acc / 100});
+    vacc.points.push_back({r.epoch + 1.0, r.val_acc / 100});
+    lr.points.push_back({r.epoch + 1.0, r.lr});
+  }
+  PlotSpec spec{name + ": training curves", "epoch", "loss, accuracy, learning rate", prov.line(), true};
+  return render_svg(spec, {loss, tacc, vacc, lr});
+}
+
+void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vector<SubnetResult>& rs,
+                   const Provenance& prov, double wall_s, bool json) {
+  const TrainConfig& c = t.config();
+  OutputManifest m(c.output);
+  m.write_file(c.output + "/supernet.ckpt", t.weights().serialize());
+  m.write_file(c.output + "/accuracy_fp32.jsonl", jsonl(space, rs, false));
+  m.write_file(c.output + "/accuracy_int8.jsonl", jsonl(space, rs, true));
+  CsvTable acc({"label", "subnet", "macs", "top1_fp32", "top1_fp32_int8_subset", "top1_int8", "robust"});
+  for (const SubnetResult& r : rs)
+    acc.add_row({r.label, csv_quoted(space.to_json(r.subnet)), std::to_string(r.macs),
+                 csv_number(r.top1_fp32), csv_number(r.top1_fp32_subset), csv_number(r.top1_int8),
+                 csv_number(r.robust)});
+  m.write_file(c.output + "/accuracy.csv", acc.str(prov));
+  CsvTable hist({"epoch", "phase", "loss", "train_acc", "val_acc_max", "lr", "images_per_s", "seconds"});
+  for (const EpochRecord& r : t.history())
+    hist.add_row({std::to_string(r.epoch + 1), r.phase, csv_number(r.loss), csv_number(r.train_acc),
+                  csv_number(r.val_acc), csv_number(r.lr), csv_number(r.images_per_s),
+                  csv_number(r.seconds)});
+  m.write_file(c.output + "/history.csv", hist.str(prov));
+  m.write_file(c.output + "/curves.svg", curves_svg(t.history(), prov, c.name));
+  JsonWriter w;
+  double train_s = 0, sum = 0, lo = 101, hi = -1, worst_gap = 0;
+  int rnd = 0;
+  for (const EpochRecord& r : t.history()) train_s += r.seconds;
+  for (const SubnetResult& r : rs) {
+    if (r.label == "random") {
+      sum += r.top1_fp32;
+      ++rnd;
+    }
+    lo = std::min(lo, r.top1_fp32);
+    hi = std::max(hi, r.top1_fp32);
+    if (r.top1_int8 >= 0) worst_gap = std::max(worst_gap, r.top1_fp32_subset - r.top1_int8);
+  }
+  w.begin_object().field("name", c.name).field("algorithm", to_string(c.algorithm)).field("epochs", c.epochs);
+  w.field("train_seconds", train_s).field("wall_seconds", wall_s).field("evaluated_subnets", int(rs.size()));
+  w.field("random_subnets", rnd).field("mean_top1_random", rnd ? sum / rnd : 0.0);
+  w.field("min_top1", lo).field("max_top1", hi).field("worst_int8_drop", worst_gap);
+  w.key("subnets").begin_array();
+  for (const SubnetResult& r : rs)
+    w.begin_object()
+        .field("label", r.label)
+        .key("subnet")
+        .raw(space.to_json(r.subnet))
+        .field("macs", r.macs)
+        .field("top1_fp32", r.top1_fp32)
+        .field("top1_int8", r.top1_int8)
+        .field("top1_fp32_int8_subset", r.top1_fp32_subset)
+        .field("robust", r.robust)
+        .end_object();
+  w.end_array().key("provenance");
+  prov.write_json(w);
+  w.end_object();
+  m.write_file(c.output + "/summary.json", w.str() + "\n");
+  m.finish();
+  if (json) out() << w.str() << "\n";
+}
+
+void print_table(const SupernetSpace& space, const std::vector<SubnetResult>& rs) {
+  char buf[512];
+  out() << "label        MACs       fp32%   int8%  (fp32 on int8 subset)  subnet\n";
+  for (const SubnetResult& r : rs) {
+    std::snprintf(buf, sizeof buf, "%-11s %9lld  %6.2f  %6.2f  (%6.2f)  %s\n", r.label.c_str(),
+                  (long long)r.macs, r.top1_fp32, r.top1_int8, r.top1_fp32_subset,
+                  space.to_json(r.subnet).c_str());
+    out() << buf;
+  }
+}
+
+int train_command(const std::vector<std::string>& args) {
+  po::options_description o("train options");
+  std::string config;
+  int threads = 1;
+  o.add_options()("config", po::value(&config)->required(), "training config YAML (workloads/train/*.yaml)")(
+      "resume", "continue from the output folder's state.ckpt (exactly: same final weights)")(
+      "threads", po::value(&threads)->default_value(1), "worker threads (results identical at any count)")(
+      "json", "print the summary as one JSON object");
+  po::positional_options_description pos;
+  pos.add("config", 1);
+  po::variables_map vm;
+  if (!parse("train", "CONFIG.yaml [--resume] [--threads N] [--json]", o, args, vm, &pos)) return 0;
+  if (threads < 1 || threads > 256) throw InputError("--threads: expected 1 .. 256");
+  Provenance prov("sushi train");
+  const TrainConfig cfg = load_train_config(config, &prov);
+  const SupernetSpace space =
+      SupernetSpace::from_yaml(YamlView::parse(prov.read_input("supernet", cfg.supernet), cfg.supernet));
+  make_directories(cfg.output);
+  check_writable(cfg.output + "/.write_check");
+  std::remove((cfg.output + "/.write_check").c_str());
+  const double t0 = wall_now_s();
+  FashionMnist data = load_fashion_mnist(cfg.validation, cfg.seed, cfg.limit_train, cfg.limit_test);
+  Trainer t(cfg, space, std::move(data), threads);
+  const bool tty = isatty(2);
+  t.run(vm.count("resume") > 0, [tty](const Progress& p) { print_progress(p, tty); });
+  const std::vector<SubnetResult> rs =
+      t.evaluate([](const std::string& s) { std::cerr << "eval " << s << "\n"; });
+  if (!vm.count("json")) print_table(space, rs);
+  write_outputs(t, space, rs, prov, wall_now_s() - t0, vm.count("json") > 0);
+  return 0;
+}
+
+const bool registered = register_command(
+    {"train", "weight-shared supernet training on Fashion-MNIST (OFA, CompOFA, DεpS)", train_command});
+
+}  // namespace
+}  // namespace sushi::cli
