@@ -75,7 +75,7 @@ SavingModel saving_model(const sim::AccelConfig& accel, const SupernetSpace& spa
   SavingModel m;
   const double ms_per_cycle = 1.0 / (accel.clock_mhz * 1e3);
   const int64_t probe = int64_t(1) << 20;
-  m.ms_per_byte = double(accel.dram_data_cycles(probe)) * ms_per_cycle / double(probe);
+  m.ms_per_byte = double(accel.dram_data_cycles(probe, sim::Stream::Weights)) * ms_per_cycle / double(probe);
   const SubGraph none = space.empty_subgraph();
   for (const Subnet& s : subnets) {
     m.reads.push_back(space.subgraph(s));
