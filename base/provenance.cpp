@@ -63,28 +63,4 @@ void check_writable(const std::string& path) {
   if (!out) throw InputError(path + ": cannot write: " + reason(errno));
 }
 
-void write_file_atomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write: " + reason(errno));
-    out.write(data.data(), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw InputError(path + ": cannot write: " + reason(err));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);
-    throw InputError(path + ": cannot write: rename of the temporary file failed: " + why);
-  }
-}
-
 }  // namespace sushi

@@ -6,6 +6,8 @@ packages=(
   build-essential make cmake ninja-build ccache pkg-config zlib1g-dev clang-format git ca-certificates
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev
   dataset-fashion-mnist
+  # the sanitized suite, fuzzing, lint and the libc++ determinism check (tools/sanitize.sh, fuzz.sh, lint.sh)
+  clang libclang-rt-14-dev libomp-dev clang-tidy libc++-dev libc++abi-dev
 )
 missing=()
 for p in "${packages[@]}"; do
