@@ -21,6 +21,18 @@ LtEntry entry_from(const sim::RunResult& r) {
   return e;
 }
 
+namespace {
+// The cache is optional: a failure to write it is a warning and costs the next run time only.
+void write_cache(const std::string& dir, const std::string& file, const LatencyTable& t) {
+  try {
+    make_directories(dir);
+    write_file_atomic(file, latency_table_to_text(t));
+  } catch (const InputError& e) {
+    std::cerr << "warning: latency table not cached: " << e.what() << "\n";
+  }
+}
+}  // namespace
+
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
                                  const AccuracyTable& accuracy, const std::string& fidelity,
                                  const ParetoOptions& options, const std::string& cache_dir) {
@@ -94,14 +106,7 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   for (size_t s = 0; s < t.num_subnets(); ++s)
     for (size_t g = 0; g < t.num_subgraphs(); ++g)
       t.at(s, g) = entry_from(sim::simulate(accel, space, t.subnets[s], t.subgraphs[g], fidelity));
-  if (!cache_file.empty()) {  // the cache is optional: a failure to write it costs the next run time only
-    try {
-      make_directories(cache_dir);
-      write_file_atomic(cache_file, latency_table_to_text(t));
-    } catch (const InputError& e) {
-      std::cerr << "warning: latency table not cached: " << e.what() << "\n";
-    }
-  }
+  if (!cache_file.empty()) write_cache(cache_dir, cache_file, t);
   return t;
 }
 

@@ -17,7 +17,7 @@ const sushi::fuzz::Target* target = nullptr;
 }
 
 // libsystemc.so wants an sc_main; the fuzz binary never elaborates SystemC.
-int sc_main(int, char*[]) {
+extern "C" int sc_main(int, char*[]) {
   return 1;
 }
 
