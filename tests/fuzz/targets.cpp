@@ -35,7 +35,7 @@ std::string as_file(const std::string& bytes, const std::string& name) {
     std::filesystem::create_directories(d);
     return d.string();
   }();
-  const std::string path = dir + "/" + name;
+  std::string path = dir + "/" + name;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   return path;
 }
