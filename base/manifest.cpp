@@ -1,6 +1,8 @@
 #include "base/manifest.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "base/errors.h"
@@ -25,7 +27,35 @@ bool safe_relative(const std::string& p) {
 
 }  // namespace
 
-OutputManifest::OutputManifest(std::string dir) : dir_(std::move(dir)), previous_(read(dir_)) {}
+OutputManifest::OutputManifest(std::string dir) : dir_(std::move(dir)), previous_(read(dir_)) {
+  for (const std::string& p : read_pending(dir_))
+    if (std::find(previous_.begin(), previous_.end(), p) == previous_.end()) previous_.push_back(p);
+  remove_stale_temporaries(dir_, true);
+  std::error_code ec;
+  if (!fs::exists(dir_, ec)) return;  // a new folder: nothing to mark until the first file
+  mark_pending();
+}
+
+void OutputManifest::mark_pending() {
+  if (pending_) return;
+  std::string text;
+  for (const std::string& p : previous_) text += p + "\n";
+  make_directories(dir_);
+  write_file_atomic((fs::path(dir_) / kPendingName).string(), text);
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / kFileName,
+             ec);  // the folder is now being rewritten: not trusted until finish()
+  pending_ = true;
+}
+
+std::vector<std::string> OutputManifest::read_pending(const std::string& dir) {
+  std::vector<std::string> out;
+  std::ifstream in(fs::path(dir) / kPendingName);
+  std::string line;
+  while (std::getline(in, line))
+    if (safe_relative(line)) out.push_back(line);
+  return out;
+}
 
 std::vector<std::string> OutputManifest::read(const std::string& dir) {
   const fs::path file = fs::path(dir) / kFileName;
@@ -42,14 +72,19 @@ std::vector<std::string> OutputManifest::read(const std::string& dir) {
 }
 
 std::string OutputManifest::relative(const std::string& path) const {
-  const std::string rel =
-      fs::path(path).lexically_normal().lexically_relative(fs::path(dir_).lexically_normal());
+  std::string rel = fs::path(path).lexically_normal().lexically_relative(fs::path(dir_).lexically_normal());
   if (!safe_relative(rel)) throw std::logic_error("OutputManifest: " + path + " is not inside " + dir_);
   return rel;
 }
 
 void OutputManifest::write_file(const std::string& path, const std::string& data) {
   const std::string rel = relative(path);
+  mark_pending();
+  {  // listed before it is written, so a killed run's files are known to the next run
+    std::ofstream pending(fs::path(dir_) / kPendingName, std::ios::app);
+    pending << rel << "\n";
+    if (!pending) throw InputError((fs::path(dir_) / kPendingName).string() + ": cannot write");
+  }
   make_directories(fs::path(path).parent_path().string());
   write_file_atomic(path, data);
   written_[rel] = Entry{int64_t(data.size()), content_hash(data)};
@@ -80,7 +115,46 @@ std::vector<std::string> OutputManifest::finish() {
   j.end_array().end_object();
   make_directories(dir_);
   write_file_atomic((fs::path(dir_) / kFileName).string(), j.str() + "\n");
+  std::error_code ec;
+  fs::remove(fs::path(dir_) / kPendingName, ec);
+  sync_directory(dir_);
+  pending_ = false;
   return removed;
+}
+
+namespace {
+
+// The entry of `rel` in the MANIFEST.json of `dir`: {bytes, hash}, or bytes -1 when it is not listed.
+OutputManifest::Entry manifest_entry(const fs::path& dir, const std::string& rel) {
+  const YamlView root = YamlView::load_file((dir / OutputManifest::kFileName).string());
+  for (const YamlView& f : root.at("files").items())
+    if (f.get<std::string>("path") == rel) return {f.get<int64_t>("bytes"), f.get<std::string>("hash")};
+  return {-1, ""};
+}
+
+}  // namespace
+
+void verify_output_file(const std::string& path) {
+  std::error_code ec;
+  const fs::path file = fs::absolute(path, ec).lexically_normal();
+  if (ec) return;
+  for (fs::path dir = file.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    const bool done = fs::exists(dir / OutputManifest::kFileName, ec);
+    if (!done && fs::exists(dir / OutputManifest::kPendingName, ec))
+      throw InputError(path + ": incomplete output: the run writing " + dir.string() +
+                       " did not finish (MANIFEST.pending, no MANIFEST.json); run it again");
+    if (done) {
+      const OutputManifest::Entry e = manifest_entry(dir, file.lexically_relative(dir).generic_string());
+      if (e.bytes < 0) return;  // not the run's file
+      const std::string text = read_file(path);
+      if (int64_t(text.size()) != e.bytes || content_hash(text) != e.hash)
+        throw InputError(path + ": does not match " + (dir / OutputManifest::kFileName).string() + " (" +
+                         std::to_string(text.size()) + " bytes, hash " + content_hash(text) + "; listed " +
+                         std::to_string(e.bytes) + " bytes, hash " + e.hash + "): written by another run");
+      return;
+    }
+    if (dir == dir.root_path()) return;
+  }
 }
 
 }  // namespace sushi

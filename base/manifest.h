@@ -3,6 +3,12 @@
 // finish() writes MANIFEST.json last (each file's path relative to the folder, size and content hash) and
 // removes the files that the previous run's MANIFEST.json listed but this run did not write, so a folder
 // never mixes two runs' files. Files the previous manifest did not list (the user's own) are left alone.
+//
+// A run killed part-way (SIGKILL, power loss) leaves no MANIFEST.json: the constructor replaces it by
+// MANIFEST.pending (the previous run's files, then each file as this run starts writing it), which finish()
+// removes. Readers of run outputs call verify_output_file(), which rejects a file of a folder whose run did
+// not finish or that differs from its manifest entry; the next run removes what the killed one left (the
+// files MANIFEST.pending lists and stale temporaries).
 #include <cstdint>
 #include <map>
 #include <string>
@@ -13,6 +19,7 @@ namespace sushi {
 class OutputManifest {
  public:
   static constexpr const char* kFileName = "MANIFEST.json";
+  static constexpr const char* kPendingName = "MANIFEST.pending";
   explicit OutputManifest(std::string dir);  // reads dir/MANIFEST.json when there is one
 
   // Writes `path` (inside the folder; its parent folders are created) atomically and records it. Throws
@@ -32,12 +39,23 @@ class OutputManifest {
   // The files a MANIFEST.json lists (relative paths); empty when there is none. Throws InputError when it
   // is malformed.
   static std::vector<std::string> read(const std::string& dir);
+  // MANIFEST.pending's paths (a killed run's); empty when there is none.
+  static std::vector<std::string> read_pending(const std::string& dir);
 
  private:
   std::string relative(const std::string& path) const;
+  void mark_pending();  // MANIFEST.json -> MANIFEST.pending, once
+  bool pending_ = false;
   std::string dir_;
   std::vector<std::string> previous_;
   std::map<std::string, Entry> written_;
 };
+
+// For readers of files a run may have written (traces, results CSVs, checkpoints): walks up from the file's
+// folder to the nearest folder with MANIFEST.json or MANIFEST.pending. Throws InputError naming the file when
+// that run did not finish (MANIFEST.pending without MANIFEST.json) or when the manifest lists the file with
+// another size or hash (written by another run, or edited). Files outside any run's folder, and files the
+// manifest does not list, pass.
+void verify_output_file(const std::string& path);
 
 }  // namespace sushi

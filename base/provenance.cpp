@@ -20,15 +20,24 @@ const char* model_version() {
   return SUSHI_MODEL_VERSION;
 }
 
-std::string content_hash(const std::string& data) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : data) {
-    h ^= c;
+namespace {
+constexpr uint64_t kFnvOffset = 1469598103934665603ull;
+uint64_t fnv1a(uint64_t h, const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
     h *= 1099511628211ull;
   }
+  return h;
+}
+std::string hex16(uint64_t h) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+}  // namespace
+
+std::string content_hash(const std::string& data) {
+  return hex16(fnv1a(kFnvOffset, data.data(), data.size()));
 }
 
 std::string read_file(const std::string& path) {
@@ -39,8 +48,15 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string file_hash(const std::string& path) {
-  return content_hash(read_file(path));
+std::string file_hash(const std::string& path) {  // streamed: a long trace is not read into memory
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path + ": cannot open file");
+  uint64_t h = kFnvOffset;
+  std::vector<char> buf(1 << 16);
+  while (in.read(buf.data(), std::streamsize(buf.size())) || in.gcount() > 0)
+    h = fnv1a(h, buf.data(), size_t(in.gcount()));
+  if (in.bad()) throw InputError(path + ": read failed");
+  return hex16(h);
 }
 
 namespace {
@@ -61,30 +77,6 @@ void check_writable(const std::string& path) {
   errno = 0;
   std::ofstream out(path, std::ios::binary | std::ios::app);
   if (!out) throw InputError(path + ": cannot write: " + reason(errno));
-}
-
-void write_file_atomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    errno = 0;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(path + ": cannot write: " + reason(errno));
-    out.write(data.data(), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      const int err = errno;
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw InputError(path + ": cannot write: " + reason(err));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(tmp, ec);
-    throw InputError(path + ": cannot write: rename of the temporary file failed: " + why);
-  }
 }
 
 }  // namespace sushi

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sushi {
@@ -15,9 +16,33 @@ const char* model_version();
 std::string content_hash(const std::string& data);
 std::string file_hash(const std::string& path);  // throws InputError when unreadable
 std::string read_file(const std::string& path);  // throws InputError naming the file
-// Writes to path.tmp.PID, then renames over path. Throws InputError "PATH: cannot write: REASON" when the
-// file or its folder is not writable (a bad --out is the user's input, exit status 2).
+// Writes to path.tmp.PID, flushes it to disk (fsync), then renames over path; first removes temporaries of
+// `path` left by processes that no longer run (a killed write). Throws InputError "PATH: cannot write:
+// REASON" when the file or its folder is not writable, the disk is full or the file-size limit is hit (a
+// bad --out is the user's input, exit status 2). Failure injection for tests: base/files.cpp (SUSHI_FAULT).
 void write_file_atomic(const std::string& path, const std::string& data);
+// The same, for a file written piece by piece (a long trace): write() appends to the temporary, commit()
+// flushes and renames; destroyed before commit(), the temporary is removed. Errors as write_file_atomic.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::string path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  void write(std::string_view data);
+  void commit();
+
+ private:
+  [[noreturn]] void fail(int err);
+  std::string path_, tmp_, inject_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+// Removes the `NAME.tmp.PID` files under `dir` (recursively when asked) whose PID no longer runs; returns
+// how many.
+size_t remove_stale_temporaries(const std::string& dir, bool recursive);
+// fsync of a folder, so the renames in it survive a crash (best effort).
+void sync_directory(const std::string& dir);
 // Checks that `path` can be written by creating it (empty) when it does not exist, for files that a library
 // such as SystemC writes itself; throws InputError "PATH: cannot write: REASON".
 void check_writable(const std::string& path);

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "base/errors.h"
+#include "base/manifest.h"
 #include "base/provenance.h"
 
 namespace sushi::explore {
@@ -47,6 +48,7 @@ size_t CsvData::column(const std::string& name) const {
 }
 
 CsvData read_csv(const std::string& path) {
+  verify_output_file(path);  // not a killed run's, nor another run's
   const std::string text = read_file(path);
   CsvData d;
   d.file = path;

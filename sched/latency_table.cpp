@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "base/checked.h"
 #include "base/errors.h"
 #include "base/provenance.h"
 
@@ -63,7 +64,8 @@ std::string latency_table_to_text(const LatencyTable& t) {
     o << e.latency_ms << " " << e.cycles << " " << e.offchip_weight_bytes << " " << e.offchip_act_bytes << " "
       << e.pb_hit_bytes << " " << e.energy_pj << " " << e.offchip_energy_pj << "\n";
   o << "end\n";
-  return o.str();
+  const std::string body = o.str();
+  return body + "checksum " + content_hash(body) + "\n";  // a damaged or hand-edited entry is a miss
 }
 
 namespace {
@@ -90,6 +92,33 @@ class TableReader {
     std::getline(ls, rest);
     return rest.empty() ? rest : rest.substr(1);
   }
+  // A count after `word`, at most `max` (a bound, not a blow-up, on a damaged file).
+  size_t count(const std::string& word, size_t max = 10000000) {
+    return count_in(expect_word(word), word, max);
+  }
+  size_t count_in(const std::string& text, const std::string& what, size_t max) const {
+    size_t used = 0;
+    unsigned long long v = 0;
+    try {
+      v = std::stoull(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || text[0] == '-' || v > max)
+      fail("expected a count in [0, " + std::to_string(max) + "] for " + what);
+    return size_t(v);
+  }
+  double number(const std::string& text, const std::string& what) const {
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || !std::isfinite(v)) fail("expected a number for " + what + ", got '" + text + "'");
+    return v;
+  }
 
  private:
   std::istringstream in_;
@@ -98,12 +127,12 @@ class TableReader {
 };
 
 void read_subnets(TableReader& r, LatencyTable& t, const SupernetSpace* space) {
-  const size_t n_s = std::stoul(r.expect_word("subnets"));
+  const size_t n_s = r.count("subnets");
   for (size_t s = 0; s < n_s; ++s) {
     const std::string& line = r.next();
     const size_t tab = line.find('\t');
     if (tab == std::string::npos) r.fail("expected 'accuracy<TAB>subnet'");
-    t.accuracy.push_back(std::stod(line.substr(0, tab)));
+    t.accuracy.push_back(r.number(line.substr(0, tab), "accuracy"));
     t.subnet_names.push_back(line.substr(tab + 1));
     if (space) t.subnets.push_back(space->parse_subnet(t.subnet_names.back()));
   }
@@ -126,7 +155,7 @@ SubGraph read_slices(TableReader& r, std::istringstream& ls, size_t n_slices, co
 }
 
 void read_subgraphs(TableReader& r, LatencyTable& t, const SupernetSpace* space) {
-  const size_t n_g = std::stoul(r.expect_word("subgraphs"));
+  const size_t n_g = r.count("subgraphs");
   for (size_t g = 0; g < n_g; ++g) {
     std::istringstream ls(r.next());
     std::string name;
@@ -148,13 +177,15 @@ void read_subgraphs(TableReader& r, LatencyTable& t, const SupernetSpace* space)
 void read_entries(TableReader& r, LatencyTable& t) {
   {
     std::istringstream ls(r.expect_word("batches"));
-    size_t n_b = 0;
-    ls >> n_b;
+    std::string n_text;
+    ls >> n_text;
+    const size_t n_b = r.count_in(n_text, "batches", 4096);
     t.batch_sizes.assign(n_b, 0);
     for (auto& b : t.batch_sizes) ls >> b;
   }
-  const size_t n_e = std::stoul(r.expect_word("entries"));
-  if (n_e != t.num_subnets() * t.num_subgraphs() * t.num_batches())
+  const size_t n_e = r.count("entries", size_t(1) << 40);
+  if (n_e !=
+      checked::mul(checked::mul(t.num_subnets(), t.num_subgraphs(), "entries"), t.num_batches(), "entries"))
     r.fail("entry count does not match subnets x subgraphs x batches");
   for (size_t i = 0; i < n_e; ++i) {
     std::istringstream ls(r.next());
@@ -170,7 +201,11 @@ void read_entries(TableReader& r, LatencyTable& t) {
 
 LatencyTable latency_table_from_text(const std::string& text, const std::string& origin,
                                      const SupernetSpace* space) {
-  TableReader r(text, origin);
+  const size_t at = text.rfind("checksum ", text.size() < 26 ? 0 : text.size() - 26);
+  if (at == std::string::npos || (at > 0 && text[at - 1] != '\n') ||
+      text.compare(at, std::string::npos, "checksum " + content_hash(text.substr(0, at)) + "\n") != 0)
+    throw InputError(origin + ": checksum missing or wrong (a damaged or edited latency table)");
+  TableReader r(text.substr(0, at), origin);
   LatencyTable t;
   if (r.expect_word("sushi-latency-table") != std::to_string(kLatencyTableVersion))
     r.fail("unsupported latency table version");

@@ -1,6 +1,7 @@
 // Building a latency table with the accelerator models (kept apart so table users need not link sim/).
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 
 #include "base/provenance.h"
 #include "sched/latency_table.h"
@@ -72,6 +73,15 @@ void add_optimised_candidates(const sim::AccelConfig& accel, const SupernetSpace
   if (core.bytes() <= accel.pb_bytes) add_candidate(t, core, "core(all)");
 }
 
+// The cache is optional: a failure to write it is a warning and costs the next run time only.
+void write_cache(const std::string& dir, const std::string& file, const LatencyTable& t) {
+  try {
+    make_directories(dir);
+    write_file_atomic(file, latency_table_to_text(t));
+  } catch (const InputError& e) {
+    std::cerr << "warning: latency table not cached: " << e.what() << "\n";
+  }
+}
 }  // namespace
 
 LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSpace& space,
@@ -86,11 +96,12 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   const std::string cache_file =
       cache_dir.empty() ? "" : cache_dir + "/lt-" + accel.name + "-" + key + ".txt";
   if (!cache_file.empty() && std::filesystem::exists(cache_file)) {
-    // A damaged cache entry is a miss, not an error: the table is rebuilt and the file rewritten.
+    // A damaged cache entry (bad checksum, truncated) is a miss, not an error: rebuilt and rewritten.
     try {
       LatencyTable t = latency_table_from_text(read_file(cache_file), cache_file, &space);
       if (t.key == key) return t;
-    } catch (const std::exception&) {
+    } catch (const InputError& e) {
+      std::cerr << "warning: latency-table cache entry ignored: " << e.what() << "\n";
     }
   }
 
@@ -105,7 +116,10 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   for (const auto& [s, acc] : accuracy.entries())
     points.push_back({s, acc, sim::simulate(accel, space, s, none, "analytic").latency_ms});
   std::sort(points.begin(), points.end(),
-            [](const Point& a, const Point& b) { return a.ms != b.ms ? a.ms < b.ms : a.acc > b.acc; });
+            [](const Point& a, const Point& b) {  // a total order: the same front under any std::sort
+              if (a.ms != b.ms) return a.ms < b.ms;
+              return a.acc != b.acc ? a.acc > b.acc : a.s < b.s;
+            });
   std::vector<Point> front;
   for (const Point& p : points)
     if (front.empty() || p.acc > front.back().acc) front.push_back(p);
@@ -145,10 +159,7 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   for (size_t s = 0; s < t.num_subnets(); ++s)
     for (size_t g = 0; g < t.num_subgraphs(); ++g)
       t.at(s, g) = entry_from(sim::simulate(accel, space, t.subnets[s], t.subgraphs[g], fidelity));
-  if (!cache_file.empty()) {
-    std::filesystem::create_directories(cache_dir);
-    write_file_atomic(cache_file, latency_table_to_text(t));
-  }
+  if (!cache_file.empty()) write_cache(cache_dir, cache_file, t);
   return t;
 }
 

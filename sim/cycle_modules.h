@@ -32,6 +32,7 @@ class Dram : public sc_core::sc_module, public memory_if {
     SC_THREAD(serve);
   }
   SC_HAS_PROCESS(Dram);
+  using sc_core::sc_object::dump;  // sc_object's dump(ostream&) stays visible beside the image's
 
   void load(uint64_t addr, const uint8_t* src, int64_t n) override {
     if (image_.size() < addr + uint64_t(n)) image_.resize(addr + uint64_t(n), 0);

@@ -6,7 +6,9 @@
 
 #include "base/checked.h"
 #include "base/errors.h"
+#include "base/provenance.h"
 #include "base/yaml.h"
+#include "models/ref/checkpoint.h"
 #include "models/space/supernet.h"
 #include "sched/experiment.h"
 #include "sched/latency_table.h"
@@ -138,4 +140,63 @@ TEST_CASE("reliability: every shipped sample trace parses") {
     INFO(f);
     CHECK(!read_trace_csv(f).empty());
   }
+}
+
+TEST_CASE("reliability: a checkpoint with an empty tensor round-trips (the null memcpy)") {
+  Checkpoint c;
+  c.metadata = "{}";
+  NdArray empty;
+  empty.shape = {0, 5};
+  c.add("z", empty);
+  NdArray one;
+  one.shape = {1};
+  one.data = {2.5f};
+  c.add("s", one);
+  const Checkpoint back = Checkpoint::deserialize(c.serialize(), "mem");
+  CHECK(back == c);
+  CHECK(back.at("z").data.empty());
+}
+
+namespace {
+std::string write_text(const std::string& name, const std::string& text) {
+  const std::string dir = "build/test_tmp/reliability_stream";
+  make_directories(dir);
+  write_file_atomic(dir + "/" + name, text);
+  return dir + "/" + name;
+}
+}  // namespace
+
+TEST_CASE("reliability: the streamed trace reader and writer match the whole-file ones") {
+  TraceSpec t;
+  t.impl = "gamma";
+  t.count = 3000;
+  t.seed = 5;
+  const std::vector<Query> trace = generate_trace(t);
+  const std::string path = "build/test_tmp/reliability_stream/streamed.csv";
+  make_directories("build/test_tmp/reliability_stream");
+  write_trace_csv(path, trace, "provenance line");
+  CHECK(read_file(path) == trace_to_csv(trace, "provenance line"));
+  TraceReader r(path);
+  TraceStatsAccumulator acc;
+  size_t n = 0;
+  for (Query q; r.next(q); ++n) {
+    REQUIRE(n < trace.size());
+    CHECK(q.id == trace[n].id);
+    acc.add(q);
+  }
+  CHECK(n == trace.size());
+  const TraceStats whole = trace_stats(read_trace_csv(path)), streamed = acc.stats();
+  CHECK(streamed.mean_rate_qps == Approx(whole.mean_rate_qps).epsilon(1e-12));
+  CHECK(streamed.interarrival_cv2 == Approx(whole.interarrival_cv2).epsilon(1e-9));
+}
+
+TEST_CASE("reliability: duplicate and huge trace ids are found by the streamed reader") {
+  const std::string h = "id,arrival_ms,slo_ms,acc_target\n";
+  CHECK_THROWS_WITH(read_trace_csv(write_text("dup.csv", h + "2,0,0,0\n0,1,0,0\n1,2,0,0\n2,3,0,0\n")),
+                    Contains("dup.csv: line 5: duplicate id 2"));
+  CHECK_THROWS_WITH(read_trace_csv(write_text("dup0.csv", h + "0,0,0,0\n1,1,0,0\n0,2,0,0\n")),
+                    Contains("line 4: duplicate id 0"));
+  CHECK(read_trace_csv(write_text("gaps.csv", h + "5,0,0,0\n3,1,0,0\n0,2,0,0\n9,3,0,0\n")).size() == 4);
+  CHECK_THROWS_WITH(read_trace_csv(write_text("big.csv", h + "1e300,0,0,0\n")),
+                    Contains("column id: expected an integer"));
 }

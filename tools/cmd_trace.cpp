@@ -100,7 +100,7 @@ int generate(const std::vector<std::string>& args) {
   if (!f.spec_file.empty()) provenance.add_input("spec", f.spec_file, file_hash(f.spec_file));
   provenance.set("spec", describe(t));
   provenance.set_seed("trace", t.seed);
-  write_file_atomic(f.out_file, trace_to_csv(trace, provenance.line()));
+  write_trace_csv(f.out_file, trace, provenance.line());
   const TraceStats s = trace_stats(trace);
   std::fprintf(stderr,
                "wrote %zu queries to %s (%s, seed %llu): mean rate %.2f qps, inter-arrival CV^2 %.3f\n",
@@ -119,23 +119,28 @@ int stats(const std::vector<std::string>& args) {
   if (!parse("trace stats", "FILE.csv [--json]", o, args, vm, &pos)) return 0;
   Provenance provenance("sushi trace stats");
   provenance.add_input("trace", file, file_hash(file));
-  const auto trace = read_trace_csv(file);
-  const TraceStats s = trace_stats(trace);
+  TraceReader reader(file);  // streamed: a trace of any length in constant memory
+  TraceStatsAccumulator acc_stats;
   int64_t slo = 0, acc = 0;
-  for (const Query& q : trace) {
+  double last_ms = 0;
+  for (Query q; reader.next(q);) {
+    acc_stats.add(q);
     slo += q.has_slo() ? 1 : 0;
     acc += q.has_acc() ? 1 : 0;
+    last_ms = q.arrival_ms;
   }
+  const TraceStats s = acc_stats.stats();
+  const int64_t queries = reader.count();
   if (vm.count("json")) {
     JsonWriter j;
     j.begin_object().field("trace", file).key("provenance");
     provenance.write_json(j);
-    j.field("queries", int64_t(trace.size()))
+    j.field("queries", queries)
         .field("mean_rate_qps", s.mean_rate_qps)
         .field("interarrival_cv2", s.interarrival_cv2)
         .field("with_slo", slo)
         .field("with_accuracy_target", acc)
-        .field("duration_ms", trace.back().arrival_ms)
+        .field("duration_ms", last_ms)
         .field("index_of_dispersion_1s", s.idc_1s)
         .field("index_of_dispersion_60s", s.idc_60s)
         .field("peak_rate_qps", s.peak_rate_qps)
@@ -147,7 +152,7 @@ int stats(const std::vector<std::string>& args) {
     j.end_array().end_object();
     out() << j.str() << "\n";
   } else {
-    out() << file << ": " << trace.size() << " queries over " << trace.back().arrival_ms / 1000
+    out() << file << ": " << queries << " queries over " << last_ms / 1000
           << " s, mean rate " << s.mean_rate_qps << " qps, inter-arrival CV^2 " << s.interarrival_cv2 << ", "
           << slo << " with an SLO, " << acc << " with an accuracy target\n"
           << "burstiness: index of dispersion of per-second counts " << s.idc_1s << " (1 = Poisson), of "

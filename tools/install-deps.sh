@@ -6,6 +6,8 @@ packages=(
   build-essential make cmake ninja-build ccache pkg-config zlib1g-dev clang-format git ca-certificates
   libsystemc-dev verilator libeigen3-dev libyaml-cpp-dev catch2 libboost-program-options-dev yosys
   dataset-fashion-mnist librsvg2-bin
+  # the sanitized suite, fuzzing, lint and the libc++ determinism check (tools/sanitize.sh, fuzz.sh, lint.sh)
+  clang libclang-rt-14-dev libomp-dev clang-tidy libc++-dev libc++abi-dev
 )
 # Open MPI: `mpirun -n N sushi sweep` (optional at build time: CMake SUSHI_MPI=AUTO finds it).
 packages+=(libopenmpi-dev openmpi-bin)

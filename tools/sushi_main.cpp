@@ -1,5 +1,6 @@
 // The `sushi` executable. libsystemc insists on an sc_main; we also own main() so the SystemC banner is
 // silenced before the kernel starts and every subcommand keeps a clean stdout/stderr.
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <systemc>
@@ -22,6 +23,9 @@ int sc_main(int argc, char* argv[]) {
 
 int main(int argc, char* argv[]) {
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
+  // Past `ulimit -f` a write fails with EFBIG ("FILE: cannot write: File too large", exit 2) instead of the
+  // process being killed without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   sc_core::sc_report_handler::set_handler(report_to_stderr);
   // Info reports ("tracing timescale unit set: 1 ns") are noise around a command's output: silence them.
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);

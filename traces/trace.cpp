@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/errors.h"
+#include "base/manifest.h"
 #include "base/paths.h"
 #include "base/provenance.h"
 #include "base/random.h"
@@ -451,58 +452,84 @@ std::string trace_to_csv(const std::vector<Query>& trace, const std::string& com
   return t.str(comment);
 }
 
-std::vector<Query> read_trace_csv(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open trace");
+TraceReader::TraceReader(const std::string& path) : path_(path) {
+  verify_output_file(path);  // not a killed run's, nor another run's
+  in_.open(path);
+  if (!in_) throw InputError(path + ": cannot open trace");
   std::string line;
-  int lineno = 0;
-  auto fail = [&](const std::string& what) {
-    throw InputError(path + ": line " + std::to_string(lineno) + ": " + what);
-  };
   do {  // leading `#` lines carry provenance
-    if (!std::getline(in, line))
+    if (!std::getline(in_, line))
       throw InputError(path + ": empty trace (expected header id,arrival_ms,slo_ms,acc_target)");
-    ++lineno;
+    ++lineno_;
   } while (line.rfind("#", 0) == 0);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != "id,arrival_ms,slo_ms,acc_target")
     fail("expected header 'id,arrival_ms,slo_ms,acc_target', got '" + line + "'");
-  std::vector<Query> out;
-  std::set<int64_t> ids;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> cols;
-    std::stringstream ss(line);
-    std::string col;
-    while (std::getline(ss, col, ',')) cols.push_back(col);
-    if (cols.size() != 4)
-      fail("expected 4 columns (id,arrival_ms,slo_ms,acc_target), got " + std::to_string(cols.size()));
-    const char* names[] = {"id", "arrival_ms", "slo_ms", "acc_target"};
-    double v[4];
-    for (int i = 0; i < 4; ++i) {
-      size_t used = 0;
-      try {
-        v[i] = std::stod(cols[i], &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used == 0 || used != cols[i].size() || !std::isfinite(v[i]))
-        fail(std::string("column ") + names[i] + ": expected a number, got '" + cols[i] + "'");
-      if (v[i] < 0)
-        fail(std::string("column ") + names[i] + ": expected a non-negative value, got " + cols[i]);
-    }
-    Query q{int64_t(v[0]), v[1], v[2], v[3]};
-    if (double(q.id) != v[0]) fail("column id: expected an integer, got '" + cols[0] + "'");
-    if (q.acc_target > 100) fail("column acc_target: expected a percentage <= 100, got " + cols[3]);
-    if (!out.empty() && q.arrival_ms < out.back().arrival_ms)
-      fail("arrival_ms " + cols[1] + " is earlier than the previous line's " +
-           std::to_string(out.back().arrival_ms) + " (expected sorted arrivals)");
-    if (!ids.insert(q.id).second) fail("duplicate id " + cols[0]);
-    out.push_back(q);
+}
+
+void TraceReader::fail(const std::string& what) const {
+  throw InputError(path_ + ": line " + std::to_string(lineno_) + ": " + what);
+}
+
+// Ids seen so far in constant memory for the usual 0, 1, 2, ... order: every id below dense_ is seen, and
+// the ones above it that came early wait in sparse_ until the gap closes.
+bool TraceReader::first_time(int64_t id) {
+  if (id < dense_ || !sparse_.insert(id).second) return false;
+  while (!sparse_.empty() && *sparse_.begin() == dense_) {
+    sparse_.erase(sparse_.begin());
+    ++dense_;
   }
-  if (out.empty()) throw InputError(path + ": trace has a header but no queries");
+  return true;
+}
+
+bool TraceReader::next(Query& q) {
+  std::string line;
+  for (;;) {
+    if (!std::getline(in_, line)) {
+      if (count_ == 0) throw InputError(path_ + ": trace has a header but no queries");
+      return false;
+    }
+    ++lineno_;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty() && line[0] != '#') break;
+  }
+  std::vector<std::string> cols;
+  std::stringstream ss(line);
+  std::string col;
+  while (std::getline(ss, col, ',')) cols.push_back(col);
+  if (cols.size() != 4)
+    fail("expected 4 columns (id,arrival_ms,slo_ms,acc_target), got " + std::to_string(cols.size()));
+  const char* names[] = {"id", "arrival_ms", "slo_ms", "acc_target"};
+  double v[4];
+  for (int i = 0; i < 4; ++i) {
+    size_t used = 0;
+    try {
+      v[i] = std::stod(cols[i], &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != cols[i].size() || !std::isfinite(v[i]))
+      fail(std::string("column ") + names[i] + ": expected a number, got '" + cols[i] + "'");
+    if (v[i] < 0) fail(std::string("column ") + names[i] + ": expected a non-negative value, got " + cols[i]);
+  }
+  if (v[0] > 9007199254740992.0 || double(int64_t(v[0])) != v[0])  // 2^53: exact in a double
+    fail("column id: expected an integer in [0, 2^53], got '" + cols[0] + "'");
+  q = Query{int64_t(v[0]), v[1], v[2], v[3]};
+  if (q.acc_target > 100) fail("column acc_target: expected a percentage <= 100, got " + cols[3]);
+  if (count_ > 0 && q.arrival_ms < last_arrival_)
+    fail("arrival_ms " + cols[1] + " is earlier than the previous line's " + std::to_string(last_arrival_) +
+         " (expected sorted arrivals)");
+  if (!first_time(q.id)) fail("duplicate id " + cols[0]);
+  last_arrival_ = q.arrival_ms;
+  ++count_;
+  return true;
+}
+
+std::vector<Query> read_trace_csv(const std::string& path) {
+  TraceReader r(path);
+  std::vector<Query> out;
+  Query q;
+  while (r.next(q)) out.push_back(q);
   return out;
 }
 
@@ -564,6 +591,21 @@ std::vector<double> read_azure_minute_counts(const std::string& path, const std:
   return counts;
 }
 
+void write_trace_csv(const std::string& path, const std::vector<Query>& trace, const std::string& comment) {
+  AtomicFile f(path);
+  std::string chunk = trace_to_csv({}, comment);  // the comment and the header
+  for (const Query& q : trace) {
+    chunk += std::to_string(q.id) + "," + csv_number(q.arrival_ms, 12) + "," + csv_number(q.slo_ms, 12) +
+             "," + csv_number(q.acc_target, 12) + "\n";
+    if (chunk.size() >= (1 << 16)) {
+      f.write(chunk);
+      chunk.clear();
+    }
+  }
+  f.write(chunk);
+  f.commit();
+}
+
 TraceStats trace_stats(const std::vector<Query>& trace) {
   return trace_stats(trace, 10);
 }
@@ -580,17 +622,13 @@ double dispersion(const std::vector<double>& counts) {
 }
 
 // Per-second and per-minute counts over the whole seconds (minutes) of the trace, and the rate histogram.
-void burstiness(const std::vector<Query>& trace, int bins, TraceStats& s) {
-  const double end = trace.back().arrival_ms;
-  const size_t seconds = size_t(end / 1000), minutes = size_t(end / 60000);
+// `counts[i]` holds the queries that arrived in second i; `end_ms` is the last arrival.
+void burstiness(const std::vector<double>& counts, double end_ms, int bins, TraceStats& s) {
+  const size_t seconds = std::min(counts.size(), size_t(end_ms / 1000)), minutes = size_t(end_ms / 60000);
   if (seconds < 2) return;
-  std::vector<double> per_s(seconds, 0), per_m(minutes, 0);
-  for (const Query& q : trace) {
-    const size_t i = size_t(q.arrival_ms / 1000);
-    if (i < seconds) per_s[i] += 1;
-    const size_t m = size_t(q.arrival_ms / 60000);
-    if (m < minutes) per_m[m] += 1;
-  }
+  std::vector<double> per_s(counts.begin(), counts.begin() + std::ptrdiff_t(seconds)), per_m(minutes, 0);
+  for (size_t i = 0; i < seconds; ++i)
+    if (i / 60 < minutes) per_m[i / 60] += per_s[i];
   s.idc_1s = dispersion(per_s);
   s.idc_60s = dispersion(per_m);
   std::vector<double> sorted = per_s;
@@ -602,7 +640,45 @@ void burstiness(const std::vector<Query>& trace, int bins, TraceStats& s) {
   s.rate_histogram.assign(size_t(bins), 0);
   for (double c : per_s) s.rate_histogram[std::min(size_t(bins) - 1, size_t(c / s.bin_width_qps))] += 1;
 }
+
+void burstiness(const std::vector<Query>& trace, int bins, TraceStats& s) {
+  const double end = trace.back().arrival_ms;
+  std::vector<double> per_s(size_t(end / 1000), 0);
+  for (const Query& q : trace) {
+    const size_t i = size_t(q.arrival_ms / 1000);
+    if (i < per_s.size()) per_s[i] += 1;
+  }
+  burstiness(per_s, end, bins, s);
+}
 }  // namespace
+
+void TraceStatsAccumulator::add(const Query& q) {
+  const double gap = q.arrival_ms - last_ms_;
+  last_ms_ = q.arrival_ms;
+  ++n_;
+  const double d = gap - mean_;  // Welford's running mean and variance of the gaps
+  mean_ += d / double(n_);
+  m2_ += d * (gap - mean_);
+  if (too_long_ || !(q.arrival_ms >= 0)) return;
+  const double second = q.arrival_ms / 1000;
+  if (second >= double(kMaxSeconds)) {  // burstiness is left out rather than holding an unbounded array
+    too_long_ = true;
+    per_second_.clear();
+    return;
+  }
+  const size_t i = size_t(second);
+  if (i >= per_second_.size()) per_second_.resize(i + 1, 0.0);
+  per_second_[i] += 1;
+}
+
+TraceStats TraceStatsAccumulator::stats() const {
+  TraceStats s;
+  if (n_ < 2) return s;
+  s.mean_rate_qps = 1000.0 / mean_;
+  s.interarrival_cv2 = (m2_ / double(n_)) / (mean_ * mean_);
+  if (!too_long_) burstiness(per_second_, last_ms_, 10, s);
+  return s;
+}
 
 TraceStats trace_stats(const std::vector<Query>& trace, int rate_bins) {
   TraceStats s;

@@ -3,6 +3,7 @@
 // Functions-like diurnal/bursty process), the per-query constraints (latency SLO and/or accuracy target),
 // and a validated CSV format.
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <set>
@@ -101,6 +102,25 @@ YamlView yaml_ranges_as_maps(const YamlView& v, const std::set<std::string>& key
 // CSV with header `id,arrival_ms,slo_ms,acc_target`. Reading validates: header present, 4 numeric columns,
 // non-negative values, non-decreasing arrivals, unique ids; errors name the file and line.
 std::vector<Query> read_trace_csv(const std::string& path);
+// The same, one query at a time, for traces too long to hold (memory: constant for ids in 0, 1, 2, ...
+// order; ids that arrive out of order wait in a set until the gap closes).
+class TraceReader {
+ public:
+  explicit TraceReader(const std::string& path);  // reads the header
+  bool next(Query& q);  // false after the last query; throws InputError naming the file and line
+  int64_t count() const { return count_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const;
+  bool first_time(int64_t id);
+  std::string path_;
+  std::ifstream in_;
+  int64_t lineno_ = 0, count_ = 0, dense_ = 0;
+  std::set<int64_t> sparse_;
+  double last_arrival_ = 0;
+};
+// trace_to_csv(trace, comment) written atomically piece by piece (no second copy of the trace as text).
+void write_trace_csv(const std::string& path, const std::vector<Query>& trace, const std::string& comment);
 // `comment` (provenance) is written as leading `# ` lines, which the reader skips.
 std::string trace_to_csv(const std::vector<Query>& trace, const std::string& comment = "");
 // One line naming every parameter of a spec (its provenance), and its content hash.
@@ -125,5 +145,18 @@ TraceStats trace_stats(const std::vector<Query>& trace, int rate_bins);
 // sums every row, else the rows whose HashFunction equals it. Errors name the file and line.
 std::vector<double> read_azure_minute_counts(const std::string& path, const std::string& function);
 TraceStats trace_stats(const std::vector<Query>& trace);  // rate_bins = 10
+// The same statistics one query at a time (Welford; burstiness from per-second counts), for a TraceReader.
+class TraceStatsAccumulator {
+ public:
+  void add(const Query& q);
+  TraceStats stats() const;
+
+ private:
+  static constexpr int64_t kMaxSeconds = int64_t(1) << 22;  // ~48 days of per-second counts (32 MiB)
+  int64_t n_ = 0;
+  double last_ms_ = 0, mean_ = 0, m2_ = 0;
+  std::vector<double> per_second_;
+  bool too_long_ = false;
+};
 
 }  // namespace sushi

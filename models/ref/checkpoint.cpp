@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/errors.h"
+#include "base/manifest.h"
 #include "base/provenance.h"
 
 namespace sushi {
@@ -184,6 +185,7 @@ void Checkpoint::save(const std::string& path) const {
 }
 
 Checkpoint Checkpoint::load(const std::string& path) {
+  verify_output_file(path);  // not a killed run's, nor another run's
   return deserialize(read_file(path), path);
 }
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The sanitized build and suite (`make test SANITIZE=1`, `./sushi.sh test-sanitize`): clang with
+# AddressSanitizer + UndefinedBehaviorSanitizer (any report is fatal) and libFuzzer instrumentation, in
+# build-san/ (SUSHI_SAN_BUILD), then every test through CTest with the run-time options below.
+#   tools/sanitize.sh             configure, build everything, run the whole suite
+#   tools/sanitize.sh build       configure and build only (tools/fuzz.sh uses this)
+#   tools/sanitize.sh env         print the sanitizer environment (eval it to run a binary by hand)
+# Extra arguments after `test` go to ctest (e.g. `tools/sanitize.sh test -R reliability`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${SUSHI_SAN_BUILD:-build-san}
+jobs=${SUSHI_JOBS:-$(nproc)}
+root=$(pwd)
+
+# Run-time options, documented in tests/sanitizers/README.md. Every report stops the process
+# (halt_on_error, -fno-sanitize-recover): a test that triggers one fails.
+san_env() {
+  echo "export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0:check_initialization_order=1"
+  echo "export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
+  echo "export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$root/tests/sanitizers/ubsan.supp"
+}
+
+configure_build() {
+  command -v clang++ >/dev/null || { echo "sanitize: clang++ is not installed (tools/install-deps.sh)" >&2; exit 1; }
+  if [ ! -f "$build/CMakeCache.txt" ]; then
+    cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+      -DSUSHI_SANITIZE=ON -DSUSHI_FUZZ=ON
+  fi
+  cmake --build "$build" -j "$jobs" "$@"
+}
+
+case "${1:-test}" in
+  env) san_env ;;
+  build) shift; configure_build "$@" ;;
+  test)
+    shift || true
+    configure_build
+    eval "$(san_env)"
+    cd "$build" && ctest --output-on-failure --no-tests=error -j "$jobs" "$@"
+    ;;
+  *) sed -n '2,9s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+esac
