@@ -91,6 +91,7 @@ void encode_params(AccelJob& job, size_t i, const QOp& op) {
 }
 
 void put_tensor(AccelJob& job, uint64_t addr, const QTensor& t) {
+  if (t.data.empty()) return;  // memcpy from an empty vector's null data() is undefined even for 0 bytes
   std::memcpy(job.dram.data() + addr, t.data.data(), t.data.size());
 }
 

@@ -65,7 +65,7 @@ case $name in
     ;;
   result_mismatch)  # a results file replaced by hand (or by another run) no longer matches its manifest
     expect 0 "${serve[@]}" --count 40 --out "$tmp/out1"
-    sed -i 's/sushi_avg/sushi_AVG/' "$tmp/out1/$summary"
+    printf 'edited by hand\n' >>"$tmp/out1/$summary"
     expect 2 "$sushi" pareto "$tmp/out1/$summary" --x mean_latency_ms --y energy_uj_per_query
     err_has "summary.csv: does not match .*MANIFEST.json"
     ;;

@@ -152,9 +152,9 @@ int stats(const std::vector<std::string>& args) {
     j.end_array().end_object();
     out() << j.str() << "\n";
   } else {
-    out() << file << ": " << queries << " queries over " << last_ms / 1000
-          << " s, mean rate " << s.mean_rate_qps << " qps, inter-arrival CV^2 " << s.interarrival_cv2 << ", "
-          << slo << " with an SLO, " << acc << " with an accuracy target\n"
+    out() << file << ": " << queries << " queries over " << last_ms / 1000 << " s, mean rate "
+          << s.mean_rate_qps << " qps, inter-arrival CV^2 " << s.interarrival_cv2 << ", " << slo
+          << " with an SLO, " << acc << " with an accuracy target\n"
           << "burstiness: index of dispersion of per-second counts " << s.idc_1s << " (1 = Poisson), of "
           << "per-minute counts " << s.idc_60s << "; busiest second " << s.peak_rate_qps << " queries, p99 "
           << s.p99_rate_qps << "\nper-second rate histogram (queries/s: seconds):\n";

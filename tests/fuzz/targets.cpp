@@ -18,9 +18,12 @@
 #include "models/ref/checkpoint.h"
 #include "models/space/accuracy.h"
 #include "models/space/supernet.h"
+#include "models/train/data.h"
+#include "models/train/trainer.h"
 #include "sched/experiment.h"
 #include "sched/latency_table.h"
 #include "sim/accel.h"
+#include "sim/calibrate.h"
 #include "traces/trace.h"
 
 namespace sushi::fuzz {
@@ -145,6 +148,23 @@ void manifest_json(const std::string& b) {
   (void)OutputManifest::read(dir);
 }
 
+void calibrate_csv(const std::string& b) {
+  (void)sim::read_layers_csv(as_file(b, "measured.csv"), true);
+}
+
+void train_config(const std::string& b) {
+  (void)train::load_train_config(as_file(b, "train.yaml"));
+}
+
+// An IDX image file and its label file in one input: the first byte says where the label file starts.
+// zlib's gzread passes bytes that are not gzip through unchanged, so the seeds are plain IDX.
+void fmnist_idx(const std::string& b) {
+  if (b.empty()) return;
+  const size_t cut = std::min(b.size(), size_t(1) + size_t(uint8_t(b[0])) * 4);
+  (void)train::read_idx_gz(as_file(b.substr(1, cut - 1), "images.idx.gz"),
+                           as_file(b.substr(cut), "labels.idx.gz"));
+}
+
 }  // namespace
 
 const std::vector<Target>& targets() {
@@ -164,6 +184,10 @@ const std::vector<Target>& targets() {
       {"results_csv", "results CSV read by sushi pareto", false, results_csv},
       {"result_store", "sweep result store (results.v1.store)", false, result_store},
       {"manifest_json", "output folder MANIFEST.json", true, manifest_json},
+      {"calibrate_csv", "measured per-layer latency CSV (sushi calibrate --measured, sim --layers)", false,
+       calibrate_csv},
+      {"train_config", "training config YAML (workloads/train)", true, train_config},
+      {"fmnist_idx", "Fashion-MNIST IDX image and label files (gzip or plain)", false, fmnist_idx},
   };
   return t;
 }
