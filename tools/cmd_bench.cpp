@@ -20,7 +20,8 @@ int bench(const std::vector<std::string>& args) {
   return run(std::vector<std::string>(args.begin() + 1, args.end()));
 }
 
-const bool registered = register_command({"bench", "speed benchmarks (kernels, sim, serve)", bench});
+const bool registered =
+    register_command({"bench", "speed benchmarks (kernels, sim, serve, sweep, rtl, train)", bench});
 
 }  // namespace
 
