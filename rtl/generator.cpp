@@ -3,6 +3,7 @@
 #include "rtl/generator.h"
 
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -18,6 +19,15 @@ using sim::AccelConfig;
 // Words of `width_bytes` bytes holding `bytes` (at least two, so every address has a bit).
 int64_t depth(int64_t bytes, int64_t width_bytes) {
   return std::max<int64_t>(2, (bytes + width_bytes - 1) / width_bytes);
+}
+
+// Bytes per beat of the memory master's data path: at least twice any stream's sustained DRAM rate, so a
+// transfer's beats always fit in its data phase.
+int64_t beat_bytes(const AccelConfig& a) {
+  double rate = 1;
+  for (sim::Stream s : {sim::Stream::Weights, sim::Stream::ActIn, sim::Stream::ActOut})
+    rate = std::max(rate, a.dram_stream_bytes_per_cycle(s));
+  return (2 * int64_t(std::ceil(rate)) + 3) / 4 * 4;
 }
 
 std::map<std::string, std::string> substitutions(const AccelConfig& a, const GenOptions& o) {
@@ -42,7 +52,18 @@ std::map<std::string, std::string> substitutions(const AccelConfig& a, const Gen
           {"PB_DEPTH", s(depth(a.pb_bytes, row))},
           {"A_DEPTH", s(depth(a.act_in_bytes, row))},
           {"P_DEPTH", s(depth(a.psum_bytes, 4 * int64_t(a.k_parallel)))},
-          {"O_DEPTH", s(depth(a.act_out_bytes, a.k_parallel))}};
+          {"O_DEPTH", s(depth(a.act_out_bytes, a.k_parallel))},
+          {"BEAT_BYTES", s(beat_bytes(a))},
+          {"W_BYTES", s(std::max<int64_t>(2, a.weight_buffer_bytes))},
+          {"PB_BYTES", s(std::max<int64_t>(2, a.pb_bytes))},
+          {"A_BYTES", s(std::max<int64_t>(2, a.act_in_bytes))},
+          {"P_WORDS", s(std::max<int64_t>(2, a.psum_bytes / 4))},
+          {"O_BYTES", s(std::max<int64_t>(2, a.act_out_bytes))},
+          {"PRM_BYTES", s(kParamBytes)},
+          {"QUEUE_DEPTH", s(kQueueDepth)},
+          {"W_HALF", s(a.weight_buffer_bytes / 2)},
+          {"A_HALF", s(a.act_in_bytes / 2)},
+          {"O_HALF", s(a.act_out_bytes / 2)}};
 }
 
 // Replaces every @NAME@ (NAME: capitals, digits, '_') by its value; other '@'s (always @(...)) stay.

@@ -14,14 +14,24 @@
 // - The int8 datapath: sushi_dpe (Wp-tap int8 x int8 -> int32), sushi_dpe_array (Kp x Cp DPEs, channel
 //   adder tree), sushi_requant (models/ref int8 requantization: round half away from zero, saturation),
 //   sushi_act (zero point, ReLU clamp, 256-entry h-swish / h-sigmoid table), sushi_sram (behavioural 1R1W
-//   macro: the one interface a vendor macro replaces) and sushi_datapath / sushi_chip (everything with the
-//   buffers, the synthesis top of `sushi rtl area`).
+//   macro: the one interface a vendor macro replaces) and sushi_datapath (everything with the buffers as
+//   sushi_sram macros: the datapath's synthesis top of `sushi rtl area`).
+// - sushi_core: the datapath that the `rtl` fidelity simulates inside sushi_accel: buffers as byte-addressed
+//   behavioural memories written by the memory master's read beats, the operand-fetch (window address) unit
+//   driven by sushi_seq's steps, the DPE array arithmetic, partial sums, requantization, activation and the
+//   post-processing unit, the output buffer read by the write beats.
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "sim/accel.h"
 
 namespace sushi::rtl {
+
+// The datapath's parameter-block memory (bytes; the largest block of a layer, sim/model.h) and the memory
+// master's in-flight transfer queue (entries); the harness refuses jobs that exceed either.
+constexpr int64_t kParamBytes = 65536;
+constexpr int64_t kQueueDepth = 256;
 
 struct GenOptions {
   // Debug: K-tile 1's first pass of every layer lasts one cycle longer (a deliberate one-cycle bug that

@@ -124,7 +124,8 @@ struct DramRequest {
   int64_t issue_cycle = 0;
   uint8_t* local = nullptr;
   const uint8_t* data = nullptr;
-  progress_if* done = nullptr;  // the completion channel the requester waits on
+  progress_if* done = nullptr;     // the completion channel the requester waits on
+  progress_if* started = nullptr;  // optional: advanced when the data phase starts (the RTL's beats)
   bool write = false;
 };
 inline std::ostream& operator<<(std::ostream& os, const DramRequest& r) {

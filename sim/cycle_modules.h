@@ -61,6 +61,7 @@ class Dram : public sc_core::sc_module, public memory_if {
       wait_cycles(start - now_cycles());
       if (EventLog* log = active_event_log())  // the request as the DRAM starts serving it
         log->add(now_cycles(), EventKind::DmaRequest, -1, int(r.t->stream), r.t->addr[0], r.t->bytes);
+      if (r.started) r.started->advance();
       busy.write(true);
       wait_cycles(accel_.dram_data_cycles(r.t->bytes, r.t->stream));
       busy.write(false);

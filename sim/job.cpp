@@ -149,12 +149,13 @@ AccelJob make_functional_job(const AccelConfig& accel, const std::vector<QOp>& o
 }
 
 AccelJob make_layers_job(const AccelConfig& accel, const std::vector<QOp>& ops,
-                         const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2) {
+                         const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                         const SubGraph& cached) {
   (void)accel;
   AccelJob job;
   std::vector<int64_t> input_bytes;
   for (size_t i = 0; i < ops.size(); ++i) {
-    job.regs.push_back(encode_layer(ops[i].layer, WeightSlice{}));
+    job.regs.push_back(encode_layer(ops[i].layer, cached_slice(cached, ops[i].layer)));
     job.meta.push_back({ops[i].layer.name, ops[i].layer.macs});
     encode_params(job, i, ops[i]);
     input_bytes.push_back(int64_t(inputs[i].data.size()));

@@ -105,9 +105,11 @@ AccelJob make_job(const AccelConfig& accel, const std::vector<Layer>& layers, co
 // Functional: weights and parameters of `ops` (one per layer), the network input, the PB image.
 AccelJob make_functional_job(const AccelConfig& accel, const std::vector<QOp>& ops, const SubGraph& cached,
                              const QTensor& input);
-// Stand-alone layers: each reads its own inputs[i] (and inputs2[i]); nothing cached.
+// Stand-alone layers: each reads its own inputs[i] (and inputs2[i]); `cached` holds the PB part of each
+// layer's slice (indexed by its slice.tensor; empty: nothing cached).
 AccelJob make_layers_job(const AccelConfig& accel, const std::vector<QOp>& ops,
-                         const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2);
+                         const std::vector<QTensor>& inputs, const std::vector<QTensor>& inputs2,
+                         const SubGraph& cached = SubGraph{});
 // Reads layer i's output tensor back from a functional job's DRAM image.
 QTensor read_output(const AccelJob& job, size_t i, float scale);
 

@@ -24,21 +24,21 @@ const char* const kShipped[] = {"workloads/accel/zcu104_sushi.yaml", "workloads/
                                 "workloads/accel/cloud_large.yaml"};
 const char* const kTest[] = {"tests/data/rtl/rtl_small.yaml", "tests/data/rtl/rtl_serial.yaml"};
 
-// Every layer of the job on its own (a case each): cycles and traces equal; returns the cases run.
-int check_layers_one_by_one(const AccelConfig& a, const sim::AccelJob& job) {
+// Every layer of the job on its own (a case each): cycles and traces equal, and (functional) the RTL's
+// output bit-exact with the int8 reference; returns the cases run.
+int check_layers_one_by_one(const AccelConfig& a, const rtl::FunctionalJob& f) {
   int cases = 0;
-  for (size_t i = 0; i < job.regs.size(); ++i) {
-    sim::AccelJob one = job;
-    one.regs = {job.regs[i]};
-    one.meta = {job.meta[i]};
-    const rtl::LockstepReport r = rtl::lockstep(a, one);
-    INFO(a.name << " layer " << i << " " << sim::decode_layer(job.regs[i], job.meta[i]).name << " ("
-                << to_string(LayerKind(job.regs[i].opcode)) << " " << job.regs[i].in_c << "x"
-                << job.regs[i].in_h << "x" << job.regs[i].in_w << " -> " << job.regs[i].out_c << " k"
-                << job.regs[i].kernel << " s" << job.regs[i].stride << ", PB " << job.regs[i].pb_out << "/"
-                << job.regs[i].w_out << ")\n"
-                << r.describe());
-    CHECK(r.ok());
+  for (size_t i = 0; i < f.job.regs.size(); ++i) {
+    const rtl::FunctionalJob one = rtl::single_layer(f, i);
+    const sim::LayerRegs& r = f.job.regs[i];
+    const rtl::LockstepReport rep = rtl::lockstep(a, one.job, false, &one.reference);
+    INFO(a.name << " layer " << i << " " << sim::decode_layer(r, f.job.meta[i]).name << " ("
+                << to_string(LayerKind(r.opcode)) << " " << r.in_c << "x" << r.in_h << "x" << r.in_w << " -> "
+                << r.out_c << " k" << r.kernel << " s" << r.stride << ", PB " << r.pb_out << "/" << r.w_out
+                << ")\n"
+                << rep.describe());
+    CHECK(rep.ok());
+    CHECK(rep.layers_checked == 1);
     ++cases;
   }
   return cases;
@@ -51,9 +51,11 @@ int check_subnets(const AccelConfig& a, const std::vector<std::string>& subnets)
     const Subnet s = tiny.parse_subnet(spec);
     for (const bool cache : {false, true}) {
       const SubGraph cached = cache ? sim::fit_to_pb(a, tiny, s) : tiny.empty_subgraph();
-      const rtl::LockstepReport r = rtl::lockstep(a, sim::make_job(a, tiny.layers(s, s.resolution), cached));
+      const rtl::FunctionalJob f = rtl::subnet_functional_job(a, tiny, s, cached, 7 + uint64_t(cases));
+      const rtl::LockstepReport r = rtl::lockstep(a, f.job, false, &f.reference);
       INFO(a.name << " fmnist_tiny " << spec << (cache ? " cached" : " uncached") << "\n" << r.describe());
       CHECK(r.ok());
+      CHECK(r.layers_checked == int(f.reference.size()));
       CHECK(r.rtl.offchip_weight_bytes == r.cycle.offchip_weight_bytes);
       CHECK(r.rtl.offchip_act_bytes == r.cycle.offchip_act_bytes);
       CHECK(r.rtl.pb_hit_bytes == r.cycle.pb_hit_bytes);
@@ -69,7 +71,7 @@ int check_subnets(const AccelConfig& a, const std::vector<std::string>& subnets)
 TEST_CASE("rtl generate: one module per file, config hash in every header, the Yosys 0.23 subset", "[rtl]") {
   const AccelConfig a = AccelConfig::load("workloads/accel/zcu104_sushi.yaml");
   const auto files = rtl::generate_rtl(a);
-  REQUIRE(files.size() == 12);
+  REQUIRE(files.size() == 13);
   const std::string hash = rtl::rtl_config_hash(a);
   const std::regex forbidden(
       R"(\binside\b|\bforeach\b|\bimport\b|\]\s*\[[^\]]*\]\s*\w+\s*[;,)]|[A-Za-z_]\w*'\()");
@@ -85,8 +87,8 @@ TEST_CASE("rtl generate: one module per file, config hash in every header, the Y
   // The parameters come from the config: change one, the RTL changes with it.
   const AccelConfig b =
       AccelConfig::load("workloads/accel/zcu104_sushi.yaml", {parse_override("accel.array.k_parallel=8")});
-  CHECK(rtl::generate_rtl(b)[10].text.find("K_PARALLEL = 32'd8") != std::string::npos);
-  CHECK(rtl::generate_rtl(a)[10].text.find("K_PARALLEL = 32'd16") != std::string::npos);
+  CHECK(rtl::generate_rtl(b)[11].text.find("K_PARALLEL = 32'd8") != std::string::npos);
+  CHECK(rtl::generate_rtl(a)[11].text.find("K_PARALLEL = 32'd16") != std::string::npos);
   CHECK(rtl::rtl_config_hash(b) != hash);
   // A config the RTL cannot implement is refused naming the key.
   const AccelConfig z = AccelConfig::load("workloads/accel/zcu104_sushi.yaml",
@@ -114,24 +116,31 @@ TEST_CASE("rtl lint: verilator --lint-only -Wall is clean on every shipped and t
   }
 }
 
-TEST_CASE("rtl fidelity: timing only, and only for configs with a Verilated build", "[rtl]") {
+TEST_CASE("rtl fidelity: functional, and only for configs with a Verilated build", "[rtl]") {
   CHECK(rtl::rtl_built_configs().size() >= 5);
   const AccelConfig other =
       AccelConfig::load("workloads/accel/zcu104_sushi.yaml", {parse_override("accel.array.k_parallel=8")});
   CHECK_THROWS_WITH(sim::make_accel_model("rtl", other), Catch::Contains("no Verilated RTL"));
   const AccelConfig a = AccelConfig::load("tests/data/rtl/rtl_small.yaml");
   auto m = sim::make_accel_model("rtl", a);
-  CHECK_FALSE(m->functional());
-  sim::AccelJob job = rtl::random_job(a, 5, 1);
-  job.dram.assign(job.memory.size, 0);
-  CHECK_THROWS_AS(m->run(job), InputError);
+  CHECK(m->functional());
+  // The outputs come from the RTL's datapath: a wrong weight in DRAM changes them, the timing stays.
+  rtl::FunctionalJob f = rtl::random_functional_job(a, 5, 3);
+  sim::AccelJob good = f.job, bad = f.job;
+  const sim::RunResult rg = m->run(good);
+  bad.dram[bad.regs[0].w_addr] ^= 0x5a;
+  const sim::RunResult rb = m->run(bad);
+  CHECK(rg.cycles == rb.cycles);
+  CHECK(sim::read_output(good, 0, 1).data == f.reference[0].data);
+  if (bad.regs[0].w_out > 0 && bad.regs[0].dram_weight_bytes() > 0)
+    CHECK(sim::read_output(bad, 0, 1).data != f.reference[0].data);
 }
 
 TEST_CASE("rtl quick regression: random layers cycle-exact with the cycle model (rtl_small, rtl_serial)",
           "[rtl]") {
   int cases = 0;
   for (const char* c : kTest)
-    cases += check_layers_one_by_one(AccelConfig::load(c), rtl::random_job(AccelConfig::load(c), 11, 30));
+    cases += check_layers_one_by_one(AccelConfig::load(c), rtl::random_functional_job(AccelConfig::load(c), 11, 30));
   CHECK(cases == 60);
 }
 
@@ -174,7 +183,7 @@ TEST_CASE("rtl full regression: 300+ random layers and subnets over five configs
   uint64_t seed = 100;
   for (const std::string& c : configs) {
     const AccelConfig a = AccelConfig::load(c);
-    cases += check_layers_one_by_one(a, rtl::random_job(a, seed++, 100));
+    cases += check_layers_one_by_one(a, rtl::random_functional_job(a, seed++, 100));
     cases += check_subnets(a, {"min", "max", "random:7"});
   }
   WARN("rtl full regression: " << cases << " cases");

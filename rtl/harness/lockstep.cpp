@@ -12,7 +12,7 @@ namespace {
 
 using sim::TraceEvent;
 
-std::vector<TraceEvent> run_logged(sim::AccelModel& m, sim::AccelJob job, sim::RunResult& result) {
+std::vector<TraceEvent> run_logged(sim::AccelModel& m, sim::AccelJob& job, sim::RunResult& result) {
   sim::EventLog log;
   sim::active_event_log() = &log;
   try {
@@ -35,15 +35,36 @@ std::string context(const std::vector<TraceEvent>& t, size_t i) {
   return describe(t[i]) + (tile >= 0 ? " (in K-tile " + std::to_string(tile) + ")" : "");
 }
 
+// The first layer (and byte) whose output in `job`'s final image differs from the reference.
+void compare_outputs(const sim::AccelJob& job, const std::vector<QTensor>& reference, LockstepReport& r) {
+  if (reference.size() != job.regs.size())
+    throw std::logic_error("lockstep: one reference tensor per layer expected");
+  for (size_t i = 0; i < reference.size(); ++i) {
+    const QTensor out = sim::read_output(job, i, reference[i].scale);
+    ++r.layers_checked;
+    if (out.data == reference[i].data) continue;
+    r.output_mismatch = int64_t(i);
+    for (size_t b = 0; b < out.data.size() && b < reference[i].data.size(); ++b)
+      if (out.data[b] != reference[i].data[b]) {
+        r.mismatch_byte = int64_t(b);
+        break;
+      }
+    return;
+  }
+}
+
 }  // namespace
 
-LockstepReport lockstep(const sim::AccelConfig& accel, const sim::AccelJob& job, bool injected_bug) {
-  if (job.functional()) throw InputError("rtl diff: timing jobs only (the RTL moves no data yet)");
+LockstepReport lockstep(const sim::AccelConfig& accel, const sim::AccelJob& job, bool injected_bug,
+                        const std::vector<QTensor>* reference) {
   LockstepReport r;
   auto cycle = sim::make_accel_model("cycle", accel);
   auto rtl = make_rtl_model(accel, injected_bug);
-  r.cycle_events = run_logged(*cycle, job, r.cycle);
-  r.rtl_events = run_logged(*rtl, job, r.rtl);
+  sim::AccelJob rtl_job = job;
+  sim::AccelJob cycle_job = job;
+  r.cycle_events = run_logged(*cycle, cycle_job, r.cycle);
+  r.rtl_events = run_logged(*rtl, rtl_job, r.rtl);
+  if (reference && job.functional()) compare_outputs(rtl_job, *reference, r);
   r.divergence = sim::first_divergence(r.cycle_events, r.rtl_events);
   r.cycles_equal = r.cycle.cycles == r.rtl.cycles && r.cycle.layers.size() == r.rtl.layers.size();
   for (size_t i = 0; r.cycles_equal && i < r.cycle.layers.size(); ++i)
@@ -70,6 +91,11 @@ std::string LockstepReport::describe() const {
            std::to_string(rtl.layers[i].compute_cycles);
       break;
     }
+  if (layers_checked > 0)
+    s += output_mismatch < 0 ? "\noutputs: " + std::to_string(layers_checked) + " layers bit-exact with the int8 reference"
+                             : "\noutput of layer " + std::to_string(output_mismatch) + " (" +
+                                   rtl.layers[size_t(output_mismatch)].name + ") differs from the int8 reference at byte " +
+                                   std::to_string(mismatch_byte);
   if (divergence < 0) return s + "\ntraces identical";
   const size_t i = size_t(divergence);
   return s + "\nfirst divergence at event " + std::to_string(i) +
@@ -155,6 +181,65 @@ sim::AccelJob random_job(const sim::AccelConfig& accel, uint64_t seed, int n) {
     layers.push_back(c.layer);
   }
   return sim::make_job(accel, layers, cached);
+}
+
+}  // namespace sushi::rtl
+
+namespace sushi::rtl {
+
+FunctionalJob random_functional_job(const sim::AccelConfig& accel, uint64_t seed, int n) {
+  Rng rng(seed);
+  std::vector<QOp> ops;
+  std::vector<QTensor> inputs, inputs2;
+  SubGraph cached;
+  while (int(ops.size()) < n) {
+    RandomCase c = random_case(accel, rng);
+    const WeightSlice hit = c.cached.slices.empty() ? WeightSlice{} : c.cached.slices[0];
+    try {
+      sim::plan_layer(accel, c.layer, hit);
+    } catch (const InputError&) {
+      continue;  // does not fit this config's buffers: draw again
+    }
+    if (c.layer.has_weights()) {
+      c.layer.slice.tensor = int(cached.slices.size());
+      cached.slices.push_back(hit);
+      cached.slices.back().tensor = c.layer.slice.tensor;
+    }
+    const Layer& l = c.layer;
+    QOp op = make_random_qop(l, rng());
+    inputs.push_back(make_random_qtensor(l.in_c, l.in_h, l.in_w, rng(), op.in_scale, op.in_zp));
+    if (l.kind == LayerKind::Add)
+      inputs2.push_back(make_random_qtensor(l.in_c, l.in_h, l.in_w, rng(), op.in2_scale, op.in2_zp));
+    else if (l.kind == LayerKind::SEScale)
+      inputs2.push_back(make_random_qtensor(l.in_c, 1, 1, rng(), op.in2_scale, op.in2_zp));
+    else
+      inputs2.emplace_back();
+    ops.push_back(std::move(op));
+  }
+  FunctionalJob f;
+  f.job = sim::make_layers_job(accel, ops, inputs, inputs2, cached);
+  for (size_t i = 0; i < ops.size(); ++i)
+    f.reference.push_back(run_qop(ops[i], inputs[i], inputs2[i].data.empty() ? nullptr : &inputs2[i]));
+  return f;
+}
+
+FunctionalJob single_layer(const FunctionalJob& f, size_t i) {
+  FunctionalJob one;
+  one.job = f.job;
+  one.job.regs = {f.job.regs[i]};
+  one.job.meta = {f.job.meta[i]};
+  one.reference = {f.reference[i]};
+  return one;
+}
+
+FunctionalJob subnet_functional_job(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
+                                    const SubGraph& cached, uint64_t seed) {
+  const QNetwork net = make_random_qnetwork(space, s, seed);
+  const QTensor input = make_random_qtensor(1, s.resolution, s.resolution, seed + 1, net.in_scale, net.in_zp);
+  FunctionalJob f;
+  f.job = sim::make_functional_job(accel, net.ops, cached, input);
+  f.reference = run_qnetwork(net, input);
+  return f;
 }
 
 }  // namespace sushi::rtl

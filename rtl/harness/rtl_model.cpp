@@ -1,10 +1,12 @@
 // The `rtl` fidelity (rtl/harness/rtl_model.h): SystemC harness around the Verilated sushi_accel.
 #include "rtl/harness/rtl_model.h"
 
+#include <cstring>
 #include <deque>
 
 #include "base/errors.h"
 #include "base/registry.h"
+#include "models/ref/op_table.h"
 #include "rtl/generator.h"
 #include "rtl/harness/rtl_top.h"
 #include "sim/cycle_model.h"
@@ -36,6 +38,44 @@ uint32_t u32(int64_t v, const char* what, const Layer& l) {
     throw InputError("rtl: layer " + l.name + ": " + what + " = " + std::to_string(v) +
                      " does not fit the RTL's 32-bit descriptor field");
   return uint32_t(v);
+}
+
+// sushi_core's operation code of a layer kind.
+uint8_t core_op(LayerKind k) {
+  switch (k) {
+    case LayerKind::Depthwise:
+      return 1;
+    case LayerKind::Add:
+      return 2;
+    case LayerKind::SEScale:
+      return 3;
+    case LayerKind::GlobalPool:
+      return 4;
+    case LayerKind::MaxPool:
+      return 5;
+    case LayerKind::AvgPool:
+      return 6;
+    default:
+      return 0;  // Conv, Pointwise, FC, SEReduce, SEExpand: the dense array path
+  }
+}
+
+// The datapath's registers: the register image's shape, PB part, zero points and parameter-block layout.
+void set_core_descriptor(const AccelConfig& a, const LayerRegs& r, const Layer& l, const LayerPlan& p,
+                         RtlPins& d) {
+  d.desc_op = core_op(l.kind);
+  d.desc_fold = p.unit == Unit::Array && !p.per_ktile_chunks && op_properties(l.kind).pointwise_fold &&
+                l.kernel == 1 && a.fold_pointwise;
+  d.desc_sub = p.unit == Unit::Array && l.stride > 1 && a.stride_mode == StrideMode::Input;
+  d.desc_grid_w = d.desc_sub ? u32(int64_t(l.in_w) + 2 * l.pad - l.kernel + 1, "stride-1 row", l) : r.out_w;
+  d.desc_kernel = r.kernel, d.desc_pad = r.pad, d.desc_in_h = r.in_h, d.desc_in_w = r.in_w;
+  d.desc_pb_in = r.pb_in, d.desc_pb_k = r.pb_k, d.desc_pb_bias = r.pb_bias != 0;
+  d.desc_pb_offset = u32(int64_t(r.pb_offset), "PB offset", l);
+  d.desc_w_in = r.w_in, d.desc_w_bias = r.w_bias != 0;
+  d.desc_aux_count = r.aux_count, d.desc_lut_enable = r.lut_enable != 0;
+  d.desc_relu = Activation(r.activation) == Activation::ReLU;
+  d.desc_in_zp = uint32_t(r.in_zp), d.desc_in2_zp = uint32_t(r.in2_zp);
+  d.desc_out_zp = uint32_t(r.out_zp), d.desc_pre_zp = uint32_t(r.pre_zp);
 }
 
 // The host driver: one layer's descriptor from its registers and the plan of sim/mapping.h.
@@ -89,6 +129,29 @@ struct LayerOut {
 struct Job {
   std::vector<RtlPins> descriptors;
   std::vector<LayerOut> layers;
+  AccelJob* data = nullptr;  // functional: the register image and DRAM image (parameter blocks)
+};
+
+// Data-phase starts of the DRAM's requests (in issue order: the DRAM serves one at a time, in order).
+class Starts : public progress_if {
+ public:
+  explicit Starts(std::deque<int64_t>& q) : q_(q) {}
+  void advance() override { q_.push_back(cycle::now_cycles()); }
+  void wait_until(int64_t) override { throw std::logic_error("rtl harness: nothing waits on a start"); }
+  int64_t value() const override { return 0; }
+  void reset() override {}
+
+ private:
+  std::deque<int64_t>& q_;
+};
+
+// A transfer as the harness moves its bytes: read data taken from DRAM when its data phase starts, or write
+// data collected from the RTL's beats (the DRAM module writes `bytes` when the request completes).
+struct Moving {
+  const Transfer* t = nullptr;
+  bool write = false;
+  std::vector<uint8_t> bytes;
+  int64_t done = 0;  // bytes moved by beats
 };
 
 // The accelerator side: clocks the Verilated top one cycle per simulated nanosecond while a job runs.
@@ -132,6 +195,16 @@ class RtlAccel : public sc_core::sc_module {
     r.write = pins_.mem_req_write;
     r.issue_cycle = cycle::now_cycles();
     r.done = &landings_[int(t.stream)];
+    if (job->data) {
+      moving_.push_back(Moving{&t, r.write, {}, 0});
+      r.started = &starts_;
+      if (r.write) {
+        moving_.back().bytes.assign(size_t(t.bytes), 0);
+        r.data = moving_.back().bytes.data();
+      }
+      if (int64_t(moving_.size()) - int64_t(served_) > kQueueDepth)
+        throw std::logic_error("rtl harness: more transfers in flight than the RTL's queue holds");
+    }
     mem->write(r);  // the DRAM module records it (DmaRequest) when it starts serving it
   }
   void record_events(int64_t now, uint32_t& filled) {
@@ -152,7 +225,10 @@ class RtlAccel : public sc_core::sc_module {
       pins_.mem_resp_valid = true;
       pins_.mem_resp_stream = uint8_t(landed_.front().second);
       landed_.pop_front();
+      if (job->data && active_ >= 0 && moving_[size_t(active_)].done < moving_[size_t(active_)].t->bytes)
+        throw std::logic_error("rtl harness: a transfer's beats do not fit its data phase");
     }
+    if (job->data) drive_beat(now);
     const bool have = next < job->descriptors.size();
     if (have) static_cast<RtlPins&>(desc_) = job->descriptors[next];
     copy_descriptor(have);
@@ -165,6 +241,7 @@ class RtlAccel : public sc_core::sc_module {
       finished = current + 1 == job->descriptors.size();
     }
     if (pins_.desc_valid && pins_.desc_ready) {
+      if (job->data) load_params(next);  // the controller's parameter read of the setup cycles
       current = next++;
       job->layers[current].start = now;
       filled = pins_.ev_filled;  // the count restarts at the next edge
@@ -174,9 +251,60 @@ class RtlAccel : public sc_core::sc_module {
     if (pins_.mem_req_valid) request(job->layers[current]);
     if (pins_.ev_hit_valid) job->layers[current].traffic.pb_hit_bytes += pins_.ev_hit_bytes;
     if (pins_.ev_compute) ++job->layers[current].compute;
+    if (job->data) take_write_beat();
     top->rise();
     ++g_cycles;
     return finished;
+  }
+  // The beat of this cycle: the next bytes of the transfer whose data phase is running.
+  void drive_beat(int64_t now) {
+    pins_.mem_rd_valid = false;
+    beat_write_ = false;
+    while (!starts_q_.empty() && starts_q_.front() <= now) {
+      if (active_ >= 0 && moving_[size_t(active_)].done < moving_[size_t(active_)].t->bytes)
+        throw std::logic_error("rtl harness: a transfer's beats do not fit its data phase");
+      starts_q_.pop_front();
+      active_ = int64_t(served_++);
+      Moving& m = moving_[size_t(active_)];
+      if (!m.write) {  // the bytes as the DRAM holds them when it starts serving the read
+        m.bytes.resize(size_t(m.t->bytes));
+        int64_t at = 0;
+        for (int s = 0; s < m.t->segments; ++s) {
+          dram_->dump(m.t->addr[s], m.bytes.data() + at, m.t->len[s]);
+          at += m.t->len[s];
+        }
+      }
+    }
+    if (active_ < 0) return;
+    Moving& m = moving_[size_t(active_)];
+    if (m.done >= m.t->bytes) return;
+    const int beat = top->beat_bytes();
+    const int n = int(std::min<int64_t>(beat, m.t->bytes - m.done));
+    if (m.write) {
+      pins_.mem_wr_offset = uint32_t(m.done);
+      beat_write_ = true;
+      beat_n_ = n;
+      return;
+    }
+    pins_.mem_rd_valid = true;
+    pins_.mem_rd_offset = uint32_t(m.done);
+    pins_.mem_rd_count = uint32_t(n);
+    std::memcpy(pins_.mem_rd_data.data(), m.bytes.data() + m.done, size_t(n));
+    m.done += n;
+  }
+  void take_write_beat() {
+    if (!beat_write_) return;
+    Moving& m = moving_[size_t(active_)];
+    std::memcpy(m.bytes.data() + m.done, pins_.mem_wr_data.data(), size_t(beat_n_));
+    m.done += beat_n_;
+  }
+  void load_params(size_t i) {
+    const LayerRegs& r = job->data->regs[i];
+    if (r.param_bytes() > kParamBytes)
+      throw InputError("rtl: layer " + job->data->meta[i].name + ": its parameter block (" +
+                       std::to_string(r.param_bytes()) + " bytes) exceeds the RTL's parameter memory (" +
+                       std::to_string(kParamBytes) + " bytes)");
+    top->write_params(job->data->dram.data() + r.param_addr, r.param_bytes());
   }
   void copy_descriptor(bool valid) {
     RtlPins d = desc_;
@@ -185,6 +313,11 @@ class RtlAccel : public sc_core::sc_module {
     d.mem_req_ready = true;
     d.mem_resp_valid = pins_.mem_resp_valid;
     d.mem_resp_stream = pins_.mem_resp_stream;
+    d.mem_rd_valid = pins_.mem_rd_valid;
+    d.mem_rd_offset = pins_.mem_rd_offset;
+    d.mem_rd_count = pins_.mem_rd_count;
+    d.mem_wr_offset = pins_.mem_wr_offset;
+    d.mem_rd_data = pins_.mem_rd_data;
     pins_ = d;
   }
   void run() {
@@ -192,6 +325,10 @@ class RtlAccel : public sc_core::sc_module {
     for (int64_t n = 1;; ++n) {
       jobs.wait_until(n);
       transfers_.clear();
+      moving_.clear();
+      starts_q_.clear();
+      served_ = 0;
+      active_ = -1;
       size_t next = 0, current = 0;
       uint32_t filled = 0;
       for (;;) {
@@ -204,6 +341,18 @@ class RtlAccel : public sc_core::sc_module {
     }
   }
   RtlPins pins_, desc_;
+  bool beat_write_ = false;
+  int beat_n_ = 0;
+  std::deque<Moving> moving_;  // functional: every request's bytes, in issue order
+  std::deque<int64_t> starts_q_;
+  Starts starts_{starts_q_};
+  size_t served_ = 0;
+  int64_t active_ = -1;  // the transfer whose data phase runs (index into moving_)
+
+ public:
+  sim::cycle::memory_if* dram_ = nullptr;
+
+ private:
   std::deque<Transfer> transfers_;  // the requests' transfers outlive them (DramRequest points here)
   std::deque<std::pair<int64_t, int>> landed_;
   Landing landings_[3] = {Landing(0, landed_), Landing(1, landed_), Landing(2, landed_)};
@@ -217,6 +366,7 @@ class Harness : public sc_core::sc_module {
   Harness(sc_core::sc_module_name name, const AccelConfig& a, std::unique_ptr<RtlTop> top)
       : sc_core::sc_module(name), dram("dram", a), accel("accel", std::move(top)) {
     accel.mem(requests);
+    accel.dram_ = &dram;
     dram.requests(requests);
   }
 };
@@ -260,6 +410,7 @@ class RtlModel : public AccelModel {
     trace_path_ = p.size() > 4 && p.compare(p.size() - 4, 4, ".fst") == 0 ? p : p + ".fst";
   }
   RunResult run(AccelJob& job) override;
+  bool functional() const override { return true; }
 
  private:
   AccelConfig accel_;
@@ -269,8 +420,6 @@ class RtlModel : public AccelModel {
 };
 
 RunResult RtlModel::run(AccelJob& job) {
-  if (job.functional())
-    throw InputError("--fidelity rtl: the RTL moves no data yet (timing only); run --functional with cycle");
   std::vector<Layer> layers;
   std::vector<LayerPlan> plans;
   layers.reserve(job.regs.size());
@@ -281,6 +430,7 @@ RunResult RtlModel::run(AccelJob& job) {
     plans.push_back(plan_layer(accel_, layers.back(), decode_cached(job.regs[i])));
     j.descriptors.emplace_back();
     set_descriptor(job.regs[i], layers.back(), plans.back(), j.descriptors.back());
+    set_core_descriptor(accel_, job.regs[i], layers.back(), plans.back(), j.descriptors.back());
   }
   if (job.regs.empty()) return sum_layers(accel_, {});
   j.layers.resize(job.regs.size());
@@ -289,11 +439,19 @@ RunResult RtlModel::run(AccelJob& job) {
     const KernelScope scope(kernel_.get());
     RtlAccel& a = harness_->accel;
     if (!trace_path_.empty()) a.top->open_trace(trace_path_);
+    if (job.functional()) {  // the host's image in DRAM and its SubGraph preloaded into the PB
+      j.data = &job;
+      harness_->dram.load(0, job.dram.data(), int64_t(job.dram.size()));
+      const int64_t n = int64_t(job.memory.pb_image.bytes);
+      if (n > accel_.pb_bytes) throw std::logic_error("rtl: PB image larger than the PB");
+      a.top->write_pb(0, job.dram.data() + job.memory.pb_image.base, n);
+    }
     a.job = &j;
     if (EventLog* log = active_event_log()) log->begin(cycle::now_cycles());
     a.jobs.advance();
     sc_core::sc_start();
     a.job = nullptr;
+    if (job.functional()) harness_->dram.dump(0, job.dram.data(), int64_t(job.dram.size()));
     if (!trace_path_.empty()) a.top->close_trace();
     trace_path_.clear();
   }
@@ -326,7 +484,7 @@ const RtlBuild* find_build(const AccelConfig& accel, bool injected) {
 SUSHI_REGISTER(
     AccelModel, "rtl",
     "the generated SystemVerilog (rtl/), Verilated and clocked beside the cycle model's SystemC DRAM "
-    "module; timing only; built for the configs listed in rtl/CMakeLists.txt",
+    "module; functional (int8 outputs through the RTL datapath) and timing; built for the configs listed in rtl/CMakeLists.txt",
     [](const AccelConfig& a) { return make_rtl_model(a, false); });
 
 }  // namespace

@@ -2,6 +2,7 @@
 // The pins of the generated sushi_accel top (rtl/templates/sushi_accel.sv.in) as a plain struct, and the
 // Verilated models built into this program (one per config listed in rtl/CMakeLists.txt). Each model's
 // translation unit (rtl/harness/rtl_instance.cpp.in, configured per config) registers itself here.
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -9,6 +10,8 @@
 #include <vector>
 
 namespace sushi::rtl {
+
+constexpr int kMaxBeatBytes = 1024;
 
 struct RtlPins {
   // Inputs.
@@ -19,9 +22,21 @@ struct RtlPins {
   uint32_t desc_pixels = 0, desc_s1_pixels = 0, desc_window_passes = 0, desc_w_rec = 0, desc_hit_rec = 0;
   uint32_t desc_hit_channels = 0, desc_in_plane = 0, desc_chunk_extra = 0;
   uint64_t desc_w_addr = 0, desc_in_addr = 0, desc_in2_addr = 0, desc_out_addr = 0;
+  // The datapath's registers (sushi_core).
+  uint8_t desc_op = 0;
+  bool desc_fold = false, desc_sub = false, desc_pb_bias = false, desc_w_bias = false;
+  bool desc_lut_enable = false, desc_relu = false;
+  uint32_t desc_kernel = 0, desc_pad = 0, desc_in_h = 0, desc_in_w = 0, desc_grid_w = 0, desc_pb_in = 0;
+  uint32_t desc_pb_k = 0, desc_pb_offset = 0, desc_w_in = 0, desc_aux_count = 0;
+  uint32_t desc_in_zp = 0, desc_in2_zp = 0, desc_out_zp = 0, desc_pre_zp = 0;
   bool mem_req_ready = true;
   bool mem_resp_valid = false;
   uint8_t mem_resp_stream = 0;
+  // The memory master's data beats (read data in; write data out at wr_offset).
+  bool mem_rd_valid = false;
+  uint32_t mem_rd_offset = 0, mem_rd_count = 0, mem_wr_offset = 0;
+  std::array<uint8_t, kMaxBeatBytes> mem_rd_data{};
+  std::array<uint8_t, kMaxBeatBytes> mem_wr_data{};
   // Outputs.
   bool desc_ready = false;
   bool mem_req_valid = false, mem_req_write = false;
@@ -47,6 +62,12 @@ class RtlTop {
   virtual void settle(RtlPins& pins) = 0;
   // The rising edge (inputs as settled).
   virtual void rise() = 0;
+  // Bytes per memory-master beat (the generated BEAT_BYTES).
+  virtual int beat_bytes() const = 0;
+  // The testbench back door: the Persistent Buffer preload and a layer's parameter block (sushi_core's
+  // `pbm` and `prm` memories), written between two cycles.
+  virtual void write_pb(int64_t offset, const uint8_t* src, int64_t n) = 0;
+  virtual void write_params(const uint8_t* src, int64_t n) = 0;
   virtual void open_trace(const std::string& fst_path) = 0;
   virtual void close_trace() = 0;
 };
