@@ -1,8 +1,9 @@
 #pragma once
 // `sushi rtl area`: Yosys on the generated RTL. A coarse generic pass (hierarchy, proc, flatten, opt,
 // alumacc: word-level cells, multipliers and multiply-accumulate trees, memory bits) and `synth_xilinx
-// -family xcup` (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM), each for the controller (sushi_accel)
-// and the datapath with its buffers (sushi_datapath).
+// -family xcup` (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM), each for the controller (sushi_accel,
+// with the simulated datapath sushi_core as a black box: its multi-port byte memories are a behavioural
+// reference, not a mapping) and the datapath with its buffers as SRAM macros (sushi_datapath).
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "base/errors.h"
+#include "sim/model.h"
 
 namespace sushi {
 
@@ -19,17 +20,25 @@ namespace {
 // Simulated time of the kernel, in the serving loop's milliseconds (one kernel unit per accelerator cycle).
 class KernelClock : public ServingClock {
  public:
-  KernelClock(double clock_mhz) : cycles_per_ms_(clock_mhz * 1e3), base_(sim::kernel_now_cycles()) {}
+  KernelClock(double clock_mhz, sim::AccelModel* model)
+      : model_(model),
+        cycles_per_ms_(clock_mhz * 1e3),
+        base_(model ? model->kernel_now() : sim::kernel_now_cycles()) {}
   void advance_to(double ms) override {
     const int64_t target = base_ + std::llround(ms * cycles_per_ms_);
-    const int64_t now = sim::kernel_now_cycles();
+    const int64_t now = model_ ? model_->kernel_now() : sim::kernel_now_cycles();
     // A run returns when the accelerator finished it, so the loop's clock may only trail the kernel by
     // rounding.
     if (now > target + 1) throw std::logic_error("co-simulation clock ran ahead of the serving loop");
-    if (target > now) sim::kernel_wait_cycles(target - now);
+    if (target <= now) return;
+    if (model_)
+      model_->kernel_wait(target - now);
+    else
+      sim::kernel_wait_cycles(target - now);
   }
 
  private:
+  sim::AccelModel* model_;  // null: the process-wide cycle model of sim::run_in_kernel
   double cycles_per_ms_;
   int64_t base_;
 };
@@ -37,11 +46,27 @@ class KernelClock : public ServingClock {
 }  // namespace
 
 ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
-                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options) {
+                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options,
+                          const std::string& model) {
   ServingResult result;
-  sim::run_in_kernel(accel, [&] {
-    KernelClock clock(accel.clock_mhz);
-    const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
+  if (model == "cycle") {
+    sim::run_in_kernel(accel, [&] {
+      KernelClock clock(accel.clock_mhz, nullptr);
+      const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
+      result = serve(t, trace, policy, options, cost, &clock);
+    });
+    return result;
+  }
+  if (t.subnets.empty())
+    throw InputError("co-simulation needs a latency table built from an accelerator, not a profile");
+  const std::unique_ptr<sim::AccelModel> m = sim::make_accel_model(model, accel, "co-simulation model");
+  m->run_in_kernel([&] {
+    KernelClock clock(accel.clock_mhz, m.get());
+    const RunCost cost = [&](int s, int g, int) {
+      const Subnet& sn = t.subnets[size_t(s)];
+      sim::AccelJob job = sim::make_job(accel, space.layers(sn, sn.resolution), t.subgraphs[size_t(g)]);
+      return entry_from(m->run(job));
+    };
     result = serve(t, trace, policy, options, cost, &clock);
   });
   return result;

@@ -326,7 +326,7 @@ std::vector<Query> stream_trace(const ExperimentOverrides& ov, const LatencyTabl
 ServingResult serve_one(const ExperimentSpec& spec, const Platform& p, const SupernetSpace* space,
                         const std::vector<Query>& trace, const YamlView& pv) {
   auto policy = make_policy(pv);
-  return spec.cosim ? serve_cosim(*p.accel, *space, p.table, trace, *policy, spec.serving)
+  return spec.cosim ? serve_cosim(*p.accel, *space, p.table, trace, *policy, spec.serving, spec.cosim_model)
                     : serve(p.table, trace, *policy, spec.serving);
 }
 
@@ -421,10 +421,11 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
     throw InputError("--count " + std::to_string(ov.count) + ": expected 0.." + std::to_string(kMaxQueries) +
                      " queries per stream");
   if (ov.cosim) spec.cosim = true;
+  if (!ov.cosim_model.empty()) spec.cosim = true, spec.cosim_model = sim::parse_fidelity(ov.cosim_model);
   if (ov.seeds > 0) spec.seeds = ov.seeds;
   spec.provenance.set("seeds", std::to_string(spec.seeds));
   if (!ov.output_dir.empty()) spec.output_dir = ov.output_dir;
-  spec.provenance.set_fidelity(spec.cosim ? "cycle (co-simulated per query)"
+  spec.provenance.set_fidelity(spec.cosim ? spec.cosim_model + " (co-simulated per query)"
                                           : spec.fidelity + " (latency table)");
   spec.provenance.set("latency_table_fidelity", spec.fidelity);
   if (ov.count > 0) spec.provenance.set("queries_per_stream", std::to_string(ov.count));

@@ -44,6 +44,7 @@ struct ExperimentSpec {
   // false: each dispatched query is costed from the latency table; true: it runs on the SystemC cycle model,
   // co-simulated in one kernel with the serving loop.
   bool cosim = false;
+  std::string cosim_model = "cycle";  // the accelerator model that executes every query when cosim
   size_t max_subnets = 24;
   int seeds = 1;  // runs per stream: trace seeds seed, seed + 1, ...; figures are mean +- 95% CI (Student t)
   int oracle_window = 8;  // queries per window of the hindsight-oracle SubGraph schedule
@@ -114,11 +115,12 @@ struct ExperimentResult {
 };
 
 struct ExperimentOverrides {
-  int64_t count = 0;       // > 0: queries per stream
-  std::string platform;    // non-empty: run only this platform (accelerator or profile name)
-  std::string output_dir;  // non-empty: replaces `output:`
-  bool cosim = false;      // true: co-simulate every query on the cycle model
-  int seeds = 0;           // > 0: replaces `seeds:`
+  int64_t count = 0;        // > 0: queries per stream
+  std::string platform;     // non-empty: run only this platform (accelerator or profile name)
+  std::string output_dir;   // non-empty: replaces `output:`
+  bool cosim = false;       // true: co-simulate every query on the cycle model
+  std::string cosim_model;  // non-empty: co-simulate every query on this accelerator model (cycle, rtl)
+  int seeds = 0;            // > 0: replaces `seeds:`
 };
 
 // Applies the overrides that change what is run to `spec` (so the outputs record them), then runs it.

@@ -234,6 +234,14 @@ void AccelModel::run_in_kernel(const std::function<void()>&) {
   throw InputError("co-simulation needs an accelerator model with a SystemC kernel (cycle)");
 }
 
+int64_t AccelModel::kernel_now() const {
+  return kernel_now_cycles();
+}
+
+void AccelModel::kernel_wait(int64_t cycles) {
+  kernel_wait_cycles(cycles);
+}
+
 std::unique_ptr<AccelModel> make_accel_model(const std::string& name, const AccelConfig& accel,
                                              const std::string& where) {
   return Registry<AccelModel>::get(name, where + " '" + name + "'")(accel);

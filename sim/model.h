@@ -93,6 +93,9 @@ class AccelModel {
   // Co-simulation (models with a SystemC kernel): runs `task` as the host process beside the accelerator;
   // inside it, run() hands jobs to the accelerator in simulated time. Others throw InputError.
   virtual void run_in_kernel(const std::function<void()>& task);
+  // Inside run_in_kernel's task: the kernel's time in accelerator cycles, and a wait in simulated time.
+  virtual int64_t kernel_now() const;
+  virtual void kernel_wait(int64_t cycles);
 };
 
 // The registered model `name` for `accel`; `where` names the option or key in the error.

@@ -8,12 +8,17 @@
 
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/yaml.h"
 #include "models/space/supernet.h"
 #include "rtl/generator.h"
 #include "rtl/harness/lockstep.h"
 #include "rtl/harness/rtl_model.h"
+#include "sched/cosim.h"
+#include "sched/experiment.h"
+#include "sched/policy.h"
 #include "sim/mapping.h"
 #include "sim/model.h"
+#include "traces/trace.h"
 
 using namespace sushi;
 using sim::AccelConfig;
@@ -125,22 +130,27 @@ TEST_CASE("rtl fidelity: functional, and only for configs with a Verilated build
   auto m = sim::make_accel_model("rtl", a);
   CHECK(m->functional());
   // The outputs come from the RTL's datapath: a wrong weight in DRAM changes them, the timing stays.
-  rtl::FunctionalJob f = rtl::random_functional_job(a, 5, 3);
+  const rtl::FunctionalJob all = rtl::random_functional_job(a, 5, 40);
+  size_t i = 0;
+  while (i + 1 < all.job.regs.size() && all.job.regs[i].dram_weight_bytes() == 0) ++i;
+  const rtl::FunctionalJob f = rtl::single_layer(all, i);
+  REQUIRE(f.job.regs[0].dram_weight_bytes() > 0);
   sim::AccelJob good = f.job, bad = f.job;
   const sim::RunResult rg = m->run(good);
-  bad.dram[bad.regs[0].w_addr] ^= 0x5a;
+  for (uint64_t b = 0; b < uint64_t(bad.regs[0].dram_weight_bytes()); ++b)
+    bad.dram[bad.regs[0].w_addr + b] ^= 0x5a;
   const sim::RunResult rb = m->run(bad);
   CHECK(rg.cycles == rb.cycles);
   CHECK(sim::read_output(good, 0, 1).data == f.reference[0].data);
-  if (bad.regs[0].w_out > 0 && bad.regs[0].dram_weight_bytes() > 0)
-    CHECK(sim::read_output(bad, 0, 1).data != f.reference[0].data);
+  CHECK(sim::read_output(bad, 0, 1).data != f.reference[0].data);
 }
 
 TEST_CASE("rtl quick regression: random layers cycle-exact with the cycle model (rtl_small, rtl_serial)",
           "[rtl]") {
   int cases = 0;
   for (const char* c : kTest)
-    cases += check_layers_one_by_one(AccelConfig::load(c), rtl::random_functional_job(AccelConfig::load(c), 11, 30));
+    cases += check_layers_one_by_one(AccelConfig::load(c),
+                                     rtl::random_functional_job(AccelConfig::load(c), 11, 30));
   CHECK(cases == 60);
 }
 
@@ -174,6 +184,37 @@ TEST_CASE("rtl diff: an injected one-cycle bug is caught and located at its K-ti
     saw_tile1 |= r.rtl_events[size_t(i)].kind == sim::EventKind::TileStart &&
                  r.rtl_events[size_t(i)].tile == 1 && r.rtl_events[size_t(i)].layer == c.layer;
   CHECK(saw_tile1);
+}
+
+TEST_CASE("rtl co-simulation: a short serving trace on rtl_small gives the cycle model's records", "[rtl]") {
+  const AccelConfig a = AccelConfig::load("tests/data/rtl/rtl_small.yaml");
+  const SupernetSpace tiny = SupernetSpace::load("workloads/supernets/fmnist_tiny.yaml");
+  const AccuracyTable acc =
+      AccuracyTable::load_jsonl("workloads/train/results/fmnist_deps_top1_int8.jsonl", tiny);
+  const LatencyTable t = build_latency_table(a, tiny, acc, "analytic", ParetoOptions{3}, "");
+  TraceSpec spec;
+  spec.rate_qps = 100;  // queries do not queue (a back-to-back one starts a cycle later on the RTL)
+  spec.count = 6;
+  spec.constraints.latency_fraction = 0;
+  spec.constraints.accuracy_fraction = 1;
+  spec.constraints.acc_lo = 40;
+  spec.constraints.acc_hi = 52;
+  const auto trace = generate_trace(spec);
+  ServingResult runs[2];
+  const char* models[] = {"cycle", "rtl"};
+  for (int m = 0; m < 2; ++m) {
+    auto p = make_policy(YamlView::parse("{impl: sushi, window: 2, variant: min_latency}", "policy"));
+    runs[m] = serve_cosim(a, tiny, t, trace, *p, ServingOptions{}, models[m]);
+  }
+  REQUIRE(runs[0].records.size() == trace.size());
+  REQUIRE(runs[1].records.size() == trace.size());
+  for (size_t i = 0; i < trace.size(); ++i) {
+    INFO("query " << i);
+    CHECK(runs[1].records[i].subnet == runs[0].records[i].subnet);
+    CHECK(runs[1].records[i].start_ms == runs[0].records[i].start_ms);
+    CHECK(runs[1].records[i].finish_ms == runs[0].records[i].finish_ms);
+    CHECK(runs[1].records[i].finish_ms > runs[1].records[i].start_ms);
+  }
 }
 
 TEST_CASE("rtl full regression: 300+ random layers and subnets over five configs", "[rtl-full]") {

@@ -21,6 +21,9 @@ int serve_cmd(const std::vector<std::string>& args) {
       "runs per stream with trace seeds seed, seed+1, ... (0 = as in the experiment's seeds:)")(
       "cosim",
       "co-simulate every query on the SystemC cycle model (default: cost it from the latency table)")(
+      "fidelity", po::value(&ov.cosim_model),
+      "co-simulate every query on this accelerator model (cycle, or rtl for a config with a Verilated "
+      "build)")(
       "set", po::value(&sets)->composing(),
       "PATH=VALUE: override a value of the experiment by dotted path (accel.PATH: of every accelerator)")(
       "json", "print the results as one JSON object");
@@ -28,7 +31,8 @@ int serve_cmd(const std::vector<std::string>& args) {
   pos.add("experiment", 1);
   po::variables_map vm;
   if (!parse("serve",
-             "EXPERIMENT.yaml [--count N] [--platform NAME] [--seeds N] [--out DIR] [--cosim] [--set "
+             "EXPERIMENT.yaml [--count N] [--platform NAME] [--seeds N] [--out DIR] [--cosim] [--fidelity M] "
+             "[--set "
              "PATH=V]... [--json]",
              o, args, vm, &pos))
     return 0;

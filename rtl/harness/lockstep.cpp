@@ -92,10 +92,11 @@ std::string LockstepReport::describe() const {
       break;
     }
   if (layers_checked > 0)
-    s += output_mismatch < 0 ? "\noutputs: " + std::to_string(layers_checked) + " layers bit-exact with the int8 reference"
-                             : "\noutput of layer " + std::to_string(output_mismatch) + " (" +
-                                   rtl.layers[size_t(output_mismatch)].name + ") differs from the int8 reference at byte " +
-                                   std::to_string(mismatch_byte);
+    s += output_mismatch < 0
+             ? "\noutputs: " + std::to_string(layers_checked) + " layers bit-exact with the int8 reference"
+             : "\noutput of layer " + std::to_string(output_mismatch) + " (" +
+                   rtl.layers[size_t(output_mismatch)].name + ") differs from the int8 reference at byte " +
+                   std::to_string(mismatch_byte);
   if (divergence < 0) return s + "\ntraces identical";
   const size_t i = size_t(divergence);
   return s + "\nfirst divergence at event " + std::to_string(i) +
@@ -232,8 +233,8 @@ FunctionalJob single_layer(const FunctionalJob& f, size_t i) {
   return one;
 }
 
-FunctionalJob subnet_functional_job(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                                    const SubGraph& cached, uint64_t seed) {
+FunctionalJob subnet_functional_job(const sim::AccelConfig& accel, const SupernetSpace& space,
+                                    const Subnet& s, const SubGraph& cached, uint64_t seed) {
   const QNetwork net = make_random_qnetwork(space, s, seed);
   const QTensor input = make_random_qtensor(1, s.resolution, s.resolution, seed + 1, net.in_scale, net.in_zp);
   FunctionalJob f;

@@ -44,8 +44,8 @@ FunctionalJob random_functional_job(const sim::AccelConfig& accel, uint64_t seed
 FunctionalJob single_layer(const FunctionalJob& f, size_t i);
 // A whole subnet of `space` with random quantized weights (seeded) and a random input, SubGraph `cached`
 // resident in the PB.
-FunctionalJob subnet_functional_job(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                                    const SubGraph& cached, uint64_t seed);
+FunctionalJob subnet_functional_job(const sim::AccelConfig& accel, const SupernetSpace& space,
+                                    const Subnet& s, const SubGraph& cached, uint64_t seed);
 
 // A constrained-random case of the regression: a layer (Conv k 1/3/5/7, Depthwise, Pointwise, FC, SE,
 // pools, Add, SEScale; strides 1/2; channel counts on and off the array's multiples) and what the PB holds

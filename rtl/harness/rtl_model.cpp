@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <deque>
+#include <thread>
 
 #include "base/errors.h"
 #include "base/registry.h"
@@ -159,6 +160,13 @@ class RtlAccel : public sc_core::sc_module {
  public:
   sc_core::sc_fifo_out<DramRequest> mem{"mem"};
   cycle::Progress jobs{"jobs"};
+  cycle::Progress jobs_done{"jobs_done"};
+  // The SystemC side's signals for the trace (written only when trace_signals).
+  bool trace_signals = false;
+  sc_core::sc_signal<int> sig_layer{"layer"};
+  sc_core::sc_signal<bool> sig_req{"mem_req"}, sig_resp{"mem_resp"}, sig_rd_beat{"mem_rd_beat"},
+      sig_wr_beat{"mem_wr_beat"};
+  bool cosim = false;  // inside run_in_kernel: the host task waits for jobs_done
   Job* job = nullptr;
   std::unique_ptr<RtlTop> top;
 
@@ -252,6 +260,13 @@ class RtlAccel : public sc_core::sc_module {
     if (pins_.ev_hit_valid) job->layers[current].traffic.pb_hit_bytes += pins_.ev_hit_bytes;
     if (pins_.ev_compute) ++job->layers[current].compute;
     if (job->data) take_write_beat();
+    if (trace_signals) {
+      sig_layer.write(int(current));
+      sig_req.write(pins_.mem_req_valid);
+      sig_resp.write(pins_.mem_resp_valid);
+      sig_rd_beat.write(pins_.mem_rd_valid);
+      sig_wr_beat.write(beat_write_);
+    }
     top->rise();
     ++g_cycles;
     return finished;
@@ -334,10 +349,14 @@ class RtlAccel : public sc_core::sc_module {
       for (;;) {
         sc_core::wait(sc_core::SC_ZERO_TIME);  // the DRAM completions of this cycle land first
         const bool finished = cycle(cycle::now_cycles(), next, current, filled);
+        if (finished && cosim) jobs_done.advance();  // the host task resumes in the done cycle
         cycle::wait_cycles(1);
         if (finished) break;
       }
-      sc_core::sc_pause();
+      if (!cosim) {  // a stand-alone run ends here
+        jobs_done.advance();
+        sc_core::sc_pause();
+      }
     }
   }
   RtlPins pins_, desc_;
@@ -358,10 +377,36 @@ class RtlAccel : public sc_core::sc_module {
   Landing landings_[3] = {Landing(0, landed_), Landing(1, landed_), Landing(2, landed_)};
 };
 
+// The co-simulation host: runs a task (the serving loop) as a SystemC process beside the RTL.
+class RtlHost : public sc_core::sc_module {
+ public:
+  cycle::Progress tasks_started{"tasks_started"};
+  const std::function<void()>* task = nullptr;
+  std::exception_ptr error;
+  int64_t tasks_finished = 0;
+  explicit RtlHost(sc_core::sc_module_name name) : sc_core::sc_module(name) { SC_THREAD(run); }
+  SC_HAS_PROCESS(RtlHost);
+
+ private:
+  void run() {
+    for (int64_t n = 1;; ++n) {
+      tasks_started.wait_until(n);
+      try {
+        (*task)();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      ++tasks_finished;
+      sc_core::sc_pause();
+    }
+  }
+};
+
 class Harness : public sc_core::sc_module {
  public:
   cycle::Dram dram;
   RtlAccel accel;
+  RtlHost host{"host"};
   sc_core::sc_fifo<DramRequest> requests{"requests", 4096};
   Harness(sc_core::sc_module_name name, const AccelConfig& a, std::unique_ptr<RtlTop> top)
       : sc_core::sc_module(name), dram("dram", a), accel("accel", std::move(top)) {
@@ -400,23 +445,60 @@ class RtlModel : public AccelModel {
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
     const KernelScope scope(kernel_.get());
     harness_->accel.top->close_trace();
+    close_sc_trace();
     harness_.reset();
     kernel_.reset();
   }
-  // FST of the Verilated top (every RTL signal; time in half cycles): PATH as given when it ends in .fst.
+  // FST of the Verilated top (every RTL signal; time in half cycles): PATH as given when it ends in .fst;
+  // beside it BASE_systemc.vcd with the SystemC side (the harness's request / response / beat handshakes,
+  // the running layer and the DRAM module's busy channel; time in cycles).
   void trace_to(const std::string& path) override {
     std::string p = path;
     if (p.size() > 4 && p.compare(p.size() - 4, 4, ".vcd") == 0) p.resize(p.size() - 4);
     trace_path_ = p.size() > 4 && p.compare(p.size() - 4, 4, ".fst") == 0 ? p : p + ".fst";
+    if (started_)
+      throw InputError("--trace: an rtl model's SystemC trace must be opened before its first run");
+    const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
+    const KernelScope scope(kernel_.get());
+    close_sc_trace();
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    sc_trace_ = sc_core::sc_create_vcd_trace_file(
+        (trace_path_.substr(0, trace_path_.size() - 4) + "_systemc").c_str());
+    sc_trace_->set_time_unit(1, sc_core::SC_NS);
+    RtlAccel& a = harness_->accel;
+    a.trace_signals = true;
+    sc_core::sc_trace(sc_trace_, a.sig_layer, "layer");
+    sc_core::sc_trace(sc_trace_, a.sig_req, "mem_req");
+    sc_core::sc_trace(sc_trace_, a.sig_resp, "mem_resp");
+    sc_core::sc_trace(sc_trace_, a.sig_rd_beat, "mem_rd_beat");
+    sc_core::sc_trace(sc_trace_, a.sig_wr_beat, "mem_wr_beat");
+    sc_core::sc_trace(sc_trace_, harness_->dram.busy, "dram_busy");
+  }
+  void close_sc_trace() {
+    if (sc_trace_) sc_core::sc_close_vcd_trace_file(sc_trace_);
+    sc_trace_ = nullptr;
   }
   RunResult run(AccelJob& job) override;
   bool functional() const override { return true; }
+  void run_in_kernel(const std::function<void()>& task) override;
+  int64_t kernel_now() const override { return cycle::now_cycles(); }
+  void kernel_wait(int64_t cycles) override {
+    if (!in_task()) throw std::logic_error("rtl kernel_wait: only inside run_in_kernel");
+    cycle::wait_cycles(cycles);
+  }
 
  private:
+  bool in_task() const { return task_thread_ == std::this_thread::get_id(); }
+  void execute(Job& j, AccelJob& job);
+  RunResult results_of(const Job& j, const std::vector<Layer>& layers,
+                       const std::vector<LayerPlan>& plans) const;
+  std::thread::id task_thread_{};
   AccelConfig accel_;
   std::unique_ptr<sc_core::sc_simcontext> kernel_;
   std::unique_ptr<Harness> harness_;
   std::string trace_path_;
+  sc_core::sc_trace_file* sc_trace_ = nullptr;
+  bool started_ = false;
 };
 
 RunResult RtlModel::run(AccelJob& job) {
@@ -434,9 +516,19 @@ RunResult RtlModel::run(AccelJob& job) {
   }
   if (job.regs.empty()) return sum_layers(accel_, {});
   j.layers.resize(job.regs.size());
-  {
+  if (in_task()) {
+    execute(j, job);  // in simulated time, beside the co-simulation's host task
+  } else {
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
     const KernelScope scope(kernel_.get());
+    execute(j, job);
+  }
+  return results_of(j, layers, plans);
+}
+
+// Runs the job (kernel lock held, kernel current): standalone with sc_start, inside a task by waiting.
+void RtlModel::execute(Job& j, AccelJob& job) {
+  {
     RtlAccel& a = harness_->accel;
     if (!trace_path_.empty()) a.top->open_trace(trace_path_);
     if (job.functional()) {  // the host's image in DRAM and its SubGraph preloaded into the PB
@@ -448,13 +540,42 @@ RunResult RtlModel::run(AccelJob& job) {
     }
     a.job = &j;
     if (EventLog* log = active_event_log()) log->begin(cycle::now_cycles());
+    started_ = true;
     a.jobs.advance();
-    sc_core::sc_start();
+    if (in_task())
+      a.jobs_done.wait_until(a.jobs.value());
+    else
+      sc_core::sc_start();
     a.job = nullptr;
     if (job.functional()) harness_->dram.dump(0, job.dram.data(), int64_t(job.dram.size()));
     if (!trace_path_.empty()) a.top->close_trace();
+    if (!trace_path_.empty()) close_sc_trace();
     trace_path_.clear();
   }
+}
+
+void RtlModel::run_in_kernel(const std::function<void()>& task) {
+  if (in_task()) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
+  const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
+  const KernelScope scope(kernel_.get());
+  RtlHost& h = harness_->host;
+  h.task = &task;
+  h.error = nullptr;
+  const int64_t before = h.tasks_finished;
+  task_thread_ = std::this_thread::get_id();
+  harness_->accel.cosim = true;
+  h.tasks_started.advance();
+  sc_core::sc_start();
+  harness_->accel.cosim = false;
+  task_thread_ = std::thread::id{};
+  h.task = nullptr;
+  if (h.error) std::rethrow_exception(h.error);
+  if (h.tasks_finished != before + 1)
+    throw std::logic_error("rtl co-simulation stalled: the host task never finished (deadlock)");
+}
+
+RunResult RtlModel::results_of(const Job& j, const std::vector<Layer>& layers,
+                               const std::vector<LayerPlan>& plans) const {
   std::vector<LayerResult> results(plans.size());
   for (size_t i = 0; i < plans.size(); ++i) {
     LayerResult& r = results[i];
@@ -474,28 +595,30 @@ RunResult RtlModel::run(AccelJob& job) {
   return sum_layers(accel_, std::move(results));
 }
 
-const RtlBuild* find_build(const AccelConfig& accel, bool injected) {
+const RtlBuild* find_build(const AccelConfig& accel, bool injected, int threads) {
   const std::string hash = rtl_config_hash(accel);
   for (const RtlBuild& b : rtl_builds())
-    if (b.hash == hash && b.injected_bug == injected) return &b;
+    if (b.hash == hash && b.injected_bug == injected && b.threads == threads) return &b;
   return nullptr;
 }
 
 SUSHI_REGISTER(
     AccelModel, "rtl",
     "the generated SystemVerilog (rtl/), Verilated and clocked beside the cycle model's SystemC DRAM "
-    "module; functional (int8 outputs through the RTL datapath) and timing; built for the configs listed in rtl/CMakeLists.txt",
+    "module; functional (int8 outputs through the RTL datapath) and timing; built for the configs listed in "
+    "rtl/CMakeLists.txt",
     [](const AccelConfig& a) { return make_rtl_model(a, false); });
 
 }  // namespace
 
-std::unique_ptr<AccelModel> make_rtl_model(const AccelConfig& accel, bool injected) {
-  const RtlBuild* b = find_build(accel, injected);
+std::unique_ptr<AccelModel> make_rtl_model(const AccelConfig& accel, bool injected, int threads) {
+  const RtlBuild* b = find_build(accel, injected, threads);
   if (!b) {
     std::string built;
     for (const std::string& s : rtl_built_configs()) built += (built.empty() ? "" : ", ") + s;
     throw InputError(accel.file + ": --fidelity rtl: no Verilated RTL of config '" + accel.name + "' (hash " +
                      rtl_config_hash(accel) + (injected ? ", with the injected bug" : "") +
+                     (threads != 1 ? ", " + std::to_string(threads) + " Verilator threads" : "") +
                      ") is built into this program; built: " + built +
                      " (add the config to SUSHI_RTL_CONFIGS in rtl/CMakeLists.txt)");
   }
@@ -505,7 +628,9 @@ std::unique_ptr<AccelModel> make_rtl_model(const AccelConfig& accel, bool inject
 std::vector<std::string> rtl_built_configs() {
   std::vector<std::string> out;
   for (const RtlBuild& b : rtl_builds())
-    out.push_back(b.config + (b.injected_bug ? " [injected bug]" : "") + " (" + b.yaml + ")");
+    out.push_back(b.config + (b.injected_bug ? " [injected bug]" : "") +
+                  (b.threads != 1 ? " [" + std::to_string(b.threads) + " threads]" : "") + " (" + b.yaml +
+                  ")");
   return out;
 }
 

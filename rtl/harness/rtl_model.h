@@ -4,7 +4,9 @@
 // image (sim/model.h LayerRegs) into the RTL's descriptor (the tiling of sim/mapping.h plan_layer) and hands
 // the descriptors over the valid/ready descriptor port; the RTL's memory master issues requests on a
 // valid/ready port that the harness forwards to the DRAM module, whose in-order completions come back on the
-// response port. Timing only: the RTL moves no data yet (functional jobs are refused).
+// response port. Functional jobs move their data too: read beats from the DRAM module into the RTL's
+// buffers, write beats out of its output buffer, the PB and parameter blocks through the back door; the
+// outputs then come from the RTL's datapath (sushi_core).
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,9 +15,11 @@
 
 namespace sushi::rtl {
 
-// The Verilated model generated from `accel` (with the injected one-cycle bug when `injected`); InputError
-// naming the config and listing the built ones when this program has none for it.
-std::unique_ptr<sim::AccelModel> make_rtl_model(const sim::AccelConfig& accel, bool injected = false);
+// The Verilated model generated from `accel` (with the injected one-cycle bug when `injected`, built with
+// `threads` Verilator threads); InputError naming the config and listing the built ones when this program
+// has none for it.
+std::unique_ptr<sim::AccelModel> make_rtl_model(const sim::AccelConfig& accel, bool injected = false,
+                                                int threads = 1);
 // "name (yaml)" of every Verilated build in this program.
 std::vector<std::string> rtl_built_configs();
 // Clock cycles the RTL models of this process have simulated (for `sushi bench rtl`).

@@ -77,6 +77,7 @@ struct RtlBuild {
   std::string hash;    // rtl_config_hash of the config it was generated from
   std::string yaml;    // the config file it was generated from (source tree path)
   bool injected_bug = false;
+  int threads = 1;  // Verilator threads the model was built with (--threads)
   std::function<std::unique_ptr<RtlTop>()> make;
 };
 std::vector<RtlBuild>& rtl_builds();
