@@ -64,10 +64,11 @@ std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, co
   const size_t beat = core.find("localparam int BEAT = ");
   if (ports_end == std::string::npos || beat == std::string::npos)
     throw std::logic_error("rtl area: sushi_core.sv has no port list");
-  write_file_atomic(work_dir + "/sushi_core_blackbox.sv",
-                    "(* blackbox *)\n" + core.substr(core.find("module sushi_core ("), ports_end + 3 -
-                                                          core.find("module sushi_core (")) +
-                        "  " + core.substr(beat, core.find('\n', beat) - beat) + "\nendmodule\n");
+  write_file_atomic(
+      work_dir + "/sushi_core_blackbox.sv",
+      "(* blackbox *)\n" +
+          core.substr(core.find("module sushi_core ("), ports_end + 3 - core.find("module sushi_core (")) +
+          "  " + core.substr(beat, core.find('\n', beat) - beat) + "\nendmodule\n");
   std::string read = "read_verilog -sv";
   for (const std::string& f : files) read += " " + (f == "sushi_core.sv" ? "sushi_core_blackbox.sv" : f);
   std::vector<AreaFigures> out;
