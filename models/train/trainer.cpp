@@ -227,6 +227,7 @@ Checkpoint initial_supernet(const SupernetSpace& space, uint64_t seed) {
 
 Trainer::Trainer(TrainConfig config, const SupernetSpace& space, FashionMnist data, int threads)
     : cfg_(std::move(config)), space_(space), data_(std::move(data)), threads_(std::max(1, threads)) {
+  retain_freed_memory();
   params_ = initial_supernet(space_, cfg_.seed);
   params_.metadata = trained_metadata(space_, cfg_);
   steps_per_epoch_ = data_.train.size() / cfg_.batch;
