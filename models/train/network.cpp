@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "base/errors.h"
@@ -117,9 +118,10 @@ std::string kernel_transform_name(const std::string& layer, int from, int to) {
 }
 
 struct SubnetPass::Tape {
-  Act z, y;                // op output (before batch norm) and layer output
-  std::vector<float> W;    // the layer's dense weights [out][in][k][k] as read (transforms applied)
-  std::vector<float> col;  // Conv: im2col of the input; FC with dropout: the dropped-out input
+  Act z, y;                  // op output (before batch norm) and layer output
+  std::vector<float> W;      // the layer's dense weights [out][in][k][k] as read (transforms applied)
+  std::vector<float> col;    // Conv: im2col of the input; FC with dropout: the dropped-out input
+  std::vector<int32_t> arg;  // MaxPool: per output, the winning input position within its image plane
   // Elastic kernel chain: sizes[0] = stored K > sizes[1] > ... = k; crops[s] = centre of step s
   // [kernels][to^2].
   std::vector<int> sizes;
@@ -454,6 +456,119 @@ void scale_shift_act(const float* src, float* dst, int64_t n, float scale, float
   }
 }
 
+// Batch-norm backward, first pass over one channel: g *= act'(y) in place, and the sums of g and of
+// g * xhat (xhat = (z - mu) * inv) in 8 float lanes per block of 512, blocks added in double.
+template <Activation A>
+void norm_grad_sums(float* g, const float* z, int64_t n, float mu, float inv, float gamma, float beta,
+                    double& sd, double& sdx) {
+  constexpr int64_t kBlock = 512;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    float l1[8] = {0, 0, 0, 0, 0, 0, 0, 0}, l2[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = b;
+    for (; j + 8 <= e; j += 8)
+      for (int l = 0; l < 8; ++l) {
+        const float xhat = (z[j + l] - mu) * inv, v = g[j + l] * act_grad(gamma * xhat + beta, A);
+        g[j + l] = v;
+        l1[l] += v;
+        l2[l] += v * xhat;
+      }
+    for (; j < e; ++j) {
+      const float xhat = (z[j] - mu) * inv, v = g[j] * act_grad(gamma * xhat + beta, A);
+      g[j] = v;
+      l1[0] += v;
+      l2[0] += v * xhat;
+    }
+    for (int l = 0; l < 8; ++l) {
+      sd += l1[l];
+      sdx += l2[l];
+    }
+  }
+}
+
+void norm_grad_sums(float* g, const float* z, int64_t n, float mu, float inv, float gamma, float beta,
+                    Activation a, double& sd, double& sdx) {
+  switch (a) {
+    case Activation::None:
+      return norm_grad_sums<Activation::None>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::ReLU:
+      return norm_grad_sums<Activation::ReLU>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::HSwish:
+      return norm_grad_sums<Activation::HSwish>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::HSigmoid:
+      return norm_grad_sums<Activation::HSigmoid>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+  }
+}
+
+// The window of output (oy, ox) clipped to the input: [y0, y1) x [x0, x1) (the reference kernels' rule:
+// average over the positions inside, count_include_pad = False; padding never wins a max).
+struct PoolWindow {
+  int y0, y1, x0, x1;
+  PoolWindow(const Layer& l, int h, int w, int oy, int ox)
+      : y0(std::max(oy * l.stride - l.pad, 0)),
+        y1(std::min(oy * l.stride - l.pad + l.kernel, h)),
+        x0(std::max(ox * l.stride - l.pad, 0)),
+        x1(std::min(ox * l.stride - l.pad + l.kernel, w)) {}
+  int count() const { return std::max(0, y1 - y0) * std::max(0, x1 - x0); }
+};
+
+// Max (arg: the first largest position, row-major) or average pooling, one channel per unit of work.
+void pool_forward(const Layer& l, const Act& a, Act& y, std::vector<int32_t>* arg, int threads) {
+  if (arg) arg->assign(y.d.size(), -1);
+  parallel(a.c, threads, [&](int c) {
+    for (int i = 0; i < a.n; ++i) {
+      const float* in = a.ch(c) + size_t(i) * a.h * a.w;
+      const size_t o0 = size_t(c) * y.run() + size_t(i) * y.h * y.w;
+      for (int oy = 0; oy < y.h; ++oy)
+        for (int ox = 0; ox < y.w; ++ox) {
+          const PoolWindow win(l, a.h, a.w, oy, ox);
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t at = -1;
+          double sum = 0;
+          for (int yy = win.y0; yy < win.y1; ++yy)
+            for (int xx = win.x0; xx < win.x1; ++xx) {
+              const float v = in[yy * a.w + xx];
+              sum += v;
+              if (v > best || at < 0) {
+                best = v;
+                at = yy * a.w + xx;
+              }
+            }
+          const size_t o = o0 + size_t(oy) * y.w + ox;
+          if (arg) {
+            y.d[o] = at < 0 ? 0.0f : best;
+            (*arg)[o] = at;
+          } else {
+            y.d[o] = win.count() ? float(sum / win.count()) : 0.0f;
+          }
+        }
+    }
+  });
+}
+
+// Pooling backward: the max's gradient goes to its winning position, the average's spreads evenly.
+void pool_backward(const Layer& l, const Act& g, const std::vector<int32_t>* arg, Act& dx, int threads) {
+  parallel(dx.c, threads, [&](int c) {
+    for (int i = 0; i < dx.n; ++i) {
+      float* din = dx.ch(c) + size_t(i) * dx.h * dx.w;
+      const size_t o0 = size_t(c) * g.run() + size_t(i) * g.h * g.w;
+      for (int oy = 0; oy < g.h; ++oy)
+        for (int ox = 0; ox < g.w; ++ox) {
+          const size_t o = o0 + size_t(oy) * g.w + ox;
+          if (arg) {
+            if ((*arg)[o] >= 0) din[(*arg)[o]] += g.d[o];
+            continue;
+          }
+          const PoolWindow win(l, dx.h, dx.w, oy, ox);
+          if (!win.count()) continue;
+          const float v = g.d[o] / float(win.count());
+          for (int yy = win.y0; yy < win.y1; ++yy)
+            for (int xx = win.x0; xx < win.x1; ++xx) din[yy * dx.w + xx] += v;
+        }
+    }
+  });
+}
+
 }  // namespace
 
 void SubnetPass::forward_op(size_t li) {
@@ -516,6 +631,10 @@ void SubnetPass::forward_op(size_t li) {
       });
       break;
     }
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      pool_forward(l, a, t.z, l.kind == LayerKind::MaxPool ? &t.arg : nullptr, T);
+      break;
     case LayerKind::Add: {
       const Act& b = operand(l.input2);
       for (size_t j = 0; j < t.z.d.size(); ++j) t.z.d[j] = a.d[j] + b.d[j];
@@ -631,22 +750,17 @@ void SubnetPass::backward_norm(size_t li, Act& g, Checkpoint& grads) {
     parallel(l.out_c, opt_.threads, [&](int c) {
       float* gp = g.ch(c);
       const float* z = t.z.ch(c);
-      const double mu = t.mean[size_t(c)], inv = t.invstd[size_t(c)];
+      const float mu = float(t.mean[size_t(c)]), inv = float(t.invstd[size_t(c)]);
       double sd = 0, sdx = 0;
-      for (int64_t j = 0; j < M; ++j) {
-        const float xhat = float((z[j] - mu) * inv);
-        gp[j] *= act_grad(t.gamma[c] * xhat + t.beta[c], l.act);
-        sd += gp[j];
-        sdx += double(gp[j]) * xhat;
-      }
+      norm_grad_sums(gp, z, M, mu, inv, t.gamma[c], t.beta[c], l.act, sd, sdx);
       dgam[size_t(c)] += float(sdx);
       dbet[size_t(c)] += float(sd);
-      const double k = t.gamma[c] * inv;
+      const float k = t.gamma[c] * inv;
       if (opt_.bn == BnMode::Batch) {
-        const double md = sd / double(M), mdx = sdx / double(M);
-        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * (gp[j] - md - (z[j] - mu) * inv * mdx));
+        const float md = float(sd / double(M)), mdx = float(sdx / double(M));
+        for (int64_t j = 0; j < M; ++j) gp[j] = k * (gp[j] - md - (z[j] - mu) * inv * mdx);
       } else {
-        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * gp[j]);
+        for (int64_t j = 0; j < M; ++j) gp[j] *= k;
       }
     });
   } else if (l.act != Activation::None) {
@@ -654,12 +768,7 @@ void SubnetPass::backward_norm(size_t li, Act& g, Checkpoint& grads) {
   }
   if (t.bias) {
     std::vector<float>& db = grad_of(grads, params_, l.name + ".bias").data;
-    for (int c = 0; c < l.out_c; ++c) {
-      double s = 0;
-      const float* p = g.ch(c);
-      for (int64_t j = 0; j < M; ++j) s += p[j];
-      db[size_t(c)] += float(s);
-    }
+    for (int c = 0; c < l.out_c; ++c) db[size_t(c)] += float(lane_sum<false>(g.ch(c), M, 0.0f));
   }
 }
 
@@ -735,6 +844,9 @@ void SubnetPass::backward_plain(size_t li, const Act& g, bool need_in) {
         }
       }
     });
+  } else if (l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) {
+    if (!need_in) return;
+    pool_backward(l, g, l.kind == LayerKind::MaxPool ? &tape_[li].arg : nullptr, grad_slot(l.input), T);
   } else if (l.kind == LayerKind::Add) {
     for (int op : {l.input, l.input2}) {
       if (op < 0 && din_.d.empty()) continue;
