@@ -3,7 +3,9 @@
 #include <cmath>
 #include <limits>
 
+#include "base/random.h"
 #include "models/ref/int8.h"
+#include "models/ref/int8_detail.h"
 #include "models/ref/kernels.h"
 
 using namespace sushi;
@@ -358,4 +360,28 @@ TEST_CASE("int8 activation lookup tables", "[numerics][int8]") {
   const auto sig = make_activation_lut(Activation::HSigmoid, pre, choose_quant_params(0, 1));
   CHECK(sig[0] == -128);   // x = -6.9 -> 0
   CHECK(sig[255] == 127);  // x = 5.85 -> 1
+}
+
+TEST_CASE("requantization's 64-bit fast path equals the 128-bit rule", "[numerics][int8]") {
+  Rng rng(77);
+  auto reference = [](int64_t acc, Requant r) {
+    return detail::saturate32(detail::shift_round(detail::int128(acc) * r.multiplier, 31 + r.shift));
+  };
+  int64_t checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const int shift = int(rng.uniform_int(-30, 62));
+    const int32_t m = int32_t(rng.uniform_int(0, (int64_t(1) << 31) - 1));
+    const int bits = int(rng.uniform_int(0, 34));  // up to and past the fast path's 2^32 bound
+    int64_t acc = int64_t(rng.uniform_int(0, (int64_t(1) << bits) - 1));
+    if (rng.uniform() < 0.5) acc = -acc;
+    const Requant r{m, shift};
+    REQUIRE(apply_requant(acc, r) == reference(acc, r));
+    ++checked;
+  }
+  for (int64_t acc : {int64_t(0), int64_t(1) << 32, -(int64_t(1) << 32), (int64_t(1) << 32) - 1,
+                      -(int64_t(1) << 32) + 1, int64_t(std::numeric_limits<int32_t>::min())})
+    for (int shift : {-30, 0, 31, 32, 33, 62})
+      CHECK(apply_requant(acc, Requant{(int32_t(1) << 30) + 12345, shift}) ==
+            reference(acc, Requant{(int32_t(1) << 30) + 12345, shift}));
+  CHECK(checked == 200000);
 }

@@ -31,6 +31,7 @@ double seconds_now() {
 }
 
 double ours(const SupernetSpace& space, const Subnet& s, int batch, int threads, int steps) {
+  retain_freed_memory();
   Checkpoint params = initial_supernet(space, 1), momentum;
   const std::vector<Layer> layers = space.layers(s);
   Rng rng(2);

@@ -76,29 +76,34 @@ std::string curves_svg(const std::vector<EpochRecord>& h, const Provenance& prov
 }
 
 void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vector<SubnetResult>& rs,
-                   const Provenance& prov, double wall_s, bool json) {
+                   const Provenance& prov, double wall_s, double eval_cpu_s, bool json) {
   const TrainConfig& c = t.config();
   OutputManifest m(c.output);
   m.write_file(c.output + "/supernet.ckpt", t.weights().serialize());
   m.write_file(c.output + "/accuracy_fp32.jsonl", jsonl(space, rs, false));
   m.write_file(c.output + "/accuracy_int8.jsonl", jsonl(space, rs, true));
-  CsvTable acc({"label", "subnet", "macs", "top1_fp32", "top1_fp32_int8_subset", "top1_int8", "robust"});
+  CsvTable acc({"label", "subnet", "macs", "test_images", "top1_fp32", "top1_fp32_int8_subset", "top1_int8",
+                "robust"});
   for (const SubnetResult& r : rs)
     acc.add_row({r.label, csv_quoted(space.to_json(r.subnet)), std::to_string(r.macs),
-                 csv_number(r.top1_fp32), csv_number(r.top1_fp32_subset), csv_number(r.top1_int8),
-                 csv_number(r.robust)});
+                 std::to_string(r.test_images), csv_number(r.top1_fp32), csv_number(r.top1_fp32_subset),
+                 csv_number(r.top1_int8), csv_number(r.robust)});
   m.write_file(c.output + "/accuracy.csv", acc.str(prov));
-  CsvTable hist({"epoch", "phase", "loss", "train_acc", "val_acc_max", "lr", "images_per_s", "seconds"});
+  CsvTable hist(
+      {"epoch", "phase", "loss", "train_acc", "val_acc_max", "lr", "images_per_s", "seconds", "cpu_seconds"});
   for (const EpochRecord& r : t.history())
     hist.add_row({std::to_string(r.epoch + 1), r.phase, csv_number(r.loss), csv_number(r.train_acc),
-                  csv_number(r.val_acc), csv_number(r.lr), csv_number(r.images_per_s),
-                  csv_number(r.seconds)});
+                  csv_number(r.val_acc), csv_number(r.lr), csv_number(r.images_per_s), csv_number(r.seconds),
+                  csv_number(r.cpu_seconds)});
   m.write_file(c.output + "/history.csv", hist.str(prov));
   m.write_file(c.output + "/curves.svg", curves_svg(t.history(), prov, c.name));
   JsonWriter w;
-  double train_s = 0, sum = 0, lo = 101, hi = -1, worst_gap = 0;
+  double train_s = 0, train_cpu = 0, sum = 0, lo = 101, hi = -1, worst_gap = 0, worst_abs = 0;
   int rnd = 0;
-  for (const EpochRecord& r : t.history()) train_s += r.seconds;
+  for (const EpochRecord& r : t.history()) {
+    train_s += r.seconds;
+    train_cpu += r.cpu_seconds;
+  }
   for (const SubnetResult& r : rs) {
     if (r.label == "random") {
       sum += r.top1_fp32;
@@ -106,12 +111,17 @@ void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vect
     }
     lo = std::min(lo, r.top1_fp32);
     hi = std::max(hi, r.top1_fp32);
-    if (r.top1_int8 >= 0) worst_gap = std::max(worst_gap, r.top1_fp32_subset - r.top1_int8);
+    if (r.top1_int8 >= 0) {
+      worst_gap = std::max(worst_gap, r.top1_fp32_subset - r.top1_int8);
+      worst_abs = std::max(worst_abs, std::abs(r.top1_fp32_subset - r.top1_int8));
+    }
   }
   w.begin_object().field("name", c.name).field("algorithm", to_string(c.algorithm)).field("epochs", c.epochs);
-  w.field("train_seconds", train_s).field("wall_seconds", wall_s).field("evaluated_subnets", int(rs.size()));
+  w.field("train_seconds", train_s).field("train_cpu_seconds", train_cpu).field("wall_seconds", wall_s);
+  w.field("eval_cpu_seconds", eval_cpu_s).field("evaluated_subnets", int(rs.size()));
   w.field("random_subnets", rnd).field("mean_top1_random", rnd ? sum / rnd : 0.0);
   w.field("min_top1", lo).field("max_top1", hi).field("worst_int8_drop", worst_gap);
+  w.field("worst_int8_abs_diff", worst_abs);
   w.key("subnets").begin_array();
   for (const SubnetResult& r : rs)
     w.begin_object()
@@ -119,6 +129,7 @@ void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vect
         .key("subnet")
         .raw(space.to_json(r.subnet))
         .field("macs", r.macs)
+        .field("test_images", r.test_images)
         .field("top1_fp32", r.top1_fp32)
         .field("top1_int8", r.top1_int8)
         .field("top1_fp32_int8_subset", r.top1_fp32_subset)
@@ -168,10 +179,12 @@ int train_command(const std::vector<std::string>& args) {
   Trainer t(cfg, space, std::move(data), threads);
   const bool tty = isatty(2);
   t.run(vm.count("resume") > 0, [tty](const Progress& p) { print_progress(p, tty); });
+  const double e0 = process_cpu_seconds();
   const std::vector<SubnetResult> rs =
       t.evaluate([](const std::string& s) { std::cerr << "eval " << s << "\n"; });
+  const double eval_cpu_s = process_cpu_seconds() - e0;
   if (!vm.count("json")) print_table(space, rs);
-  write_outputs(t, space, rs, prov, wall_now_s() - t0, vm.count("json") > 0);
+  write_outputs(t, space, rs, prov, wall_now_s() - t0, eval_cpu_s, vm.count("json") > 0);
   return 0;
 }
 

@@ -79,7 +79,20 @@ std::pair<Requant, Requant> make_requant_pair(double real_a, double real_b) {
 }
 
 int32_t apply_requant(int64_t acc, Requant r) {
-  return saturate32(detail::shift_round(detail::int128(acc) * r.multiplier, 31 + r.shift));
+  // Fast path, the same value: |acc| < 2^32 and 0 <= multiplier < 2^31 keep the product below 2^63, and
+  // adding the half (at most 2^62 for shifts below 64) stays below 2^64 in unsigned 64-bit arithmetic.
+  const int shift = 31 + r.shift;
+  constexpr int64_t kLimit = int64_t(1) << 32;
+  if (acc > -kLimit && acc < kLimit && r.multiplier >= 0) {
+    if (shift >= 64) return 0;  // the product is below 2^63 <= half of 2^shift
+    const bool negative = acc < 0;
+    const uint64_t magnitude = uint64_t(negative ? -acc : acc) * uint64_t(r.multiplier);
+    const int64_t rounded = int64_t((magnitude + (uint64_t(1) << (shift - 1))) >> shift);
+    const int64_t v = negative ? -rounded : rounded;
+    return int32_t(std::min<int64_t>(std::numeric_limits<int32_t>::max(),
+                                     std::max<int64_t>(std::numeric_limits<int32_t>::min(), v)));
+  }
+  return saturate32(detail::shift_round(detail::int128(acc) * r.multiplier, shift));
 }
 
 bool QOp::conv_like() const {

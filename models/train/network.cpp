@@ -1,8 +1,12 @@
 #include "models/train/network.h"
 
+#include <malloc.h>
+
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "base/errors.h"
@@ -114,9 +118,10 @@ std::string kernel_transform_name(const std::string& layer, int from, int to) {
 }
 
 struct SubnetPass::Tape {
-  Act z, y;                // op output (before batch norm) and layer output
-  std::vector<float> W;    // the layer's dense weights [out][in][k][k] as read (transforms applied)
-  std::vector<float> col;  // Conv: im2col of the input; FC with dropout: the dropped-out input
+  Act z, y;                  // op output (before batch norm) and layer output
+  std::vector<float> W;      // the layer's dense weights [out][in][k][k] as read (transforms applied)
+  std::vector<float> col;    // Conv: im2col of the input; FC with dropout: the dropped-out input
+  std::vector<int32_t> arg;  // MaxPool: per output, the winning input position within its image plane
   // Elastic kernel chain: sizes[0] = stored K > sizes[1] > ... = k; crops[s] = centre of step s
   // [kernels][to^2].
   std::vector<int> sizes;
@@ -265,66 +270,300 @@ void col2im_cnhw(const std::vector<float>& col, int k, int stride, int pad, int 
       }
 }
 
-// The output columns ox of a kernel tap kx that read inside the input: [lo, hi).
-void tap_range(int kx, int stride, int pad, int in_w, int out_w, int& lo, int& hi) {
-  lo = 0;
-  while (lo < out_w && lo * stride + kx - pad < 0) ++lo;
-  hi = out_w;
-  while (hi > lo && (hi - 1) * stride + kx - pad >= in_w) --hi;
+// Depthwise convolution of one channel plane by "phase planes": the zero-padded input P (hp x wp) is split
+// into stride x stride planes Q[ry][rx][u][v] = P[stride * u + ry][stride * v + rx] (hq x wq each), so that
+// output (oy, ox) = sum over taps of w[ky][kx] * Q[ky % s][kx % s][oy + ky / s][ox + kx / s]. On a plane
+// flattened row-major with width wq, each tap is one long contiguous multiply-add at a fixed offset
+// (computed over all wq columns of the oh output rows; columns >= ow are discarded), which vectorises.
+struct DwGeometry {
+  int k, s, pad, h, w, oh, ow, hq, wq;
+  int64_t flat;   // oh * wq rounded up to 16: the length of a tap's run
+  int64_t plane;  // one phase plane's buffer: every tap's run stays inside it
+  DwGeometry(int k_, int s_, int pad_, int h_, int w_, int oh_, int ow_)
+      : k(k_), s(s_), pad(pad_), h(h_), w(w_), oh(oh_), ow(ow_) {
+    hq = (h + 2 * pad + s - 1) / s;
+    wq = (w + 2 * pad + s - 1) / s;
+    flat = (int64_t(oh) * wq + 15) / 16 * 16;
+    plane = flat + int64_t((k - 1) / s) * (wq + 1) + 16;
+    plane = (std::max<int64_t>(plane, int64_t(hq) * wq) + 15) / 16 * 16;
+  }
+  int64_t offset(int ky, int kx) const { return int64_t(ky / s) * wq + kx / s; }
+  int phase(int ky, int kx) const { return (ky % s) * s + kx % s; }
+};
+
+// Scatters one image plane into its phase planes (q: s * s planes of g.plane floats, zero-filled once: the
+// same positions are written for every image, the padding never).
+void to_phases(const DwGeometry& g, const float* in, float* q) {
+  for (int y = 0; y < g.h; ++y) {
+    const int py = y + g.pad, ry = py % g.s, u = py / g.s;
+    const float* src = in + y * g.w;
+    if (g.s == 1) {
+      std::copy_n(src, g.w, q + int64_t(u) * g.wq + g.pad);
+      continue;
+    }
+    for (int rx = 0; rx < g.s; ++rx) {
+      float* dst = q + (ry * g.s + rx) * g.plane + int64_t(u) * g.wq;
+      const int x0 = ((rx - g.pad) % g.s + g.s) % g.s;  // the first x with (x + pad) % s == rx
+      for (int x = x0; x < g.w; x += g.s) dst[(x + g.pad) / g.s] = src[x];
+    }
+  }
+}
+
+// The adjoint of to_phases: adds the phase planes' interior back into an image plane.
+void from_phases_add(const DwGeometry& g, const float* q, float* out) {
+  for (int y = 0; y < g.h; ++y) {
+    const int py = y + g.pad, ry = py % g.s, u = py / g.s;
+    float* dst = out + y * g.w;
+    for (int rx = 0; rx < g.s; ++rx) {
+      const float* src = q + (ry * g.s + rx) * g.plane + int64_t(u) * g.wq;
+      const int x0 = ((rx - g.pad) % g.s + g.s) % g.s;
+      for (int x = x0; x < g.w; x += g.s) dst[x] += src[(x + g.pad) / g.s];
+    }
+  }
+}
+
+// out[j] = sum over taps t (in order) of w[t] * src[t][j], for j < n (a multiple of 16): sixteen outputs
+// at a time in two vector registers (GCC/Clang vector extensions; unaligned loads through memcpy), so each
+// tap costs one load per output instead of a load-add-store pass.
+typedef float V8 __attribute__((vector_size(32)));
+
+inline V8 load8(const float* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+void correlate(const float* w, const float* const* src, int taps, float* out, int64_t n) {
+  for (int64_t j = 0; j < n; j += 16) {
+    V8 a = {0, 0, 0, 0, 0, 0, 0, 0}, b = a;
+    for (int t = 0; t < taps; ++t) {
+      const V8 wt = {w[t], w[t], w[t], w[t], w[t], w[t], w[t], w[t]};
+      a += wt * load8(src[t] + j);
+      b += wt * load8(src[t] + j + 8);
+    }
+    std::memcpy(out + j, &a, sizeof a);
+    std::memcpy(out + j + 8, &b, sizeof b);
+  }
+}
+
+// Dot product in 8 fixed lanes (n a multiple of 8): the same order at any alignment and thread count.
+double dot8(const float* __restrict a, const float* __restrict b, int64_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (int64_t j = 0; j < n; j += 8)
+    for (int l = 0; l < 8; ++l) lane[l] += a[j + l] * b[j + l];
+  double s = 0;
+  for (float v : lane) s += v;
+  return s;
 }
 
 void depthwise_forward(const Act& x, const std::vector<float>& W, int k, int stride, int pad, Act& y,
                        int threads) {
+  const DwGeometry g(k, stride, pad, x.h, x.w, y.h, y.w);
   parallel(x.c, threads, [&](int c) {
     const float* wc = W.data() + size_t(c) * k * k;
+    std::vector<float> q(size_t(stride) * stride * g.plane), f(size_t(g.flat));
+    std::vector<const float*> src(size_t(k) * k);
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx)
+        src[size_t(ky * k + kx)] = q.data() + g.phase(ky, kx) * g.plane + g.offset(ky, kx);
     for (int i = 0; i < x.n; ++i) {
-      const float* in = x.ch(c) + size_t(i) * x.h * x.w;
+      to_phases(g, x.ch(c) + size_t(i) * x.h * x.w, q.data());
+      correlate(wc, src.data(), k * k, f.data(), g.flat);
       float* out = y.ch(c) + size_t(i) * y.h * y.w;
-      std::fill(out, out + size_t(y.h) * y.w, 0.0f);
+      for (int oy = 0; oy < y.h; ++oy) std::copy_n(f.data() + int64_t(oy) * g.wq, y.w, out + oy * y.w);
+    }
+  });
+}
+
+// dW[tap] = sum of dy * (the input under the tap); dx by the transposed correlation: each phase plane of
+// dP gathers dy shifted back by its taps' offsets (dy is stored behind a zero margin for that).
+void depthwise_backward(const Act& x, const std::vector<float>& W, int k, int stride, int pad, const Act& dy,
+                        std::vector<float>& dW, Act* dx, int threads) {
+  const DwGeometry g(k, stride, pad, x.h, x.w, dy.h, dy.w);
+  const int64_t margin = (g.offset(k - 1, k - 1) + 15) / 16 * 16;
+  const int64_t nq = (int64_t(g.hq) * g.wq + 15) / 16 * 16;  // <= plane
+  parallel(x.c, threads, [&](int c) {
+    const float* wc = W.data() + size_t(c) * k * k;
+    const int phases = stride * stride;
+    std::vector<float> q(size_t(phases) * g.plane), dq(dx ? q.size() : 0, 0.0f);
+    std::vector<float> gbuf(size_t(margin + g.plane), 0.0f);
+    float* gf = gbuf.data() + margin;
+    std::vector<double> dw(size_t(k) * k, 0.0);
+    std::vector<std::vector<const float*>> src(static_cast<size_t>(phases));
+    std::vector<std::vector<float>> wt(static_cast<size_t>(phases));
+    for (int ky = 0; ky < k; ++ky)
+      for (int kx = 0; kx < k; ++kx) {
+        src[size_t(g.phase(ky, kx))].push_back(gf - g.offset(ky, kx));
+        wt[size_t(g.phase(ky, kx))].push_back(wc[ky * k + kx]);
+      }
+    for (int i = 0; i < x.n; ++i) {
+      to_phases(g, x.ch(c) + size_t(i) * x.h * x.w, q.data());
+      const float* gi = dy.ch(c) + size_t(i) * dy.h * dy.w;
+      for (int oy = 0; oy < dy.h; ++oy) std::copy_n(gi + oy * dy.w, dy.w, gf + int64_t(oy) * g.wq);
+      for (int ky = 0; ky < k; ++ky)
+        for (int kx = 0; kx < k; ++kx)
+          dw[size_t(ky * k + kx)] +=
+              dot8(gf, q.data() + g.phase(ky, kx) * g.plane + g.offset(ky, kx), g.flat);
+      if (!dx) continue;
+      for (int ph = 0; ph < phases; ++ph)
+        correlate(wt[size_t(ph)].data(), src[size_t(ph)].data(), int(wt[size_t(ph)].size()),
+                  dq.data() + ph * g.plane, nq);
+      from_phases_add(g, dq.data(), dx->ch(c) + size_t(i) * x.h * x.w);
+    }
+    float* dwc = dW.data() + size_t(c) * k * k;
+    for (int j = 0; j < k * k; ++j) dwc[j] += float(dw[size_t(j)]);
+  });
+}
+
+// Sum of n floats (and of squared deviations from mu) in 8 fixed float lanes over blocks of 512, the blocks
+// added in double: vectorised, and the same order at any alignment and thread count.
+template <bool kSquares>
+double lane_sum(const float* p, int64_t n, float mu) {
+  constexpr int64_t kBlock = 512;
+  double total = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock), full = b + (e - b) / 8 * 8;
+    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t j = b; j < full; j += 8)
+      for (int l = 0; l < 8; ++l) {
+        const float v = kSquares ? (p[j + l] - mu) * (p[j + l] - mu) : p[j + l];
+        lane[l] += v;
+      }
+    for (int64_t j = full; j < e; ++j) lane[0] += kSquares ? (p[j] - mu) * (p[j] - mu) : p[j];
+    double s = 0;
+    for (float v : lane) s += v;
+    total += s;
+  }
+  return total;
+}
+
+template <Activation A>
+void scale_shift_act(const float* src, float* dst, int64_t n, float scale, float shift) {
+  for (int64_t j = 0; j < n; ++j) dst[j] = act_forward(src[j] * scale + shift, A);
+}
+
+// dst = act(src * scale + shift), the activation's switch outside the loop.
+void scale_shift_act(const float* src, float* dst, int64_t n, float scale, float shift, Activation a) {
+  switch (a) {
+    case Activation::None:
+      return scale_shift_act<Activation::None>(src, dst, n, scale, shift);
+    case Activation::ReLU:
+      return scale_shift_act<Activation::ReLU>(src, dst, n, scale, shift);
+    case Activation::HSwish:
+      return scale_shift_act<Activation::HSwish>(src, dst, n, scale, shift);
+    case Activation::HSigmoid:
+      return scale_shift_act<Activation::HSigmoid>(src, dst, n, scale, shift);
+  }
+}
+
+// Batch-norm backward, first pass over one channel: g *= act'(y) in place, and the sums of g and of
+// g * xhat (xhat = (z - mu) * inv) in 8 float lanes per block of 512, blocks added in double.
+template <Activation A>
+void norm_grad_sums(float* g, const float* z, int64_t n, float mu, float inv, float gamma, float beta,
+                    double& sd, double& sdx) {
+  constexpr int64_t kBlock = 512;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    float l1[8] = {0, 0, 0, 0, 0, 0, 0, 0}, l2[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t j = b;
+    for (; j + 8 <= e; j += 8)
+      for (int l = 0; l < 8; ++l) {
+        const float xhat = (z[j + l] - mu) * inv, v = g[j + l] * act_grad(gamma * xhat + beta, A);
+        g[j + l] = v;
+        l1[l] += v;
+        l2[l] += v * xhat;
+      }
+    for (; j < e; ++j) {
+      const float xhat = (z[j] - mu) * inv, v = g[j] * act_grad(gamma * xhat + beta, A);
+      g[j] = v;
+      l1[0] += v;
+      l2[0] += v * xhat;
+    }
+    for (int l = 0; l < 8; ++l) {
+      sd += l1[l];
+      sdx += l2[l];
+    }
+  }
+}
+
+void norm_grad_sums(float* g, const float* z, int64_t n, float mu, float inv, float gamma, float beta,
+                    Activation a, double& sd, double& sdx) {
+  switch (a) {
+    case Activation::None:
+      return norm_grad_sums<Activation::None>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::ReLU:
+      return norm_grad_sums<Activation::ReLU>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::HSwish:
+      return norm_grad_sums<Activation::HSwish>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+    case Activation::HSigmoid:
+      return norm_grad_sums<Activation::HSigmoid>(g, z, n, mu, inv, gamma, beta, sd, sdx);
+  }
+}
+
+// The window of output (oy, ox) clipped to the input: [y0, y1) x [x0, x1) (the reference kernels' rule:
+// average over the positions inside, count_include_pad = False; padding never wins a max).
+struct PoolWindow {
+  int y0, y1, x0, x1;
+  PoolWindow(const Layer& l, int h, int w, int oy, int ox)
+      : y0(std::max(oy * l.stride - l.pad, 0)),
+        y1(std::min(oy * l.stride - l.pad + l.kernel, h)),
+        x0(std::max(ox * l.stride - l.pad, 0)),
+        x1(std::min(ox * l.stride - l.pad + l.kernel, w)) {}
+  int count() const { return std::max(0, y1 - y0) * std::max(0, x1 - x0); }
+};
+
+// Max (arg: the first largest position, row-major) or average pooling, one channel per unit of work.
+void pool_forward(const Layer& l, const Act& a, Act& y, std::vector<int32_t>* arg, int threads) {
+  if (arg) arg->assign(y.d.size(), -1);
+  parallel(a.c, threads, [&](int c) {
+    for (int i = 0; i < a.n; ++i) {
+      const float* in = a.ch(c) + size_t(i) * a.h * a.w;
+      const size_t o0 = size_t(c) * y.run() + size_t(i) * y.h * y.w;
       for (int oy = 0; oy < y.h; ++oy)
-        for (int ky = 0; ky < k; ++ky) {
-          const int iy = oy * stride + ky - pad;
-          if (iy < 0 || iy >= x.h) continue;
-          const float* irow = in + size_t(iy) * x.w;
-          float* orow = out + size_t(oy) * y.w;
-          for (int kx = 0; kx < k; ++kx) {
-            int lo, hi;
-            tap_range(kx, stride, pad, x.w, y.w, lo, hi);
-            const float wv = wc[ky * k + kx];
-            for (int ox = lo; ox < hi; ++ox) orow[ox] += wv * irow[ox * stride + kx - pad];
+        for (int ox = 0; ox < y.w; ++ox) {
+          const PoolWindow win(l, a.h, a.w, oy, ox);
+          float best = -std::numeric_limits<float>::infinity();
+          int32_t at = -1;
+          double sum = 0;
+          for (int yy = win.y0; yy < win.y1; ++yy)
+            for (int xx = win.x0; xx < win.x1; ++xx) {
+              const float v = in[yy * a.w + xx];
+              sum += v;
+              if (v > best || at < 0) {
+                best = v;
+                at = yy * a.w + xx;
+              }
+            }
+          const size_t o = o0 + size_t(oy) * y.w + ox;
+          if (arg) {
+            y.d[o] = at < 0 ? 0.0f : best;
+            (*arg)[o] = at;
+          } else {
+            y.d[o] = win.count() ? float(sum / win.count()) : 0.0f;
           }
         }
     }
   });
 }
 
-void depthwise_backward(const Act& x, const std::vector<float>& W, int k, int stride, int pad, const Act& dy,
-                        std::vector<float>& dW, Act* dx, int threads) {
-  parallel(x.c, threads, [&](int c) {
-    const float* wc = W.data() + size_t(c) * k * k;
-    float* dwc = dW.data() + size_t(c) * k * k;
-    for (int i = 0; i < x.n; ++i) {
-      const float* in = x.ch(c) + size_t(i) * x.h * x.w;
-      float* din = dx ? dx->ch(c) + size_t(i) * x.h * x.w : nullptr;
-      const float* g = dy.ch(c) + size_t(i) * dy.h * dy.w;
-      for (int oy = 0; oy < dy.h; ++oy)
-        for (int ky = 0; ky < k; ++ky) {
-          const int iy = oy * stride + ky - pad;
-          if (iy < 0 || iy >= x.h) continue;
-          const float* irow = in + size_t(iy) * x.w;
-          const float* grow = g + size_t(oy) * dy.w;
-          for (int kx = 0; kx < k; ++kx) {
-            int lo, hi;
-            tap_range(kx, stride, pad, x.w, dy.w, lo, hi);
-            float acc = 0;
-            for (int ox = lo; ox < hi; ++ox) acc += grow[ox] * irow[ox * stride + kx - pad];
-            dwc[ky * k + kx] += acc;
-            if (din) {
-              float* drow = din + size_t(iy) * x.w;
-              const float wv = wc[ky * k + kx];
-              for (int ox = lo; ox < hi; ++ox) drow[ox * stride + kx - pad] += wv * grow[ox];
-            }
+// Pooling backward: the max's gradient goes to its winning position, the average's spreads evenly.
+void pool_backward(const Layer& l, const Act& g, const std::vector<int32_t>* arg, Act& dx, int threads) {
+  parallel(dx.c, threads, [&](int c) {
+    for (int i = 0; i < dx.n; ++i) {
+      float* din = dx.ch(c) + size_t(i) * dx.h * dx.w;
+      const size_t o0 = size_t(c) * g.run() + size_t(i) * g.h * g.w;
+      for (int oy = 0; oy < g.h; ++oy)
+        for (int ox = 0; ox < g.w; ++ox) {
+          const size_t o = o0 + size_t(oy) * g.w + ox;
+          if (arg) {
+            if ((*arg)[o] >= 0) din[(*arg)[o]] += g.d[o];
+            continue;
           }
+          const PoolWindow win(l, dx.h, dx.w, oy, ox);
+          if (!win.count()) continue;
+          const float v = g.d[o] / float(win.count());
+          for (int yy = win.y0; yy < win.y1; ++yy)
+            for (int xx = win.x0; xx < win.x1; ++xx) din[yy * dx.w + xx] += v;
         }
     }
   });
@@ -392,6 +631,10 @@ void SubnetPass::forward_op(size_t li) {
       });
       break;
     }
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      pool_forward(l, a, t.z, l.kind == LayerKind::MaxPool ? &t.arg : nullptr, T);
+      break;
     case LayerKind::Add: {
       const Act& b = operand(l.input2);
       for (size_t j = 0; j < t.z.d.size(); ++j) t.z.d[j] = a.d[j] + b.d[j];
@@ -424,14 +667,11 @@ void SubnetPass::forward_norm(size_t li) {
   st.mean.resize(size_t(l.out_c));
   st.var.resize(size_t(l.out_c));
   parallel(l.out_c, opt_.threads, [&](int c) {
-    float* p = t.y.ch(c);
+    const float* p = t.z.ch(c);
     double mu, var;
     if (opt_.bn == BnMode::Batch) {
-      double s = 0, sq = 0;
-      for (int64_t j = 0; j < M; ++j) s += p[j];
-      mu = s / double(M);
-      for (int64_t j = 0; j < M; ++j) sq += (p[j] - mu) * (p[j] - mu);
-      var = sq / double(M);
+      mu = lane_sum<false>(p, M, 0.0f) / double(M);
+      var = lane_sum<true>(p, M, float(mu)) / double(M);
     } else {
       mu = smean[c];
       var = svar[c];
@@ -442,7 +682,7 @@ void SubnetPass::forward_norm(size_t li) {
     t.mean[size_t(c)] = mu;
     t.invstd[size_t(c)] = inv;
     const float scale = float(t.gamma[c] * inv), shift = float(t.beta[c] - t.gamma[c] * mu * inv);
-    for (int64_t j = 0; j < M; ++j) p[j] = act_forward(p[j] * scale + shift, l.act);
+    scale_shift_act(p, t.y.ch(c), M, scale, shift, l.act);
   });
   stats_.push_back(std::move(st));
 }
@@ -458,7 +698,7 @@ const Act& SubnetPass::forward(const Act& input) {
     const Act& a = operand(l.input);
     if (a.c != l.in_c || a.h != l.in_h || a.w != l.in_w)
       throw std::logic_error("training pass: layer '" + l.name + "' input shape differs from the layer list");
-    t.z = Act(l.out_c, a.n, l.out_h, l.out_w);
+    t.z = Act::uninitialized(l.out_c, a.n, l.out_h, l.out_w);  // every op writes all of it
     if (weighted(l.kind)) {
       gather_weights(params_, l, t.W, t.sizes, t.mats, t.crops);
       if (params_.has(l.name + ".bias")) t.bias = vec_of(params_, l.name + ".bias", l.out_c).data.data();
@@ -471,11 +711,16 @@ const Act& SubnetPass::forward(const Act& input) {
         for (int64_t j = 0; j < M; ++j) p[j] += t.bias[c];
       }
     }
-    t.y = t.z;
-    if (l.batch_norm)
+    if (l.batch_norm) {
+      t.y = Act::uninitialized(l.out_c, a.n, l.out_h, l.out_w);
       forward_norm(li);
-    else if (l.act != Activation::None)
-      for (float& v : t.y.d) v = act_forward(v, l.act);
+    } else if (l.act != Activation::None) {
+      t.y = Act::uninitialized(l.out_c, a.n, l.out_h, l.out_w);
+      scale_shift_act(t.z.d.data(), t.y.d.data(), int64_t(t.z.d.size()), 1.0f, 0.0f, l.act);
+    } else {
+      t.y = std::move(t.z);  // the backward pass reads z only through a norm or an activation
+      t.z = Act();
+    }
   }
   return tape_.back().y;
 }
@@ -505,22 +750,17 @@ void SubnetPass::backward_norm(size_t li, Act& g, Checkpoint& grads) {
     parallel(l.out_c, opt_.threads, [&](int c) {
       float* gp = g.ch(c);
       const float* z = t.z.ch(c);
-      const double mu = t.mean[size_t(c)], inv = t.invstd[size_t(c)];
+      const float mu = float(t.mean[size_t(c)]), inv = float(t.invstd[size_t(c)]);
       double sd = 0, sdx = 0;
-      for (int64_t j = 0; j < M; ++j) {
-        const float xhat = float((z[j] - mu) * inv);
-        gp[j] *= act_grad(t.gamma[c] * xhat + t.beta[c], l.act);
-        sd += gp[j];
-        sdx += double(gp[j]) * xhat;
-      }
+      norm_grad_sums(gp, z, M, mu, inv, t.gamma[c], t.beta[c], l.act, sd, sdx);
       dgam[size_t(c)] += float(sdx);
       dbet[size_t(c)] += float(sd);
-      const double k = t.gamma[c] * inv;
+      const float k = t.gamma[c] * inv;
       if (opt_.bn == BnMode::Batch) {
-        const double md = sd / double(M), mdx = sdx / double(M);
-        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * (gp[j] - md - (z[j] - mu) * inv * mdx));
+        const float md = float(sd / double(M)), mdx = float(sdx / double(M));
+        for (int64_t j = 0; j < M; ++j) gp[j] = k * (gp[j] - md - (z[j] - mu) * inv * mdx);
       } else {
-        for (int64_t j = 0; j < M; ++j) gp[j] = float(k * gp[j]);
+        for (int64_t j = 0; j < M; ++j) gp[j] *= k;
       }
     });
   } else if (l.act != Activation::None) {
@@ -528,12 +768,7 @@ void SubnetPass::backward_norm(size_t li, Act& g, Checkpoint& grads) {
   }
   if (t.bias) {
     std::vector<float>& db = grad_of(grads, params_, l.name + ".bias").data;
-    for (int c = 0; c < l.out_c; ++c) {
-      double s = 0;
-      const float* p = g.ch(c);
-      for (int64_t j = 0; j < M; ++j) s += p[j];
-      db[size_t(c)] += float(s);
-    }
+    for (int c = 0; c < l.out_c; ++c) db[size_t(c)] += float(lane_sum<false>(g.ch(c), M, 0.0f));
   }
 }
 
@@ -609,6 +844,9 @@ void SubnetPass::backward_plain(size_t li, const Act& g, bool need_in) {
         }
       }
     });
+  } else if (l.kind == LayerKind::MaxPool || l.kind == LayerKind::AvgPool) {
+    if (!need_in) return;
+    pool_backward(l, g, l.kind == LayerKind::MaxPool ? &tape_[li].arg : nullptr, grad_slot(l.input), T);
   } else if (l.kind == LayerKind::Add) {
     for (int op : {l.input, l.input2}) {
       if (op < 0 && din_.d.empty()) continue;
@@ -639,6 +877,11 @@ Act SubnetPass::backward(const Act& dlogits, Checkpoint& grads, bool want_input)
   }
   dy_.clear();
   return std::move(din_);
+}
+
+void retain_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest allowed value on 64-bit
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
 Act to_cnhw(const std::vector<float>& nchw, int n, int c, int h, int w) {

@@ -9,7 +9,9 @@
 // (GEMM column blocks of kColumnBlock, rows of weight gradients, channels of depthwise and batch norm); every
 // reduction runs in a fixed order inside one unit, so results are bit-identical at any thread count.
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/ref/checkpoint.h"
@@ -17,13 +19,44 @@
 
 namespace sushi::train {
 
+// An allocator whose resize leaves new floats uninitialised (vector(n, value) still fills): outputs that
+// are written in full skip a pass of zero-filling.
+template <typename T>
+struct NoInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  NoInitAllocator() = default;
+  template <typename U>
+  NoInitAllocator(const NoInitAllocator<U>&) {}
+  template <typename U>
+  void construct(U* p) {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... A>
+  void construct(U* p, A&&... a) {
+    ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+  }
+};
+
 // A CNHW batch: element (c, i, y, x) is d[((c * n + i) * h + y) * w + x].
 struct Act {
   int c = 0, n = 0, h = 0, w = 0;
-  std::vector<float> d;
+  std::vector<float, NoInitAllocator<float>> d;
   Act() = default;
   Act(int channels, int images, int height, int width, float fill = 0.0f)
       : c(channels), n(images), h(height), w(width), d(size_t(channels) * images * height * width, fill) {}
+  // Values left unset: for outputs written in full.
+  static Act uninitialized(int channels, int images, int height, int width) {
+    Act a;
+    a.c = channels;
+    a.n = images;
+    a.h = height;
+    a.w = width;
+    a.d.resize(size_t(channels) * images * height * width);
+    return a;
+  }
   size_t run() const { return size_t(n) * h * w; }  // values per channel
   float* ch(int ci) { return d.data() + size_t(ci) * run(); }
   const float* ch(int ci) const { return d.data() + size_t(ci) * run(); }
@@ -92,6 +125,11 @@ double soft_cross_entropy(const Act& logits, const std::vector<float>& targets, 
 std::vector<float> smoothed_targets(const std::vector<int>& labels, int classes, double smoothing);
 std::vector<float> softmax_rows(const Act& logits);  // [n][classes]
 std::vector<int> argmax_rows(const Act& logits);
+
+// Every step allocates and frees activation buffers of tens of MB; glibc would map each one afresh and
+// return it on free (page faults and page clearing of about 10% of a step). Call once per process before
+// training: keeps freed memory in the heap for reuse. Idempotent.
+void retain_freed_memory();
 
 // Elastic-kernel helpers, shared by the pass and the channel re-sort: the transform matrix names a
 // depthwise tensor uses (checkpoint naming of models/ref/forward.h).

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <numeric>
 #include <set>
@@ -78,6 +79,8 @@ void add_algorithm_keys(ParamSchema<TrainConfig>& p) {
                "BN recalibration sample")
       .integer("eval.int8_images", &TrainConfig::int8_images, 2000, Range{0, 10000}, "images",
                "test images of the int8 evaluation")
+      .integer("eval.random_test_images", &TrainConfig::random_test_images, 0, Range{0, 10000}, "images",
+               "random subnets: fp32 on the first N test images only (0 = all); the named ones see all")
       .integer("eval.robust_images", &TrainConfig::robust_images, 500, Range{0, 10000}, "images",
                "test images of the PGD evaluation (adversarial runs)");
 }
@@ -157,12 +160,22 @@ std::string fmt(double v, const char* f = "%.17g") {
   return buf;
 }
 
+double now_cpu_s() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
 double now_s() {
   using namespace std::chrono;
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
+
+double process_cpu_seconds() {
+  return now_cpu_s();
+}
 
 const char* to_string(Algorithm a) {
   switch (a) {
@@ -227,6 +240,7 @@ Checkpoint initial_supernet(const SupernetSpace& space, uint64_t seed) {
 
 Trainer::Trainer(TrainConfig config, const SupernetSpace& space, FashionMnist data, int threads)
     : cfg_(std::move(config)), space_(space), data_(std::move(data)), threads_(std::max(1, threads)) {
+  retain_freed_memory();
   params_ = initial_supernet(space_, cfg_.seed);
   params_.metadata = trained_metadata(space_, cfg_);
   steps_per_epoch_ = data_.train.size() / cfg_.batch;
@@ -489,6 +503,7 @@ void Trainer::save_state(int epochs_done) const {
         .field("lr", r.lr)
         .field("images_per_s", r.images_per_s)
         .field("seconds", r.seconds)
+        .field("cpu_seconds", r.cpu_seconds)
         .end_object();
   w.end_array().end_object();
   st.metadata = w.str();
@@ -534,7 +549,8 @@ int Trainer::load_state() {
   for (const YamlView& r : meta.at("history").items())
     history_.push_back({r.get<int>("epoch"), r.get<std::string>("phase"), r.get<double>("loss"),
                         r.get<double>("train_acc"), r.get<double>("val_acc"), r.get<double>("lr"),
-                        r.get<double>("images_per_s"), r.get<double>("seconds")});
+                        r.get<double>("images_per_s"), r.get<double>("seconds"),
+                        r.get<double>("cpu_seconds", 0.0)});
   return meta.get<int>("epochs_done");
 }
 
@@ -589,7 +605,7 @@ void Trainer::run(bool resume, const std::function<void(const Progress&)>& progr
     Rng order_rng(mix(cfg_.seed, uint64_t(epoch), 7));
     std::vector<int> order = all_indices(data_.train.size());
     order_rng.shuffle(order);
-    const double t0 = now_s();
+    const double t0 = now_s(), c0 = now_cpu_s();
     double loss_sum = 0, acc_sum = 0, lr = 0;
     for (int step = 0; step < steps; ++step) {
       lr = scheduled_lr(epoch, step, steps);
@@ -614,6 +630,7 @@ void Trainer::run(bool resume, const std::function<void(const Progress&)>& progr
     if (cfg_.lr_schedule == LrSchedule::Auto) end_epoch_auto(r.loss);
     r.val_acc = validate(cfg_.algorithm == Algorithm::Single ? space_.parse_subnet(cfg_.subnet)
                                                              : space_.max_subnet());
+    r.cpu_seconds = now_cpu_s() - c0;
     history_.push_back(r);
     save_state(epoch + 1);
   }
@@ -752,10 +769,13 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
     r.label = labels[si];
     const std::vector<Layer> layers = space_.layers(s);
     r.macs = totals(layers).macs;
-    const int n_int8 = std::min(cfg_.int8_images, test.size());
+    const int n_test = r.label == "random" && cfg_.random_test_images > 0
+                           ? std::min(cfg_.random_test_images, test.size())
+                           : test.size();
+    const int n_int8 = std::min(cfg_.int8_images, n_test);
     int correct = 0, correct_subset = 0;
-    for (int first = 0; first < test.size(); first += 200) {
-      const int n = std::min(200, test.size() - first);
+    for (int first = 0; first < n_test; first += 200) {
+      const int n = std::min(200, n_test - first);
       std::vector<int> lab;
       const std::vector<float> x = make_batch(test, idx, first, n, test.h, false, 0, unused, lab);
       PassOptions o;
@@ -769,7 +789,8 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
         if (first + i < n_int8) correct_subset += pred[size_t(i)] == lab[size_t(i)];
       }
     }
-    r.top1_fp32 = 100.0 * correct / test.size();
+    r.top1_fp32 = 100.0 * correct / n_test;
+    r.test_images = n_test;
     r.top1_fp32_subset = n_int8 ? 100.0 * correct_subset / n_int8 : 0;
     if (n_int8 > 0) r.top1_int8 = int8_accuracy(s, key, layers, cidx, n_int8);
     if (cfg_.adv_eps > 0 && cfg_.robust_images > 0) r.robust = robust_accuracy(s, key);

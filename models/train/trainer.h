@@ -63,6 +63,7 @@ struct TrainConfig {
   // evaluation
   bool eval_extremes = true;  // also each dimension at its smallest with the rest largest, each resolution
   int eval_subnets = 50, calib_images = 2000, int8_images = 2000, robust_images = 500;
+  int random_test_images = 0;  // random subnets: fp32 on the first N test images (0 = all)
 };
 
 TrainConfig load_train_config(const std::string& path, Provenance* provenance = nullptr);
@@ -72,13 +73,20 @@ struct EpochRecord {
   int epoch = 0;
   std::string phase;
   double loss = 0, train_acc = 0, val_acc = 0, lr = 0, images_per_s = 0, seconds = 0;
+  double cpu_seconds = 0;  // process CPU time of the epoch (training and validation), all threads
 };
+
+// Process CPU time in seconds (all threads): the budget measure on a shared machine, where wall time
+// depends on the other load.
+double process_cpu_seconds();
 
 struct SubnetResult {
   Subnet subnet;
   std::string label;  // max, min, kernel3, random, ...
   int64_t macs = 0;
-  double top1_fp32 = 0;         // whole test set
+  int test_images = 0;
+  double top1_fp32 = 0;         // on the first test_images test images (the whole set but for random ones
+                                // with eval.random_test_images)
   double top1_fp32_subset = 0;  // the int8 subset
   double top1_int8 = -1;        // int8 reference on the first int8_images test images (-1 = not run)
   double robust = -1;           // PGD accuracy (adversarial runs)
