@@ -37,14 +37,24 @@ class KernelClock : public ServingClock {
 }  // namespace
 
 ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
-                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options) {
+                          const QuerySource& source, Policy& policy, const ServingOptions& options,
+                          const RecordSink& sink) {
   ServingResult result;
   sim::run_in_kernel(accel, [&] {
     KernelClock clock(accel.clock_mhz);
     const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
-    result = serve(t, trace, policy, options, cost, &clock);
+    result = serve_stream(t, source, policy, options, sink, cost, &clock);
   });
   return result;
+}
+
+ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
+                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options) {
+  std::vector<QueryRecord> records;
+  ServingResult r = serve_cosim(accel, space, t, vector_source(trace), policy, options,
+                                [&](const QueryRecord& rec) { records.push_back(rec); });
+  r.records = std::move(records);
+  return r;
 }
 
 }  // namespace sushi
