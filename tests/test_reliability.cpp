@@ -239,7 +239,7 @@ TEST_CASE("reliability: serve streams a trace file and gives what the same queri
                                 {{}, {0.5, 1000, 10}, {0.5, 2000, 20}, {0.5, 3000, 30}, {0.5, 4000, 40}});
   TraceSpec spec;
   spec.impl = "gamma";
-  spec.rate_qps = 180;
+  spec.rate_qps = 100;
   spec.cv2 = 4;
   spec.count = int64_t(SpilledDoubles::kInMemory) + 5000;  // the latencies spill
   spec.constraints.slo_lo_ms = 3;
@@ -254,7 +254,6 @@ TEST_CASE("reliability: serve streams a trace file and gives what the same queri
     INFO(queue);
     ServingOptions o;
     o.queue = queue;
-    o.drop_doomed = true;
     const auto p1 = make_policy(YamlView::parse("{impl: sushi, window: 8}", "p")),
                p2 = make_policy(YamlView::parse("{impl: sushi, window: 8}", "p"));
     const ServingResult whole = serve(t, trace, *p1, o);
