@@ -1,7 +1,8 @@
 #pragma once
-// An analytic area estimate of a SushiAccel config, for area budgets in sweeps until `sushi rtl area`
-// (synthesis of the generated RTL) is there. It is an ESTIMATE from two documented constants, not a
-// synthesis result: the `area_mm2_est` result column and constraint path of sweeps (explore/sweep.h).
+// An analytic area estimate of a SushiAccel config, for area budgets in sweeps, where synthesising every
+// point (`sushi rtl area`, minutes per config) is out of reach: the estimate prunes a grid, synthesis
+// checks its finalists. It is an ESTIMATE from two documented constants, not a synthesis result: the
+// `area_mm2_est` result column and constraint path of sweeps (explore/sweep.h).
 //
 //   logic:   k_parallel x c_parallel x window_parallel MACs x 700 gate equivalents (Yosys 0.23 generic cells
 //            per int8 MAC with a 32-bit accumulator, ../shared/research/toolchain.md section 5), plus

@@ -79,6 +79,22 @@ CsvData read_csv(const std::string& path) {
   return d;
 }
 
+CsvData select_rows(const CsvData& d, const std::vector<std::string>& filters) {
+  std::vector<std::pair<size_t, std::string>> want;
+  for (const std::string& f : filters) {
+    const size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError("--where '" + f + "': expected COLUMN=VALUE (e.g. subnet=max)");
+    want.emplace_back(d.column(f.substr(0, eq)), f.substr(eq + 1));
+  }
+  CsvData out = d;
+  out.rows.clear();
+  for (const auto& row : d.rows)
+    if (std::all_of(want.begin(), want.end(), [&](const auto& w) { return row[w.first] == w.second; }))
+      out.rows.push_back(row);
+  return out;
+}
+
 std::vector<size_t> pareto_front(const std::vector<std::vector<double>>& values,
                                  const std::vector<bool>& maximize) {
   auto cost = [&](size_t i, size_t k) { return maximize[k] ? -values[i][k] : values[i][k]; };

@@ -14,6 +14,9 @@ struct CsvData {
 };
 // Reads a CSV as the project writes it: '#' comment lines, a header, cells quoted when they hold , or ".
 CsvData read_csv(const std::string& path);
+// The rows whose cells equal every `COL=VALUE` filter (text comparison; a sweep's axis values are written
+// as the spec gives them). InputError naming the filter when it has no '=' or names no column.
+CsvData select_rows(const CsvData& d, const std::vector<std::string>& filters);
 
 // Rows (indices into `values`) that no other row dominates; objective k is minimised unless maximize[k].
 // Rows with a non-finite objective are left out. Result in ascending order of the first objective

@@ -37,9 +37,10 @@ std::optional<double> scalar_number(const YamlView& v, const std::string& path) 
   const std::string key = path.substr(0, dot);
   if (!v.is_map() || !v.has(key)) return std::nullopt;
   if (dot != npos) return scalar_number(v.at(key), path.substr(dot + 1));
-  const YAML::Node& n = v.at(key).node();
-  if (!n.IsScalar()) return std::nullopt;
-  return text_number(n.Scalar());
+  // The child view owns the node: hold it while reading (a reference into a temporary dangles).
+  const YamlView child = v.at(key);
+  if (!child.node().IsScalar()) return std::nullopt;
+  return text_number(child.node().Scalar());
 }
 
 // The point's config, or nullopt when it fails its own checks.

@@ -771,10 +771,18 @@ std::string stream_header(const StreamResult& s, bool has_slo) {
   return o.str();
 }
 
+// The width of the policy-name column: the longest name, at least 16.
+int name_width(const StreamResult& s) {
+  size_t w = 16;
+  for (const ServingResult& p : s.policies) w = std::max(w, p.policy.size());
+  return int(w);
+}
+
 std::string policy_rows(const StreamResult& s) {
   std::ostringstream o;
   char buf[640];
-  std::snprintf(buf, sizeof buf, "%-16s %13s %13s %13s %13s %13s %6s %11s %11s %6s %6s\n", "policy", "SLO%",
+  const int w = name_width(s);
+  std::snprintf(buf, sizeof buf, "%-*s %13s %13s %13s %13s %13s %6s %11s %11s %6s %6s\n", w, "policy", "SLO%",
                 "acc.target%", "served acc%", "e2e ms", "service ms", "util", "DRAM-W uJ", "DRAM uJ", "PBhit",
                 "drop%");
   o << buf;
@@ -783,7 +791,7 @@ std::string policy_rows(const StreamResult& s) {
     std::vector<double> drop;
     for (const SeedRun& r : s.seeds)
       drop.push_back(double(r.summaries[i].dropped) / double(std::max<int64_t>(1, r.summaries[i].queries)));
-    std::snprintf(buf, sizeof buf, "%-16s %13s %13s %13s %13s %13s %6s %11s %11s %6s %6s\n",
+    std::snprintf(buf, sizeof buf, "%-*s %13s %13s %13s %13s %13s %6s %11s %11s %6s %6s\n", w,
                   s.policies[i].policy.c_str(), ci_text(over_seeds(s, i, &S::slo_attainment), 100, 2).c_str(),
                   ci_text(over_seeds(s, i, &S::accuracy_attainment), 100, 2).c_str(),
                   ci_text(over_seeds(s, i, &S::mean_accuracy), 1, 3).c_str(),
@@ -804,19 +812,22 @@ std::string curve_rows(const StreamResult& s) {
   std::ostringstream o;
   o << "   SLO attainment % vs offered utilisation (" << to_string(s.load_reference)
     << "), beside the bound:\n";
-  char buf[64];
+  char buf[256];
   std::snprintf(buf, sizeof buf, "   %-6s %13s", "load", "bound");
   o << buf;
+  std::vector<int> widths;  // a column as wide as its policy's name, at least 13
   for (const ServingResult& p : s.policies) {
-    std::snprintf(buf, sizeof buf, " %13s", p.policy.substr(0, 13).c_str());
+    widths.push_back(std::max(13, int(p.policy.size())));
+    std::snprintf(buf, sizeof buf, " %*s", widths.back(), p.policy.c_str());
     o << buf;
   }
   o << "\n";
   for (const LoadPoint& lp : s.curve) {
     std::snprintf(buf, sizeof buf, "   %-6.2f %13s", lp.load, ci_text(lp.bound, 100, 1).c_str());
     o << buf;
-    for (const MeanCi& a : lp.attainment) {
-      std::snprintf(buf, sizeof buf, " %13s", ci_text(a, 100, 1).c_str());
+    for (size_t i = 0; i < lp.attainment.size(); ++i) {
+      std::snprintf(buf, sizeof buf, " %*s", i < widths.size() ? widths[i] : 13,
+                    ci_text(lp.attainment[i], 100, 1).c_str());
       o << buf;
     }
     o << "\n";

@@ -188,6 +188,19 @@ TEST_CASE("pareto: non-dominated rows, minimised or maximised", "[explore]") {
   CHECK(explore::pareto_front(v, {true, true}) == std::vector<size_t>{3, 2, 0});
 }
 
+TEST_CASE("pareto: --where keeps the rows whose cells match, and names a bad filter", "[explore]") {
+  explore::CsvData d;
+  d.file = "r.csv";
+  d.columns = {"subnet", "cache", "latency_ms"};
+  d.rows = {{"max", "none", "3"}, {"max", "min", "2"}, {"min", "min", "1"}, {"max", "min", "4"}};
+  const explore::CsvData s = explore::select_rows(d, {"subnet=max", "cache=min"});
+  CHECK(s.rows == std::vector<std::vector<std::string>>{{"max", "min", "2"}, {"max", "min", "4"}});
+  CHECK(explore::select_rows(d, {}).rows == d.rows);
+  CHECK(explore::select_rows(d, {"subnet=none"}).rows.empty());
+  CHECK_THROWS_WITH(explore::select_rows(d, {"subnet"}), Catch::Contains("expected COLUMN=VALUE"));
+  CHECK_THROWS_WITH(explore::select_rows(d, {"accel=x"}), Catch::Contains("r.csv: no column 'accel'"));
+}
+
 // Runs `sushi ARGS` in a child process and kills it with SIGKILL as soon as `file` holds `bytes` bytes (the
 // store growing point by point). Returns the exit status, or minus the signal that ended it.
 int run_child_until(const std::vector<std::string>& args, const std::string& file, uintmax_t bytes) {

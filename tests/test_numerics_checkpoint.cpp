@@ -105,3 +105,15 @@ TEST_CASE("tensors export to NumPy .npy", "[numerics][checkpoint]") {
   CHECK(npy_bytes(NdArray({7})).find("'shape': (7,)") != std::string::npos);
   CHECK(npy_file_name("subnet_norm/{\"ks\": [3]}/x.bn") == "subnet_norm___ks____3___x.bn.npy");
 }
+
+// Training holds the gradient tensor of one parameter while it adds the next (SubnetPass::backward_norm);
+// with contiguous storage the first reference dangled (a heap-use-after-free under ASan).
+TEST_CASE("a checkpoint tensor's reference stays valid while tensors are added", "[numerics][checkpoint]") {
+  Checkpoint c;
+  NdArray& first = c.add("first", NdArray({2}, 1.0f));
+  for (int i = 0; i < 1000; ++i) c.add("t" + std::to_string(i), NdArray({3}, float(i)));
+  REQUIRE(c.find_mutable("first") == &first);
+  first.data[1] = 7.0f;
+  CHECK(c.at("first").data == std::vector<float>{1.0f, 7.0f});
+  CHECK(c.at("t999").data == std::vector<float>(3, 999.0f));
+}

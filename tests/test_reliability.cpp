@@ -64,6 +64,12 @@ TEST_CASE("reliability: stride 0 and zero or negative channels are rejected, not
   CHECK_THAT(load_error("fm_neg.yaml"), Contains("key 'feature_mix.out'"));
 }
 
+TEST_CASE("reliability: an even stem or first-block kernel is rejected, not an internal error") {
+  CHECK_THAT(load_error("first_kernel_even.yaml"),
+             Contains("first_kernel_even.yaml") && Contains("key 'first_block.kernel'") && Contains("odd"));
+  CHECK_THAT(load_error("stem_kernel_even.yaml"), Contains("key 'stem.kernel'") && Contains("odd"));
+}
+
 TEST_CASE("reliability: channel counts of 2^31-1 are rejected with the bound") {
   CHECK_THAT(load_error("stem_out_big.yaml"), Contains("key 'stem.out'") && Contains("2147483647"));
   CHECK_THAT(load_error("final_big.yaml"), Contains("key 'final_expand.out'"));

@@ -1,5 +1,5 @@
-// `sushi pareto RESULTS.csv --x COL --y COL [--z COL] [--maximize COL]...`: the non-dominated rows of a
-// sweep's results, printed and drawn as an SVG scatter with the front highlighted.
+// `sushi pareto RESULTS.csv --x COL --y COL [--z COL] [--maximize COL]... [--where COL=V]...`: the
+// non-dominated rows of a sweep's results, printed and drawn as an SVG scatter with the front highlighted.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -76,21 +76,24 @@ void print_front(const explore::CsvData& d, const std::vector<std::vector<double
 int pareto_command(const std::vector<std::string>& args) {
   po::options_description o("pareto options");
   std::string file, x, y, z, svg;
-  std::vector<std::string> maximize;
+  std::vector<std::string> maximize, where;
   o.add_options()("results", po::value(&file)->required(), "results CSV (a sweep's results.csv)")(
       "x", po::value(&x)->required(), "column of the first objective")("y", po::value(&y)->required(),
                                                                        "column of the second objective")(
       "z", po::value(&z), "column of a third objective (dominance only; not drawn)")(
       "maximize", po::value(&maximize)->composing(), "an objective column to maximise (default: minimise)")(
+      "where", po::value(&where)->composing(), "keep only rows with COLUMN=VALUE (repeatable)")(
       "svg", po::value(&svg), "SVG output (default: pareto_X_Y.svg beside the CSV)")("json",
                                                                                      "print one JSON object");
   po::positional_options_description pos;
   pos.add("results", 1);
   po::variables_map vm;
-  if (!parse("pareto", "RESULTS.csv --x COL --y COL [--z COL] [--maximize COL]... [--svg F] [--json]", o,
-             args, vm, &pos))
+  if (!parse(
+          "pareto",
+          "RESULTS.csv --x COL --y COL [--z COL] [--maximize COL]... [--where COL=V]... [--svg F] [--json]",
+          o, args, vm, &pos))
     return 0;
-  const explore::CsvData d = explore::read_csv(file);
+  const explore::CsvData d = explore::select_rows(explore::read_csv(file), where);
   std::vector<std::string> cols{x, y};
   if (!z.empty()) cols.push_back(z);
   std::vector<size_t> idx;

@@ -15,6 +15,7 @@
 //
 // Reading checks size, magic, version, checksum and every record's bounds, and throws InputError naming the
 // file and what is wrong.
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -47,7 +48,9 @@ class Checkpoint {
 
  private:
   std::vector<std::string> names_;
-  std::vector<NdArray> arrays_;
+  // A deque: references returned by add() and find_mutable() stay valid while more tensors are added
+  // (training takes the gradient of one tensor, then adds the next).
+  std::deque<NdArray> arrays_;
   std::map<std::string, size_t> index_;
 };
 

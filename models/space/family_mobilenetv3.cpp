@@ -70,6 +70,14 @@ std::string kernel_rule(const MbV3Config& c) {
   return "";
 }
 
+// A residual block's output must keep its input's shape, which padding k/2 does only for odd k.
+std::string odd_stem_kernel(const MbV3Config& c) {
+  return c.stem_kernel % 2 == 1 ? "" : "expected an odd kernel size";
+}
+std::string odd_first_kernel(const MbV3Config& c) {
+  return c.first_kernel % 2 == 1 ? "" : "expected an odd kernel size";
+}
+
 std::string expand_from_depth_rule(const MbV3Config& c) {
   if (c.expand_from_depth.empty()) return "";
   for (int d : c.depth) {
@@ -94,7 +102,9 @@ void add_blocks(ParamSchema<MbV3Config>& s) {
                "first block stride")
       .choice("first_block.act", &MbV3Config::first_act, required, activations(), "first block activation")
       .boolean("first_block.se", &MbV3Config::first_se, required, "first block squeeze-excite")
-      .list("stages", &MbV3Config::stages, stage_schema(), 1, "elastic stages, in order");
+      .list("stages", &MbV3Config::stages, stage_schema(), 1, "elastic stages, in order")
+      .check("stem.kernel", odd_stem_kernel)
+      .check("first_block.kernel", odd_first_kernel);
 }
 
 void add_elastic(ParamSchema<MbV3Config>& s) {
