@@ -78,6 +78,11 @@ std::string OutputManifest::relative(const std::string& path) const {
 }
 
 void OutputManifest::write_file(const std::string& path, const std::string& data) {
+  write_file_pieces(path, [&](const PieceWriter& put) { put(data); });
+}
+
+void OutputManifest::write_file_pieces(const std::string& path,
+                                       const std::function<void(const PieceWriter& put)>& produce) {
   const std::string rel = relative(path);
   mark_pending();
   {  // listed before it is written, so a killed run's files are known to the next run
@@ -86,8 +91,16 @@ void OutputManifest::write_file(const std::string& path, const std::string& data
     if (!pending) throw InputError((fs::path(dir_) / kPendingName).string() + ": cannot write");
   }
   make_directories(fs::path(path).parent_path().string());
-  write_file_atomic(path, data);
-  written_[rel] = Entry{int64_t(data.size()), content_hash(data)};
+  AtomicFile f(path);
+  ContentHasher hash;
+  int64_t bytes = 0;
+  produce([&](std::string_view piece) {
+    f.write(piece);
+    hash.add(piece);
+    bytes += int64_t(piece.size());
+  });
+  f.commit();
+  written_[rel] = Entry{bytes, hash.hex()};
 }
 
 std::vector<std::string> OutputManifest::finish() {

@@ -10,8 +10,10 @@
 // not finish or that differs from its manifest entry; the next run removes what the killed one left (the
 // files MANIFEST.pending lists and stale temporaries).
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sushi {
@@ -25,6 +27,10 @@ class OutputManifest {
   // Writes `path` (inside the folder; its parent folders are created) atomically and records it. Throws
   // InputError naming the file when it cannot be written.
   void write_file(const std::string& path, const std::string& data);
+  // The same for a file produced piece by piece (a long queries.csv): `produce` calls `put` with each piece
+  // in order; nothing is held whole.
+  using PieceWriter = std::function<void(std::string_view)>;
+  void write_file_pieces(const std::string& path, const std::function<void(const PieceWriter& put)>& produce);
   // Removes the previous run's files that this run did not write (and folders left empty by that), then
   // writes MANIFEST.json. Returns the removed files, relative to the folder.
   std::vector<std::string> finish();

@@ -50,7 +50,7 @@ bool present(const fs::path& p) {
 
 std::string project_root(const std::string& file) {
   if (!file.empty()) {
-    const std::string r =
+    std::string r =
         walk_up(fs::path(file).parent_path().empty() ? fs::path(".") : fs::path(file).parent_path());
     if (!r.empty()) return r;
   }

@@ -17,7 +17,7 @@ namespace sushi {
 std::string project_root(const std::string& file = "");
 // $SUSHI_DATA, else <root>/../shared/data (root: the given project root, else the executable's), else
 // ../shared/data relative to the working directory.
-std::string data_dir(const std::string& root = "");
+std::string data_dir(const std::string& project = "");
 // A file of the shared data folder; throws InputError naming the file, where it looked and how to fix it.
 std::string data_file(const std::string& name);
 // A relative path that `yaml_file` names, resolved by the rule above. Returns "" when no candidate exists

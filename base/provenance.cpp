@@ -48,6 +48,13 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+void ContentHasher::add(std::string_view data) {
+  h_ = fnv1a(h_, data.data(), data.size());
+}
+std::string ContentHasher::hex() const {
+  return hex16(h_);
+}
+
 std::string file_hash(const std::string& path) {  // streamed: a long trace is not read into memory
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open file");

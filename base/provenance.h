@@ -15,6 +15,15 @@ const char* model_version();
 // 64-bit FNV-1a, printed as 16 hex digits: the content hash used for configs and cache keys.
 std::string content_hash(const std::string& data);
 std::string file_hash(const std::string& path);  // throws InputError when unreadable
+// content_hash of data given piece by piece (a file written in pieces).
+class ContentHasher {
+ public:
+  void add(std::string_view data);
+  std::string hex() const;
+
+ private:
+  uint64_t h_ = 1469598103934665603ull;  // the FNV-1a offset basis
+};
 std::string read_file(const std::string& path);  // throws InputError naming the file
 // Writes to path.tmp.PID, flushes it to disk (fsync), then renames over path; first removes temporaries of
 // `path` left by processes that no longer run (a killed write). Throws InputError "PATH: cannot write:

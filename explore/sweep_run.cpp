@@ -178,7 +178,7 @@ std::string evaluate_payload(const PointBuilder& builder, PointScratch& scratch,
 
 std::vector<std::string> result_columns() {
   std::vector<std::string> out;
-  for (const Column& c : kColumns) out.push_back(c.name);
+  for (const Column& c : kColumns) out.emplace_back(c.name);
   return out;
 }
 

@@ -46,14 +46,14 @@ class KernelClock : public ServingClock {
 }  // namespace
 
 ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
-                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options,
-                          const std::string& model) {
+                          const QuerySource& source, Policy& policy, const ServingOptions& options,
+                          const RecordSink& sink, const std::string& model) {
   ServingResult result;
   if (model == "cycle") {
     sim::run_in_kernel(accel, [&] {
       KernelClock clock(accel.clock_mhz, nullptr);
       const RunCost cost = [&](int s, int g, int) { return cycle_cost(accel, space, t, s, g); };
-      result = serve(t, trace, policy, options, cost, &clock);
+      result = serve_stream(t, source, policy, options, sink, cost, &clock);
     });
     return result;
   }
@@ -67,9 +67,20 @@ ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& sp
       sim::AccelJob job = sim::make_job(accel, space.layers(sn, sn.resolution), t.subgraphs[size_t(g)]);
       return entry_from(m->run(job));
     };
-    result = serve(t, trace, policy, options, cost, &clock);
+    result = serve_stream(t, source, policy, options, sink, cost, &clock);
   });
   return result;
+}
+
+ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t,
+                          const std::vector<Query>& trace, Policy& policy, const ServingOptions& options,
+                          const std::string& model) {
+  std::vector<QueryRecord> records;
+  ServingResult r = serve_cosim(
+      accel, space, t, vector_source(trace), policy, options,
+      [&](const QueryRecord& rec) { records.push_back(rec); }, model);
+  r.records = std::move(records);
+  return r;
 }
 
 }  // namespace sushi

@@ -11,6 +11,11 @@ namespace sushi {
 ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space,
                           const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,
                           const ServingOptions& options, const std::string& model = "cycle");
+// The same, streamed (serve_stream): queries from `source`, records to `sink`.
+ServingResult serve_cosim(const sim::AccelConfig& accel, const SupernetSpace& space,
+                          const LatencyTable& table, const QuerySource& source, Policy& policy,
+                          const ServingOptions& options, const RecordSink& sink,
+                          const std::string& model = "cycle");
 
 // The cost of one dispatched run on the cycle model (outside or inside a co-simulation).
 LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& table,

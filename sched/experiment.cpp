@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "base/provenance.h"
 #include "base/record.h"
 #include "sched/cosim.h"
+#include "sched/feasibility.h"
 #include "sched/frontier.h"
 #include "sched/svg_plot.h"
 #include "sched/switching.h"
@@ -75,6 +77,9 @@ const ParamSchema<StreamSpec>& stream_schema() {
                 "SLOs from this fraction of the way from the fastest to the slowest subnet "
                 "(slo_relative: [lo, hi]; absent: the trace's slo_ms)")
           .real("slo_relative.hi", &StreamSpec::slo_rel_hi, d.slo_rel_hi, {0}, "", "... to this fraction")
+          .string("trace_file", &StreamSpec::trace_file, "",
+                  "a trace CSV (sushi trace generate) replayed as it is, read as a stream, instead of trace: "
+                  "(without load, loads, slo_*; once, whatever seeds)")
           .check("load",
                  [](const StreamSpec& st) {
                    return st.load < 100
@@ -166,7 +171,15 @@ ExperimentSpec ExperimentSpec::load(const std::string& path, const std::vector<O
   for (const YamlView& s : root.at("streams").items()) {
     StreamSpec st = stream_schema().parse(
         yaml_ranges_as_maps(yaml_without_keys(s, {"trace"}), {"slo_relative", "slo_subnets"}));
-    st.trace = TraceSpec::from_yaml(s.at("trace"));
+    if (st.trace_file.empty()) {
+      st.trace = TraceSpec::from_yaml(s.at("trace"));
+    } else {
+      for (const char* k :
+           {"trace", "load", "loads", "load_reference", "slo_multiple", "slo_relative", "slo_subnets"})
+        if (s.has(k))
+          s.at(k).fail("not with trace_file: (the file's arrivals and SLOs are replayed as they are)");
+      st.trace_file = resolve(s, "trace_file", path);
+    }
     e.streams.push_back(st);
   }
   if (e.streams.empty()) root.at("streams").fail("expected at least one stream");
@@ -254,24 +267,27 @@ size_t accuracy_target(const LatencyTable& t, double acc) {
   return best < t.num_subnets() ? best : top;
 }
 
-// Maps SLO placeholders (1 + u, u in [0, 1]) to multiples of the target subnet's service time and returns
-// the mean service time of every query's target subnet.
+// The subnet a query names (its SLO's or its accuracy target's); maps an SLO placeholder (1 + u, u in
+// [0, 1]) to a multiple of that subnet's service time.
+size_t query_target(const LatencyTable& t, const StreamSpec& st, Query& q) {
+  size_t target = 0;
+  if (q.has_slo() && st.slo_multiple > 0) {
+    target = slo_target(t, st, q.slo_ms - 1);
+    q.slo_ms = st.slo_multiple * service_ms(t, target);
+  } else if (q.has_slo()) {
+    size_t best = 0;  // the most accurate subnet that fits the SLO alone
+    for (size_t s = 0; s < t.num_subnets(); ++s)
+      if (service_ms(t, s) <= q.slo_ms && t.accuracy[s] >= t.accuracy[best]) best = s;
+    target = best;
+  }
+  if (q.has_acc()) target = accuracy_target(t, q.acc_target);
+  return target;
+}
+
+// query_target of every query; returns the mean service time of their target subnets.
 double apply_targets(const LatencyTable& t, const StreamSpec& st, std::vector<Query>& trace) {
   double sum = 0;
-  for (Query& q : trace) {
-    size_t target = 0;
-    if (q.has_slo() && st.slo_multiple > 0) {
-      target = slo_target(t, st, q.slo_ms - 1);
-      q.slo_ms = st.slo_multiple * service_ms(t, target);
-    } else if (q.has_slo()) {
-      size_t best = 0;  // the most accurate subnet that fits the SLO alone
-      for (size_t s = 0; s < t.num_subnets(); ++s)
-        if (service_ms(t, s) <= q.slo_ms && t.accuracy[s] >= t.accuracy[best]) best = s;
-      target = best;
-    }
-    if (q.has_acc()) target = accuracy_target(t, q.acc_target);
-    sum += service_ms(t, target);
-  }
+  for (Query& q : trace) sum += service_ms(t, query_target(t, st, q));
   return trace.empty() ? 0 : sum / double(trace.size());
 }
 
@@ -294,10 +310,35 @@ double reference_ms(const LatencyTable& t, LoadReference r, double mean_ms, doub
   return mean_ms;
 }
 
-// One seed's trace of a stream at offered load `load` (0: the trace's own rate).
-std::vector<Query> stream_trace(const ExperimentOverrides& ov, const LatencyTable& t,
-                                const PlatformSummary& ps, double mean_ms, const StreamSpec& st, double load,
-                                uint64_t seed, SeedRun& run) {
+// One seed's trace: generated and held in memory, or a trace file read as a stream (by each policy again).
+// `bound`, `size` and the SLO range are known before any policy runs.
+struct SeedTrace {
+  std::vector<Query> queries;
+  std::string file;   // non-empty: read from this trace CSV
+  int64_t limit = 0;  // file: at most this many queries (0 = all)
+  size_t size = 0;    // queries in the trace
+  double slo_lo_ms = 0, slo_hi_ms = 0;
+  QuerySource open() const {
+    if (file.empty()) return vector_source(queries);
+    auto reader = std::make_shared<TraceReader>(file);
+    auto read = std::make_shared<int64_t>(0);
+    return [reader, read, limit = limit](Query& q) {
+      if (limit > 0 && *read >= limit) return false;
+      if (!reader->next(q)) return false;
+      ++*read;
+      return true;
+    };
+  }
+};
+
+void slo_range(SeedTrace& tr, const Query& q) {
+  if (q.has_slo())
+    tr.slo_lo_ms = std::min(tr.slo_lo_ms, q.slo_ms), tr.slo_hi_ms = std::max(tr.slo_hi_ms, q.slo_ms);
+}
+
+// One seed's generated trace of a stream at offered load `load` (0: the trace's own rate).
+SeedTrace stream_trace(const ExperimentOverrides& ov, const LatencyTable& t, const PlatformSummary& ps,
+                       double mean_ms, const StreamSpec& st, double load, uint64_t seed, SeedRun& run) {
   TraceSpec ts = st.trace;
   ts.seed = seed;
   if (ov.count > 0) ts.count = ov.count;
@@ -315,35 +356,146 @@ std::vector<Query> stream_trace(const ExperimentOverrides& ov, const LatencyTabl
     run.reference_ms = reference_ms(t, st.load_reference, mean_ms, target_ms);
     ts.rate_qps = load * 1000.0 / run.reference_ms;
   }
-  std::vector<Query> trace = generate_trace(ts);
-  const double target_ms = apply_targets(t, st, trace);
+  SeedTrace tr;
+  tr.queries = generate_trace(ts);
+  const double target_ms = apply_targets(t, st, tr.queries);
   if (load <= 0) run.reference_ms = reference_ms(t, st.load_reference, mean_ms, target_ms);
   run.rate_qps = ts.rate_qps;
   run.seed = seed;
-  return trace;
+  run.bound = feasibility_bound(tr.queries, service_bound(t));
+  tr.size = tr.queries.size();
+  tr.slo_lo_ms = 1e300;
+  for (const Query& q : tr.queries) slo_range(tr, q);
+  return tr;
 }
 
-ServingResult serve_one(const ExperimentSpec& spec, const Platform& p, const SupernetSpace* space,
-                        const std::vector<Query>& trace, const YamlView& pv) {
-  auto policy = make_policy(pv);
-  return spec.cosim ? serve_cosim(*p.accel, *space, p.table, trace, *policy, spec.serving, spec.cosim_model)
-                    : serve(p.table, trace, *policy, spec.serving);
+// A stream replaying a trace file: one pass for what is needed before serving (its length, SLO range, mean
+// rate, the target subnets' mean service time and the feasibility bound, in arrival order).
+SeedTrace file_trace(const ExperimentOverrides& ov, const LatencyTable& t, double mean_ms,
+                     const StreamSpec& st, SeedRun& run) {
+  SeedTrace tr;
+  tr.file = st.trace_file;
+  tr.limit = ov.count;
+  tr.slo_lo_ms = 1e300;
+  FeasibilityAccumulator bound(service_bound(t));
+  TraceStatsAccumulator stats;
+  double target_sum = 0;
+  const QuerySource source = tr.open();
+  for (Query q; source(q);) {
+    ++tr.size;
+    slo_range(tr, q);
+    bound.add(q);
+    stats.add(q);
+    target_sum += service_ms(t, query_target(t, st, q));
+  }
+  run.bound = bound.result();
+  run.reference_ms = reference_ms(t, st.load_reference, mean_ms, tr.size ? target_sum / double(tr.size) : 0);
+  run.rate_qps = tr.size > 1 ? stats.stats().mean_rate_qps : 0;
+  return tr;
 }
 
-// Every policy on one trace; `full` (when given) keeps each policy's records.
-SeedRun run_seed(const ExperimentSpec& spec, const Platform& p, const SupernetSpace* space,
-                 const std::vector<Query>& trace, SeedRun run, std::vector<ServingResult>* full) {
-  run.bound = feasibility_bound(trace, service_bound(p.table));
-  for (const YamlView& pv : spec.policies) {
-    ServingResult r = serve_one(spec, p, space, trace, pv);
-    run.summaries.push_back(r.summary);
-    if (r.role == PolicyRole::Baseline && r.policy_impl == "no_sgs") {
-      std::vector<int> demand;
-      for (const QueryRecord& q : r.records)
-        if (!q.dropped) demand.push_back(q.subnet);
-      run.switching = switching_value(p.table, demand, spec.oracle_window);
+const std::vector<std::string>& query_columns() {
+  static const std::vector<std::string> c = {
+      "policy",        "id",           "arrival_ms", "start_ms",         "finish_ms",
+      "latency_ms",    "slo_ms",       "acc_target", "subnet",           "subgraph",
+      "batch",         "dropped",      "slo_met",    "acc_met",          "accuracy_pct",
+      "offchip_bytes", "pb_hit_bytes", "energy_uj",  "offchip_energy_uj"};
+  return c;
+}
+
+// What the outputs take from one policy's first-seed run, as its records stream by: queries.csv's rows
+// (appended to the stream's spill file), the latency CDF and PB hit-ratio points, and (for the first
+// policy) the SLO markers. Memory: bounded (latencies and SLOs spill beyond SpilledDoubles::kInMemory).
+class FirstSeedSink {
+ public:
+  FirstSeedSink(std::string policy, SpillFile& rows, size_t queries, bool slos)
+      : policy_(std::move(policy)), rows_(rows), window_(std::max<size_t>(1, queries / 100)), slos_(slos) {}
+  void add(const QueryRecord& q) {
+    row(q);
+    if (slos_ && q.slo_ms > 0) slo_.push(q.slo_ms);
+    const size_t i = i_++;
+    if (q.dropped) return;
+    lat_.push(q.latency_ms);
+    weight_ += q.pb_hit_bytes + q.offchip_weight_bytes;
+    hit_ += q.pb_hit_bytes;
+    if ((i + 1) % window_ == 0) {
+      plots_.pb_hits.emplace_back(q.finish_ms / 1000, weight_ > 0 ? hit_ / weight_ : 0);
+      weight_ = hit_ = 0;
     }
-    if (full) full->push_back(std::move(r));
+  }
+  // Sorted latencies at every stride-th rank (about 400 points) and the last.
+  RunPlots finish() {
+    rows_.append(buf_);
+    buf_.clear();
+    const size_t n = lat_.size(), stride = std::max<size_t>(1, n / 400);
+    std::vector<size_t> ranks;
+    for (size_t i = 0; i < n; i += stride) ranks.push_back(i);
+    if (n > 0) ranks.push_back(n - 1);
+    const std::vector<double> v = n > 0 ? lat_.select(ranks) : std::vector<double>{};
+    for (size_t k = 0; k + 1 < ranks.size(); ++k)
+      plots_.latency_cdf.emplace_back(v[k], double(ranks[k] + 1) / double(n));
+    if (n > 0) plots_.latency_cdf.emplace_back(v.back(), 1.0);
+    return std::move(plots_);
+  }
+  std::vector<double> slo_marks() const {
+    const size_t n = slo_.size();
+    return n ? slo_.select({0, n / 2, n - 1}) : std::vector<double>{};
+  }
+
+ private:
+  void row(const QueryRecord& q) {
+    auto n = [this](double v) {
+      buf_ += ',';
+      buf_ += csv_number(v);
+    };
+    auto i = [this](int64_t v) {
+      buf_ += ',';
+      buf_ += std::to_string(v);
+    };
+    buf_ += policy_;
+    i(q.id), n(q.arrival_ms), n(q.start_ms), n(q.finish_ms), n(q.latency_ms), n(q.slo_ms), n(q.acc_target);
+    i(q.subnet), i(q.subgraph), i(q.batch), i(q.dropped), i(q.slo_met), i(q.acc_met), n(q.accuracy);
+    n(q.offchip_bytes), n(q.pb_hit_bytes), n(convert(q.energy_pj, Unit::Pj, Unit::Uj));
+    n(convert(q.offchip_energy_pj, Unit::Pj, Unit::Uj));
+    buf_ += '\n';
+    if (buf_.size() >= (size_t(1) << 16)) rows_.append(buf_), buf_.clear();
+  }
+  std::string policy_;
+  SpillFile& rows_;
+  size_t window_, i_ = 0;
+  bool slos_;
+  std::string buf_;
+  SpilledDoubles lat_, slo_;
+  double weight_ = 0, hit_ = 0;
+  RunPlots plots_;
+};
+
+// Every policy on one trace; `first` (the first seed) also gathers what the outputs need of each run.
+SeedRun run_seed(const ExperimentSpec& spec, const Platform& p, const SupernetSpace* space,
+                 const SeedTrace& trace, SeedRun run, StreamResult* first) {
+  for (const YamlView& pv : spec.policies) {
+    auto policy = make_policy(pv);
+    const bool demand = policy->role() == PolicyRole::Baseline && policy->impl() == "no_sgs";
+    SwitchingAccumulator switching(p.table, spec.oracle_window);
+    std::unique_ptr<FirstSeedSink> out;
+    if (first)
+      out = std::make_unique<FirstSeedSink>(policy->name(), *first->query_rows, trace.size,
+                                            first->plots.empty());
+    RecordSink sink;
+    if (demand || out)
+      sink = [&](const QueryRecord& q) {
+        if (demand && !q.dropped) switching.add(q.subnet);
+        if (out) out->add(q);
+      };
+    ServingResult r = spec.cosim ? serve_cosim(*p.accel, *space, p.table, trace.open(), *policy, spec.serving,
+                                               sink, spec.cosim_model)
+                                 : serve_stream(p.table, trace.open(), *policy, spec.serving, sink);
+    run.summaries.push_back(r.summary);
+    if (demand) run.switching = switching.result();
+    if (!first) continue;
+    if (first->plots.empty()) first->slo_marks = out->slo_marks();
+    first->plots.push_back(out->finish());
+    first->policies.push_back(std::move(r));
   }
   return run;
 }
@@ -358,7 +510,8 @@ LoadPoint load_point(const ExperimentSpec& spec, const ExperimentOverrides& ov, 
   std::vector<double> bound, pairwise;
   for (int k = 0; k < spec.seeds; ++k) {
     SeedRun run;
-    const auto trace = stream_trace(ov, p.table, ps, mean_ms, st, load, st.trace.seed + uint64_t(k), run);
+    const SeedTrace trace =
+        stream_trace(ov, p.table, ps, mean_ms, st, load, st.trace.seed + uint64_t(k), run);
     run = run_seed(spec, p, space, trace, run, nullptr);
     bound.push_back(run.bound.attainment());
     pairwise.push_back(run.bound.pairwise_attainment());
@@ -378,38 +531,45 @@ LoadPoint load_point(const ExperimentSpec& spec, const ExperimentOverrides& ov, 
   return lp;
 }
 
-StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& ov, const Platform& p,
-                        const SupernetSpace* space, const PlatformSummary& ps, double mean_ms,
-                        const StreamSpec& st) {
+StreamResult stream_result(const Platform& p, const StreamSpec& st) {
   const LatencyTable& t = p.table;
   StreamResult sr;
   sr.platform = t.platform;
   sr.stream = st.name;
-  sr.load = st.load;
+  const bool file = !st.trace_file.empty();  // the file's arrivals and SLOs as they are
+  sr.load = file ? 0 : st.load;
   sr.load_reference = st.load_reference;
-  sr.slo_multiple = st.slo_multiple;
+  sr.slo_multiple = file ? -1 : st.slo_multiple;
   sr.subgraph_names = t.subgraph_names;
   sr.subgraph_bytes = t.subgraph_bytes;
   sr.pb_bytes = p.accel ? p.accel->pb_bytes : 0;
-  for (int k = 0; k < spec.seeds; ++k) {
+  sr.query_rows = std::make_shared<SpillFile>();
+  return sr;
+}
+
+StreamResult run_stream(const ExperimentSpec& spec, const ExperimentOverrides& ov, const Platform& p,
+                        const SupernetSpace* space, const PlatformSummary& ps, double mean_ms,
+                        const StreamSpec& st) {
+  StreamResult sr = stream_result(p, st);
+  const bool file = !st.trace_file.empty();
+  for (int k = 0; k < (file ? 1 : spec.seeds); ++k) {  // a file is replayed once
     SeedRun run;
-    const auto trace = stream_trace(ov, t, ps, mean_ms, st, st.load, st.trace.seed + uint64_t(k), run);
+    const SeedTrace trace =
+        file ? file_trace(ov, p.table, mean_ms, st, run)
+             : stream_trace(ov, p.table, ps, mean_ms, st, st.load, st.trace.seed + uint64_t(k), run);
     if (k == 0) {
       TraceSpec ts = st.trace;
       ts.rate_qps = run.rate_qps;
       if (ov.count > 0) ts.count = ov.count;
-      sr.trace_description = describe(ts);
+      sr.trace_description =
+          file ? "file=" + st.trace_file + " queries=" + std::to_string(trace.size) : describe(ts);
       sr.rate_qps = run.rate_qps;
-      sr.slo_lo_ms = 1e300;
-      sr.slo_hi_ms = 0;
-      for (const Query& q : trace)
-        if (q.has_slo())
-          sr.slo_lo_ms = std::min(sr.slo_lo_ms, q.slo_ms), sr.slo_hi_ms = std::max(sr.slo_hi_ms, q.slo_ms);
-      if (sr.slo_hi_ms == 0) sr.slo_lo_ms = 0;
+      sr.slo_lo_ms = trace.slo_hi_ms == 0 ? 0 : trace.slo_lo_ms;
+      sr.slo_hi_ms = trace.slo_hi_ms;
     }
-    sr.seeds.push_back(run_seed(spec, p, space, trace, run, k == 0 ? &sr.policies : nullptr));
+    sr.seeds.push_back(run_seed(spec, p, space, trace, run, k == 0 ? &sr : nullptr));
   }
-  if (!spec.cosim)  // the curve runs every policy loads x seeds times: table mode only
+  if (!spec.cosim && !file)  // the curve runs every policy loads x seeds times: table mode only
     for (double load : st.loads) sr.curve.push_back(load_point(spec, ov, p, space, ps, mean_ms, st, load));
   return sr;
 }
@@ -429,6 +589,18 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
                                           : spec.fidelity + " (latency table)");
   spec.provenance.set("latency_table_fidelity", spec.fidelity);
   if (ov.count > 0) spec.provenance.set("queries_per_stream", std::to_string(ov.count));
+  if (!ov.trace_file.empty()) {
+    for (StreamSpec& st : spec.streams) {
+      if (st.trace_file.empty() &&
+          (st.load > 0 || !st.loads.empty() || st.slo_multiple > 0 || st.slo_rel_lo >= 0))
+        std::cerr << "note: --trace: stream " << st.name
+                  << " replays the file's arrivals and SLOs; its load, loads and slo_* are not used\n";
+      st.trace_file = ov.trace_file;
+    }
+  }
+  for (const StreamSpec& st : spec.streams)
+    if (!st.trace_file.empty())
+      spec.provenance.add_input("trace." + st.name, st.trace_file, file_hash(st.trace_file));
   std::unique_ptr<SupernetSpace> space;
   std::vector<Platform> platforms = load_platforms(spec, ov, space);
   if (platforms.empty())
@@ -439,7 +611,7 @@ ExperimentResult run_experiment(ExperimentSpec& spec, const ExperimentOverrides&
     out.platforms.push_back(summarize_platform(p.table, mean_ms));
     for (const StreamSpec& st : spec.streams) {
       out.streams.push_back(run_stream(spec, ov, p, space.get(), out.platforms.back(), mean_ms, st));
-      spec.provenance.set_seed("trace_seed." + st.name, st.trace.seed);
+      if (st.trace_file.empty()) spec.provenance.set_seed("trace_seed." + st.name, st.trace.seed);
     }
   }
   return out;
@@ -912,63 +1084,39 @@ CsvTable curve_table(const StreamResult& s) {
   return t;
 }
 
-CsvTable queries_table(const StreamResult& s) {
-  CsvTable t({"policy", "id", "arrival_ms", "start_ms", "finish_ms", "latency_ms", "slo_ms", "acc_target",
-              "subnet", "subgraph", "batch", "dropped", "slo_met", "acc_met", "accuracy_pct", "offchip_bytes",
-              "pb_hit_bytes", "energy_uj", "offchip_energy_uj"});
-  auto n = [](double v) { return csv_number(v); };
-  auto i = [](int64_t v) { return std::to_string(v); };
+// pb_events.csv, written piece by piece (a long run has a PB load every few dozen queries).
+void write_pb_events(const StreamResult& s, const Provenance& prov, const OutputManifest::PieceWriter& put) {
+  put(CsvTable(
+          {"policy", "time_ms", "subgraph", "subgraph_name", "bytes", "pb_bytes", "load_ms", "energy_uj"})
+          .str(prov));
+  std::string rows;
   for (const ServingResult& p : s.policies)
-    for (const QueryRecord& q : p.records)
-      t.add_row({p.policy, i(q.id), n(q.arrival_ms), n(q.start_ms), n(q.finish_ms), n(q.latency_ms),
-                 n(q.slo_ms), n(q.acc_target), i(q.subnet), i(q.subgraph), i(q.batch), i(q.dropped),
-                 i(q.slo_met), i(q.acc_met), n(q.accuracy), n(q.offchip_bytes), n(q.pb_hit_bytes),
-                 n(convert(q.energy_pj, Unit::Pj, Unit::Uj)),
-                 n(convert(q.offchip_energy_pj, Unit::Pj, Unit::Uj))});
-  return t;
-}
-
-CsvTable pb_events_table(const StreamResult& s) {
-  CsvTable t({"policy", "time_ms", "subgraph", "subgraph_name", "bytes", "pb_bytes", "load_ms", "energy_uj"});
-  for (const ServingResult& p : s.policies)
-    for (const CacheEvent& c : p.cache_events)
-      t.add_row({p.policy, csv_number(c.time_ms), std::to_string(c.subgraph),
-                 size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "",
-                 std::to_string(c.bytes), std::to_string(s.pb_bytes), csv_number(c.load_ms),
-                 csv_number(convert(c.energy_pj, Unit::Pj, Unit::Uj))});
-  return t;
+    for (const CacheEvent& c : p.cache_events) {
+      const std::string name =
+          size_t(c.subgraph) < s.subgraph_names.size() ? s.subgraph_names[size_t(c.subgraph)] : "";
+      rows += p.policy + "," + csv_number(c.time_ms) + "," + std::to_string(c.subgraph) + "," + name + "," +
+              std::to_string(c.bytes) + "," + std::to_string(s.pb_bytes) + "," + csv_number(c.load_ms) + "," +
+              csv_number(convert(c.energy_pj, Unit::Pj, Unit::Uj)) + "\n";
+      if (rows.size() >= (size_t(1) << 16)) put(rows), rows.clear();
+    }
+  put(rows);
 }
 
 // SLO reference lines: the lowest, median and highest SLO of the stream (first seed).
 std::vector<std::pair<double, std::string>> slo_markers(const StreamResult& s) {
-  std::vector<double> slos;
-  if (!s.policies.empty())
-    for (const QueryRecord& q : s.policies.front().records)
-      if (q.slo_ms > 0) slos.push_back(q.slo_ms);
-  if (slos.empty()) return {};
-  std::sort(slos.begin(), slos.end());
+  if (s.slo_marks.size() != 3) return {};
   char b[3][64];
-  std::snprintf(b[0], 64, "min SLO %.3g ms", slos.front());
-  std::snprintf(b[1], 64, "median SLO %.3g ms", slos[slos.size() / 2]);
-  std::snprintf(b[2], 64, "max SLO %.3g ms", slos.back());
-  return {{slos.front(), b[0]}, {slos[slos.size() / 2], b[1]}, {slos.back(), b[2]}};
+  std::snprintf(b[0], 64, "min SLO %.3g ms", s.slo_marks[0]);
+  std::snprintf(b[1], 64, "median SLO %.3g ms", s.slo_marks[1]);
+  std::snprintf(b[2], 64, "max SLO %.3g ms", s.slo_marks[2]);
+  return {{s.slo_marks[0], b[0]}, {s.slo_marks[1], b[1]}, {s.slo_marks[2], b[2]}};
 }
 
 // Latency CDF per policy (first seed), end to end, with the stream's SLOs marked.
 std::string latency_cdf_svg(const StreamResult& s, const std::string& provenance) {
   std::vector<PlotSeries> cdf;
-  for (const ServingResult& p : s.policies) {
-    std::vector<double> lat;
-    for (const QueryRecord& q : p.records)
-      if (!q.dropped) lat.push_back(q.latency_ms);
-    std::sort(lat.begin(), lat.end());
-    PlotSeries ps{p.policy, {}, PlotSeries::Style::Line, {}, {}};
-    const size_t stride = std::max<size_t>(1, lat.size() / 400);
-    for (size_t i = 0; i < lat.size(); i += stride)
-      ps.points.push_back({lat[i], double(i + 1) / double(lat.size())});
-    if (!lat.empty()) ps.points.push_back({lat.back(), 1.0});
-    cdf.push_back(ps);
-  }
+  for (size_t i = 0; i < s.policies.size(); ++i)
+    cdf.push_back({s.policies[i].policy, s.plots[i].latency_cdf, PlotSeries::Style::Line, {}, {}});
   PlotSpec spec{"End-to-end latency CDF (seed 1) — " + s.platform + " / " + s.stream,
                 "latency (ms)",
                 "fraction of served queries",
@@ -1008,29 +1156,13 @@ std::string tradeoff_svg(const StreamResult& s, const std::string& provenance) {
   return render_svg(spec, tradeoff);
 }
 
-PlotSeries pb_hit_series(const ServingResult& p) {
-  double weight = 0, hit = 0;
-  PlotSeries hits{p.policy, {}, PlotSeries::Style::Line, {}, {}};
-  const size_t window = std::max<size_t>(1, p.records.size() / 100);
-  for (size_t i = 0; i < p.records.size(); ++i) {
-    const QueryRecord& q = p.records[i];
-    if (q.dropped) continue;
-    weight += q.pb_hit_bytes + q.offchip_weight_bytes;
-    hit += q.pb_hit_bytes;
-    if ((i + 1) % window == 0) {
-      hits.points.push_back({q.finish_ms / 1000, weight > 0 ? hit / weight : 0});
-      weight = hit = 0;
-    }
-  }
-  return hits;
-}
-
 // PB hit ratio over time (weight bytes served from the PB / weight bytes the runs needed, per 1% of the
 // queries), for the policies that use the PB (first seed).
 std::string pb_hit_svg(const StreamResult& s, const std::string& provenance) {
   std::vector<PlotSeries> pb;
-  for (const ServingResult& p : s.policies)
-    if (!p.cache_events.empty()) pb.push_back(pb_hit_series(p));
+  for (size_t i = 0; i < s.policies.size(); ++i)
+    if (!s.policies[i].cache_events.empty())
+      pb.push_back({s.policies[i].policy, s.plots[i].pb_hits, PlotSeries::Style::Line, {}, {}});
   return render_svg({"Persistent Buffer hit ratio over time — " + s.platform + " / " + s.stream,
                      "time (s)",
                      "PB hit ratio (hit bytes / weight bytes needed)",
@@ -1173,8 +1305,12 @@ std::string write_experiment_outputs(const ExperimentSpec& spec, const Experimen
     output.write_file((dir / "results.json").string(), json + "\n");
     top.raw(json);
     output.write_file((dir / "summary.csv").string(), summary_table(s).str(prov));
-    output.write_file((dir / "pb_events.csv").string(), pb_events_table(s).str(prov));
-    output.write_file((dir / "queries.csv").string(), queries_table(s).str(prov));
+    output.write_file_pieces((dir / "pb_events.csv").string(),
+                             [&](const OutputManifest::PieceWriter& put) { write_pb_events(s, prov, put); });
+    output.write_file_pieces((dir / "queries.csv").string(), [&](const OutputManifest::PieceWriter& put) {
+      put(CsvTable(query_columns()).str(prov));
+      s.query_rows->read(put);
+    });
     output.write_file((dir / "latency_cdf.svg").string(), latency_cdf_svg(s, line));
     output.write_file((dir / "accuracy_vs_slo.svg").string(), tradeoff_svg(s, line));
     output.write_file((dir / "pb_hit_ratio.svg").string(), pb_hit_svg(s, line));

@@ -3,11 +3,13 @@
 // measured profile) and every query stream, run each policy through the serving simulator and write the
 // comparison with provenance: results.json, summary.csv, queries.csv and SVG plots per (platform, stream).
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/point.h"
 #include "base/provenance.h"
+#include "base/spill.h"
 #include "base/stats.h"
 #include "sched/feasibility.h"
 #include "sched/serving.h"
@@ -34,6 +36,9 @@ struct StreamSpec {
   // the most accurate (the constraint generator's random walk, so targets keep their locality).
   double slo_multiple = -1;
   double slo_sub_lo = 0, slo_sub_hi = 1;
+  // Non-empty: the stream replays this trace CSV (sushi trace generate's format) as it is, read as a stream
+  // (memory does not grow with its length), once whatever `seeds`; instead of a generated `trace:`.
+  std::string trace_file;
 };
 
 struct ExperimentSpec {
@@ -88,6 +93,13 @@ struct LoadPoint {
   std::vector<MeanCi> attainment, utilisation, accuracy;  // in policy order
 };
 
+// What the outputs need of one policy's first-seed run, gathered while its records stream by (they are not
+// kept): the points of its latency CDF and of its PB hit ratio over time.
+struct RunPlots {
+  std::vector<std::pair<double, double>> latency_cdf;  // (end-to-end ms, fraction of served queries)
+  std::vector<std::pair<double, double>> pb_hits;      // (time s, hit ratio per 1% of the queries)
+};
+
 struct StreamResult {
   std::string platform, stream;
   std::string trace_description;
@@ -99,7 +111,10 @@ struct StreamResult {
   std::vector<std::string> subgraph_names;  // the platform's candidate SubGraphs (index 0: none)
   std::vector<int64_t> subgraph_bytes;      // their sizes
   int64_t pb_bytes = 0;                     // Persistent Buffer capacity (0 for profiles)
-  std::vector<ServingResult> policies;
+  std::vector<ServingResult> policies;      // the first seed's runs (summaries and PB events; no records)
+  std::vector<RunPlots> plots;              // per policy, first seed
+  std::vector<double> slo_marks;            // the lowest, median and highest SLO of the first seed (or none)
+  std::shared_ptr<SpillFile> query_rows;    // queries.csv's rows: the first seed, every policy in order
 };
 
 struct PlatformSummary {
@@ -121,6 +136,7 @@ struct ExperimentOverrides {
   bool cosim = false;       // true: co-simulate every query on the cycle model
   std::string cosim_model;  // non-empty: co-simulate every query on this accelerator model (cycle, rtl)
   int seeds = 0;            // > 0: replaces `seeds:`
+  std::string trace_file;   // non-empty: every stream replays this trace CSV (as trace_file:)
 };
 
 // Applies the overrides that change what is run to `spec` (so the outputs record them), then runs it.

@@ -24,43 +24,51 @@ ServiceBound service_bound(const LatencyTable& t) {
   return b;
 }
 
+FeasibilityAccumulator::FeasibilityAccumulator(const ServiceBound& b, size_t max_segment)
+    : b_(b), span_(std::max<size_t>(2, max_segment)), best_{0} {}
+
+void FeasibilityAccumulator::add(const Query& x) {
+  if (!x.has_slo()) return;
+  recent_.emplace_back(x.arrival_ms, x.deadline_ms());
+  if (recent_.size() > span_) recent_.pop_front();
+  const size_t m = recent_.size();  // recent_[m - 1] is query i - 1 (i = with_slo after this one)
+  auto group = [&](size_t len) {    // the last `len` queries
+    double r = 1e300, d = -1e300;
+    for (size_t k = m - len; k < m; ++k) {
+      r = std::min(r, recent_[k].first);
+      d = std::max(d, recent_[k].second);
+    }
+    return std::min(double(len), b_.cap(d - r));
+  };
+  ++f_.with_slo;
+  // Pairwise: the best partition into singletons and consecutive pairs.
+  double pair = pair_[1] + group(1);
+  if (f_.with_slo >= 2) pair = std::min(pair, pair_[0] + group(2));
+  pair_[0] = pair_[1];
+  pair_[1] = pair;
+  f_.singles += int64_t(group(1));
+  f_.pairwise = int64_t(pair);
+  // Segments: best[i] = min over j of best[j] + bound(j..i-1); best_.back() is best[i - 1].
+  double d = -1e300, best = 1e300;
+  for (size_t len = 1; len <= m; ++len) {
+    const auto& [arrival, deadline] = recent_[m - len];
+    d = std::max(d, deadline);
+    best = std::min(best, best_[best_.size() - len] + std::min(double(len), b_.cap(d - arrival)));
+  }
+  best_.push_back(best);
+  if (best_.size() > span_ + 1) best_.pop_front();
+  f_.segments = int64_t(best);
+}
+
 FeasibilityBound feasibility_bound(const std::vector<Query>& trace, const ServiceBound& b,
                                    size_t max_segment) {
   std::vector<const Query*> q;
   for (const Query& x : trace)
     if (x.has_slo()) q.push_back(&x);
   std::sort(q.begin(), q.end(), [](const Query* a, const Query* c) { return a->arrival_ms < c->arrival_ms; });
-  FeasibilityBound f;
-  const size_t n = q.size();
-  f.with_slo = int64_t(n);
-  auto group = [&](size_t j, size_t i) {  // queries j..i-1
-    double r = 1e300, d = -1e300;
-    for (size_t k = j; k < i; ++k) {
-      r = std::min(r, q[k]->arrival_ms);
-      d = std::max(d, q[k]->deadline_ms());
-    }
-    return std::min(double(i - j), b.cap(d - r));
-  };
-  // Pairwise: the best partition into singletons and consecutive pairs.
-  std::vector<double> pair(n + 1, 0), best(n + 1, 0);
-  for (size_t i = 1; i <= n; ++i) {
-    pair[i] = pair[i - 1] + group(i - 1, i);
-    if (i >= 2) pair[i] = std::min(pair[i], pair[i - 2] + group(i - 2, i));
-    f.singles += int64_t(group(i - 1, i));
-  }
-  f.pairwise = int64_t(pair[n]);
-  // Segments: best[i] = min over j of best[j] + bound(j..i-1), segments of at most max_segment queries.
-  for (size_t i = 1; i <= n; ++i) {
-    double r = 0, d = -1e300;
-    best[i] = 1e300;
-    for (size_t j = i; j-- > 0 && i - j <= std::max<size_t>(2, max_segment);) {
-      r = q[j]->arrival_ms;
-      d = std::max(d, q[j]->deadline_ms());
-      best[i] = std::min(best[i], best[j] + std::min(double(i - j), b.cap(d - r)));
-    }
-  }
-  f.segments = int64_t(best[n]);
-  return f;
+  FeasibilityAccumulator acc(b, max_segment);
+  for (const Query* x : q) acc.add(*x);
+  return acc.result();
 }
 
 }  // namespace sushi

@@ -12,6 +12,8 @@
 // `pairwise` uses singletons and consecutive pairs (the reviewer's bound); `segments` picks the best
 // partition into runs of consecutive queries (arrival order) of at most `max_segment` queries by dynamic
 // programming, which includes every pairwise partition and so is never looser.
+#include <deque>
+#include <utility>
 #include <vector>
 
 #include "sched/latency_table.h"
@@ -36,5 +38,23 @@ struct FeasibilityBound {
 };
 FeasibilityBound feasibility_bound(const std::vector<Query>& trace, const ServiceBound& b,
                                    size_t max_segment = 128);
+
+// The same dynamic programs one query at a time, for queries given in arrival order (a streamed trace):
+// memory is the last max_segment queries. feasibility_bound sorts the trace's SLO queries by arrival and
+// feeds them here.
+class FeasibilityAccumulator {
+ public:
+  explicit FeasibilityAccumulator(const ServiceBound& b, size_t max_segment = 128);
+  void add(const Query& q);  // queries without an SLO are skipped
+  const FeasibilityBound& result() const { return f_; }
+
+ private:
+  ServiceBound b_;
+  size_t span_;                                   // the longest segment, max(2, max_segment)
+  std::deque<std::pair<double, double>> recent_;  // (arrival, deadline) of the last span_ SLO queries
+  std::deque<double> best_;                       // best[i - span_ .. i]: the segments program
+  double pair_[2] = {0, 0};                       // pair[i - 1], pair[i]: the pairwise program
+  FeasibilityBound f_;
+};
 
 }  // namespace sushi

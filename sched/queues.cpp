@@ -13,7 +13,7 @@ class FifoQueue {
  public:
   size_t size() const { return q_.size(); }
   size_t head() const { return q_.front(); }
-  void push(size_t i) { q_.push_back(i); }
+  void push(size_t i, const Query& /*q*/) { q_.push_back(i); }
   void pop() { q_.pop_front(); }
   // Up to k trace indices after the head, in queue order.
   size_t peek_behind(size_t k, size_t* out) const {
@@ -26,18 +26,17 @@ class FifoQueue {
   std::deque<size_t> q_;
 };
 
-// Earliest deadline first: a binary heap keyed by deadline, ties by arrival.
+// Earliest deadline first: a binary heap of (deadline, trace index), ties by arrival (the index).
 class EdfQueue {
  public:
-  explicit EdfQueue(const std::vector<Query>& trace) : later_{&trace} {}
   size_t size() const { return heap_.size(); }
-  size_t head() const { return heap_.front(); }
-  void push(size_t i) {
-    heap_.push_back(i);
-    std::push_heap(heap_.begin(), heap_.end(), later_);
+  size_t head() const { return heap_.front().second; }
+  void push(size_t i, const Query& q) {
+    heap_.push_back({q.deadline_ms(), i});
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
   }
   void pop() {
-    std::pop_heap(heap_.begin(), heap_.end(), later_);
+    std::pop_heap(heap_.begin(), heap_.end(), Later{});
     heap_.pop_back();
   }
   // Up to k trace indices after the head, in deadline order: the k next-smallest entries of a binary heap
@@ -45,32 +44,30 @@ class EdfQueue {
   size_t peek_behind(size_t k, size_t* out) const {
     const size_t span = std::min(heap_.size(), (size_t(2) << std::min<size_t>(k, 20)) - 1);
     if (span <= 1) return 0;
-    size_t tmp[2 * kMaxLookahead + 1];
+    Entry tmp[2 * kMaxLookahead + 1];
+    const auto earlier = [](const Entry& a, const Entry& b) { return Later{}(b, a); };
     if (span - 1 <= 2 * kMaxLookahead) {
       std::copy(heap_.begin() + 1, heap_.begin() + long(span), tmp);
       const size_t n = std::min(k, span - 1);
-      std::partial_sort(tmp, tmp + n, tmp + (span - 1), [this](size_t a, size_t b) { return later_(b, a); });
-      std::copy(tmp, tmp + n, out);
+      std::partial_sort(tmp, tmp + n, tmp + (span - 1), earlier);
+      for (size_t i = 0; i < n; ++i) out[i] = tmp[i].second;
       return n;
     }
-    std::vector<size_t> v(heap_.begin() + 1, heap_.begin() + long(span));
+    std::vector<Entry> v(heap_.begin() + 1, heap_.begin() + long(span));
     const size_t n = std::min(k, v.size());
-    std::partial_sort(v.begin(), v.begin() + long(n), v.end(),
-                      [this](size_t a, size_t b) { return later_(b, a); });
-    std::copy(v.begin(), v.begin() + long(n), out);
+    std::partial_sort(v.begin(), v.begin() + long(n), v.end(), earlier);
+    for (size_t i = 0; i < n; ++i) out[i] = v[i].second;
     return n;
   }
 
  private:
+  using Entry = std::pair<double, size_t>;
   struct Later {
-    const std::vector<Query>* trace;
-    bool operator()(size_t a, size_t b) const {
-      const double da = (*trace)[a].deadline_ms(), db = (*trace)[b].deadline_ms();
-      return da != db ? da > db : a > b;
+    bool operator()(const Entry& a, const Entry& b) const {
+      return a.first != b.first ? a.first > b.first : a.second > b.second;
     }
   };
-  Later later_;
-  std::vector<size_t> heap_;
+  std::vector<Entry> heap_;
 };
 
 class Fifo : public QueueDiscipline {
@@ -84,7 +81,7 @@ class Fifo : public QueueDiscipline {
 class Edf : public QueueDiscipline {
  public:
   void run(ServingLoopBase& loop) const override {
-    EdfQueue q(loop.trace());
+    EdfQueue q;
     loop.run(q);
   }
 };

@@ -42,14 +42,19 @@ ServingOptions ServingOptions::from_yaml(const YamlView& v) {
   return serving_options_schema().parse(v);
 }
 
-ServingLoopBase::ServingLoopBase(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
-                                 const ServingOptions& options, const RunCost& cost, ServingClock* clock)
-    : t_(t), trace_(trace), policy_(policy), options_(options), clock_(clock), recorded_(trace.size(), 0) {
+ServingLoopBase::ServingLoopBase(const LatencyTable& t, QuerySource source, Policy& policy,
+                                 const ServingOptions& options, const RunCost& cost, ServingClock* clock,
+                                 RecordSink sink)
+    : t_(t),
+      source_(std::move(source)),
+      policy_(policy),
+      options_(options),
+      clock_(clock),
+      sink_(std::move(sink)) {
   result_.policy = policy.name();
   result_.policy_impl = policy.impl();
   result_.role = policy.role();
   result_.rule = policy.rule();
-  result_.records.resize(trace.size());
   policy.reset(t);
   lookahead_ = std::clamp(policy.lookahead(), 0, kMaxLookahead);
   fastest_.assign(t.num_subgraphs(), 1e300);
@@ -58,8 +63,28 @@ ServingLoopBase::ServingLoopBase(const LatencyTable& t, const std::vector<Query>
       for (size_t b = 0; b < t.num_batches(); ++b)
         fastest_[g] = std::min({fastest_[g], t.at(s, g, b).latency_ms, t.at(s, 0, b).latency_ms});
   cost_ = cost ? cost : [&t](int s, int g, int b) { return t.at(size_t(s), size_t(g), size_t(b)); };
+  has_next_ = source_(next_);
   const int initial = policy.initial_subgraph(t);
   if (initial > 0) load(initial);
+}
+
+size_t ServingLoopBase::arrive() {
+  window_.push_back(next_);
+  pending_.emplace_back();
+  done_.push_back(0);
+  has_next_ = source_(next_);
+  return base_ + window_.size() - 1;
+}
+
+void ServingLoopBase::emit() {
+  while (!done_.empty() && done_.front()) {
+    summary_.add(pending_.front());
+    if (sink_) sink_(pending_.front());
+    window_.pop_front();
+    pending_.pop_front();
+    done_.pop_front();
+    ++base_;
+  }
 }
 
 void ServingLoopBase::check(const Decision& d) const {
@@ -77,65 +102,85 @@ void ServingLoopBase::load(int g) {
 }
 
 ServingResult ServingLoopBase::finish() {
-  for (size_t i = 0; i < trace_.size(); ++i)
-    if (recorded_[i] != 1)
-      throw std::logic_error("query " + std::to_string(trace_[i].id) + " was never served or dropped");
-  result_.summary = summarize(result_.records, result_.cache_events, busy_ms_);
+  if (!window_.empty() || has_next_)
+    throw std::logic_error("query " + std::to_string(window_.empty() ? next_.id : window_.front().id) +
+                           " was never served or dropped");
+  result_.summary = summary_.finish(result_.cache_events, busy_ms_);
   return std::move(result_);
 }
 
-ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
-                    const ServingOptions& options, const RunCost& cost, ServingClock* clock) {
+ServingResult serve_stream(const LatencyTable& t, const QuerySource& source, Policy& policy,
+                           const ServingOptions& options, const RecordSink& sink, const RunCost& cost,
+                           ServingClock* clock) {
   const auto discipline = Registry<QueueDiscipline>::get(options.queue, "serving: key 'queue'")();
-  ServingLoopBase loop(t, trace, policy, options, cost, clock);
+  ServingLoopBase loop(t, source, policy, options, cost, clock, sink);
   discipline->run(loop);
   return loop.finish();
 }
 
+QuerySource vector_source(const std::vector<Query>& trace) {
+  auto next = std::make_shared<size_t>(0);
+  return [&trace, next](Query& q) {
+    if (*next == trace.size()) return false;
+    q = trace[(*next)++];
+    return true;
+  };
+}
+
+ServingResult serve(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
+                    const ServingOptions& options, const RunCost& cost, ServingClock* clock) {
+  std::vector<QueryRecord> records;
+  records.reserve(trace.size());
+  ServingResult r = serve_stream(
+      t, vector_source(trace), policy, options, [&](const QueryRecord& rec) { records.push_back(rec); }, cost,
+      clock);
+  r.records = std::move(records);
+  return r;
+}
+
+void SummaryAccumulator::add(const QueryRecord& r) {
+  if (s_.queries++ == 0) first_arrival_ = r.arrival_ms;
+  first_arrival_ = std::min(first_arrival_, r.arrival_ms);
+  if (r.slo_ms > 0) {
+    ++with_slo_;
+    slo_met_ += r.slo_met ? 1 : 0;
+  }
+  if (r.acc_target > 0) {
+    ++with_acc_;
+    acc_met_ += r.acc_met ? 1 : 0;
+  }
+  s_.makespan_ms = std::max(s_.makespan_ms, r.finish_ms);
+  if (r.dropped) {
+    ++s_.dropped;
+    return;
+  }
+  ++s_.served;
+  lat_.push(r.latency_ms);
+  service_.push(r.finish_ms - r.start_ms);
+  lat_sum_ += r.latency_ms;
+  service_sum_ += r.finish_ms - r.start_ms;
+  weight_energy_ += r.offchip_weight_energy_pj;
+  acc_sum_ += r.accuracy;
+  bytes_ += r.offchip_bytes;
+  off_energy_ += r.offchip_energy_pj;
+  energy_ += r.energy_pj;
+  hit_ += r.pb_hit_bytes;
+  weight_need_ += r.pb_hit_bytes + r.offchip_weight_bytes;
+  weight_bytes_ += r.offchip_weight_bytes;
+}
+
 namespace {
-// The p-quantile (nearest rank) of v, which it reorders.
-double percentile(std::vector<double>& v, double p) {
-  const size_t k = std::min(v.size() - 1, size_t(std::ceil(p * double(v.size()))) - 1);
-  std::nth_element(v.begin(), v.begin() + long(k), v.end());
-  return v[k];
+// The p-quantile (nearest rank) of n values: its rank.
+size_t percentile_rank(size_t n, double p) {
+  return std::min(n - 1, size_t(std::ceil(p * double(n))) - 1);
 }
 }  // namespace
 
-ServingSummary summarize(const std::vector<QueryRecord>& records, const std::vector<CacheEvent>& cache_events,
-                         double busy_ms) {
-  ServingSummary s;
-  s.queries = int64_t(records.size());
+ServingSummary SummaryAccumulator::finish(const std::vector<CacheEvent>& cache_events, double busy_ms) const {
+  ServingSummary s = s_;
   s.busy_ms = busy_ms;
-  std::vector<double> lat, service;
-  double weight_energy = 0, first_arrival = records.empty() ? 0 : records.front().arrival_ms;
-  int64_t with_slo = 0, slo_met = 0, with_acc = 0, acc_met = 0;
-  double acc_sum = 0, bytes = 0, weight_bytes = 0, off_energy = 0, energy = 0, hit = 0, weight_need = 0;
-  for (const QueryRecord& r : records) {
-    if (r.slo_ms > 0) {
-      ++with_slo;
-      slo_met += r.slo_met ? 1 : 0;
-    }
-    if (r.acc_target > 0) {
-      ++with_acc;
-      acc_met += r.acc_met ? 1 : 0;
-    }
-    s.makespan_ms = std::max(s.makespan_ms, r.finish_ms);
-    if (r.dropped) {
-      ++s.dropped;
-      continue;
-    }
-    ++s.served;
-    lat.push_back(r.latency_ms);
-    service.push_back(r.finish_ms - r.start_ms);
-    weight_energy += r.offchip_weight_energy_pj;
-    acc_sum += r.accuracy;
-    bytes += r.offchip_bytes;
-    off_energy += r.offchip_energy_pj;
-    energy += r.energy_pj;
-    hit += r.pb_hit_bytes;
-    weight_need += r.pb_hit_bytes + r.offchip_weight_bytes;
-    weight_bytes += r.offchip_weight_bytes;
-  }
+  double bytes = bytes_, weight_bytes = weight_bytes_, off_energy = off_energy_,
+         weight_energy = weight_energy_, energy = energy_;
   for (const CacheEvent& c : cache_events) {
     bytes += double(c.bytes);
     weight_bytes += double(c.bytes);
@@ -143,34 +188,40 @@ ServingSummary summarize(const std::vector<QueryRecord>& records, const std::vec
     weight_energy += c.energy_pj;
     energy += c.energy_pj;
   }
-  for (const QueryRecord& r : records) first_arrival = std::min(first_arrival, r.arrival_ms);
+  const double first_arrival = s.queries ? first_arrival_ : 0;
   if (s.makespan_ms > first_arrival) s.utilisation = busy_ms / (s.makespan_ms - first_arrival);
   s.cache_updates = int64_t(cache_events.size());
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (!lat.empty()) {
-    double sum = 0, service_sum = 0;
-    for (double v : lat) sum += v;
-    for (double v : service) service_sum += v;
-    s.mean_latency_ms = sum / double(lat.size());
-    s.mean_service_ms = service_sum / double(service.size());
-    s.p50_latency_ms = percentile(lat, 0.50);
-    s.p99_latency_ms = percentile(lat, 0.99);
-    s.p99_service_ms = percentile(service, 0.99);
-    s.mean_accuracy = acc_sum / double(lat.size());
+  const size_t n = lat_.size();
+  if (n > 0) {
+    s.mean_latency_ms = lat_sum_ / double(n);
+    s.mean_service_ms = service_sum_ / double(n);
+    const std::vector<double> lat = lat_.select({percentile_rank(n, 0.50), percentile_rank(n, 0.99)});
+    s.p50_latency_ms = lat[0];
+    s.p99_latency_ms = lat[1];
+    s.p99_service_ms = service_.select({percentile_rank(n, 0.99)})[0];
+    s.mean_accuracy = acc_sum_ / double(n);
   } else {
     s.mean_latency_ms = s.p50_latency_ms = s.p99_latency_ms = s.mean_accuracy = nan;
     s.mean_service_ms = s.p99_service_ms = nan;
   }
-  s.slo_attainment = with_slo ? double(slo_met) / double(with_slo) : nan;
-  s.accuracy_attainment = with_acc ? double(acc_met) / double(with_acc) : nan;
-  const double n = std::max<double>(1, double(s.queries));
-  s.offchip_bytes_per_query = bytes / n;
-  s.offchip_weight_bytes_per_query = weight_bytes / n;
-  s.offchip_energy_pj_per_query = off_energy / n;
-  s.offchip_weight_energy_pj_per_query = weight_energy / n;
-  s.energy_pj_per_query = energy / n;
-  s.pb_hit_ratio = weight_need > 0 ? hit / weight_need : 0;
+  s.slo_attainment = with_slo_ ? double(slo_met_) / double(with_slo_) : nan;
+  s.accuracy_attainment = with_acc_ ? double(acc_met_) / double(with_acc_) : nan;
+  const double q = std::max<double>(1, double(s.queries));
+  s.offchip_bytes_per_query = bytes / q;
+  s.offchip_weight_bytes_per_query = weight_bytes / q;
+  s.offchip_energy_pj_per_query = off_energy / q;
+  s.offchip_weight_energy_pj_per_query = weight_energy / q;
+  s.energy_pj_per_query = energy / q;
+  s.pb_hit_ratio = weight_need_ > 0 ? hit_ / weight_need_ : 0;
   return s;
+}
+
+ServingSummary summarize(const std::vector<QueryRecord>& records, const std::vector<CacheEvent>& cache_events,
+                         double busy_ms) {
+  SummaryAccumulator acc;
+  for (const QueryRecord& r : records) acc.add(r);
+  return acc.finish(cache_events, busy_ms);
 }
 
 }  // namespace sushi

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/params.h"
+#include "base/spill.h"
 #include "sched/policy.h"
 
 namespace sushi {
@@ -78,10 +79,33 @@ struct ServingResult {
   std::string policy_impl;  // its registered impl
   PolicyRole role = PolicyRole::Baseline;
   std::string rule;                  // the policy's subnet-choice rule ("" when it has none)
-  std::vector<QueryRecord> records;  // in trace order
+  std::vector<QueryRecord> records;  // in trace order (empty from serve_stream)
   std::vector<CacheEvent> cache_events;
   ServingSummary summary;
 };
+
+// summarize() one record at a time, in trace order, with the same result bit for bit; memory is bounded
+// (the latencies for the percentiles spill to a temporary file beyond SpilledDoubles::kInMemory).
+class SummaryAccumulator {
+ public:
+  void add(const QueryRecord& r);
+  ServingSummary finish(const std::vector<CacheEvent>& cache_events, double busy_ms) const;
+
+ private:
+  ServingSummary s_;
+  SpilledDoubles lat_, service_;
+  double lat_sum_ = 0, service_sum_ = 0, weight_energy_ = 0, first_arrival_ = 0;
+  int64_t with_slo_ = 0, slo_met_ = 0, with_acc_ = 0, acc_met_ = 0;
+  double acc_sum_ = 0, bytes_ = 0, weight_bytes_ = 0, off_energy_ = 0, energy_ = 0, hit_ = 0,
+         weight_need_ = 0;
+};
+
+// A trace read one query at a time, in trace order: fills `q` and returns true, or false after the last.
+using QuerySource = std::function<bool(Query& q)>;
+// A source over a trace held in memory (which must outlive it).
+QuerySource vector_source(const std::vector<Query>& trace);
+// Receives every query's record once, in trace order.
+using RecordSink = std::function<void(const QueryRecord& r)>;
 
 class ServingLoopBase;
 
@@ -99,6 +123,11 @@ class QueueDiscipline {
 ServingResult serve(const LatencyTable& table, const std::vector<Query>& trace, Policy& policy,
                     const ServingOptions& options, const RunCost& cost = nullptr,
                     ServingClock* clock = nullptr);
+// The same, streamed: queries pulled from `source`, records handed to `sink` (not kept: the result's
+// `records` stay empty), so memory does not grow with the trace (only with the queue).
+ServingResult serve_stream(const LatencyTable& table, const QuerySource& source, Policy& policy,
+                           const ServingOptions& options, const RecordSink& sink,
+                           const RunCost& cost = nullptr, ServingClock* clock = nullptr);
 ServingSummary summarize(const std::vector<QueryRecord>& records, const std::vector<CacheEvent>& cache_events,
                          double busy_ms = 0);
 

@@ -3,6 +3,7 @@
 // queue discipline (sched/queues.cpp) runs it with direct, inlinable queue operations. A queue type has
 // size(), head() (a trace index), push(trace index) and pop().
 #include <algorithm>
+#include <deque>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -13,17 +14,23 @@ namespace sushi {
 
 class ServingLoopBase {
  public:
-  ServingLoopBase(const LatencyTable& t, const std::vector<Query>& trace, Policy& policy,
-                  const ServingOptions& options, const RunCost& cost, ServingClock* clock);
-  const std::vector<Query>& trace() const { return trace_; }
-  // Serves the whole trace through queue `q`.
+  // Queries are pulled from `source` as they arrive and each record goes to `sink` in trace order as soon
+  // as it and every earlier one are final, so memory holds only the queries between the oldest unfinished
+  // one and the newest arrival (the queue), never the trace.
+  ServingLoopBase(const LatencyTable& t, QuerySource source, Policy& policy, const ServingOptions& options,
+                  const RunCost& cost, ServingClock* clock, RecordSink sink);
+  // A query that has arrived and is not yet recorded, by trace index.
+  const Query& query(size_t i) const { return window_[i - base_]; }
+  // Serves the whole trace through queue `q` (push(i, query), head(), pop(), size(), peek_behind()).
   template <typename Q>
   void run(Q& q) {
-    size_t next = 0;
-    while (next < trace_.size() || q.size() > 0) {
-      if (q.size() == 0 && now_ < trace_[next].arrival_ms) advance_to(trace_[next].arrival_ms);
-      while (next < trace_.size() && trace_[next].arrival_ms <= now_) q.push(next++);
-      arrived_ = int64_t(next);
+    while (has_next_ || q.size() > 0) {
+      if (q.size() == 0 && now_ < next_.arrival_ms) advance_to(next_.arrival_ms);
+      while (has_next_ && next_.arrival_ms <= now_) {
+        const size_t i = arrive();
+        q.push(i, query(i));
+      }
+      arrived_ = int64_t(base_ + window_.size());
       drop_at_head(q);
       if (q.size() > 0) dispatch(q);
     }
@@ -36,12 +43,14 @@ class ServingLoopBase {
     now_ = ms;
     if (clock_) clock_->advance_to(now_);
   }
+  size_t arrive();  // moves the next query of the source into the window; returns its trace index
+  void emit();      // hands the finished records at the front of the window to the sink
   // Admission at the head: a query whose deadline passed (drop_expired) or that waited too long is dropped
   // when it reaches the head of the queue.
   template <typename Q>
   void drop_at_head(Q& q) {
     while (q.size() > 0) {
-      const Query& x = trace_[q.head()];
+      const Query& x = query(q.head());
       const bool expired = options_.drop_expired && x.has_slo() && x.deadline_ms() < now_;
       const bool timed_out = options_.timeout_ms > 0 && now_ - x.arrival_ms > options_.timeout_ms;
       const bool doomed =
@@ -51,17 +60,18 @@ class ServingLoopBase {
       r.dropped = true;
       r.start_ms = r.finish_ms = now_;
       q.pop();
+      emit();
     }
   }
   // One decision of the policy: a run of `batch` queries from the head, then the PB update it asked for.
   template <typename Q>
   void dispatch(Q& q) {
-    SchedContext ctx{now_, &trace_[q.head()], q.size(), cached_, &t_};
+    SchedContext ctx{now_, &query(q.head()), q.size(), cached_, &t_};
     ctx.arrived = arrived_;
     if (lookahead_ > 0) {
       size_t idx[kMaxLookahead];
       ctx.behind = q.peek_behind(size_t(lookahead_), idx);
-      for (size_t k = 0; k < ctx.behind; ++k) behind_[k] = trace_[idx[k]].deadline_ms();
+      for (size_t k = 0; k < ctx.behind; ++k) behind_[k] = query(idx[k]).deadline_ms();
       ctx.behind_deadline = behind_;
     }
     const Decision d = policy_.decide(ctx);
@@ -76,15 +86,17 @@ class ServingLoopBase {
       const size_t i = q.head();
       q.pop();
       served(i, start, d.subnet, g, batch, e);
+      emit();
     }
     if (d.next_subgraph >= 0 && size_t(d.next_subgraph) < t_.num_subgraphs() && d.next_subgraph != cached_)
       load(d.next_subgraph);
   }
   // Conservation: every query is recorded exactly once, as served or dropped.
   QueryRecord& record(size_t i) {
-    if (recorded_[i]++) throw std::logic_error("query " + std::to_string(trace_[i].id) + " recorded twice");
-    QueryRecord& r = result_.records[i];
-    const Query& q = trace_[i];
+    if (i < base_ || done_[i - base_]++)
+      throw std::logic_error("query " + std::to_string(i) + " of the trace recorded twice");
+    QueryRecord& r = pending_[i - base_];
+    const Query& q = query(i);
     r.id = q.id;
     r.arrival_ms = q.arrival_ms;
     r.slo_ms = q.slo_ms;
@@ -92,7 +104,7 @@ class ServingLoopBase {
     return r;
   }
   void served(size_t i, double start, int subnet, int g, int batch, const LtEntry& e) {
-    const Query& q = trace_[i];
+    const Query& q = query(i);
     QueryRecord& r = record(i);
     r.start_ms = start;
     r.finish_ms = now_;
@@ -116,13 +128,20 @@ class ServingLoopBase {
   void load(int g);  // a PB fill: occupies the DRAM channel and the accelerator
 
   const LatencyTable& t_;
-  const std::vector<Query>& trace_;
+  QuerySource source_;
   Policy& policy_;
   const ServingOptions& options_;
   RunCost cost_;
   ServingClock* clock_;
+  RecordSink sink_;
   ServingResult result_;
-  std::vector<char> recorded_;
+  SummaryAccumulator summary_;
+  Query next_;  // the source's next query (valid when has_next_)
+  bool has_next_ = false;
+  std::deque<Query> window_;  // arrived queries base_, base_ + 1, ... not yet handed to the sink
+  std::deque<QueryRecord> pending_;
+  std::deque<char> done_;
+  size_t base_ = 0;
   double now_ = 0;
   double busy_ms_ = 0;  // accelerator time: runs, model switches and PB loads
   int cached_ = 0;

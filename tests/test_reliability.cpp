@@ -1,17 +1,23 @@
 // Regression tests for issue 14 (reliability): each case feeds the minimal reproducer of a crash, hang,
 // blow-up or accepted nonsense and expects a clear InputError naming the file and key.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <climits>
+#include <cmath>
+#include <memory>
 #include <string>
 
 #include "base/checked.h"
 #include "base/errors.h"
 #include "base/provenance.h"
+#include "base/random.h"
+#include "base/spill.h"
 #include "base/yaml.h"
 #include "models/ref/checkpoint.h"
 #include "models/space/supernet.h"
 #include "sched/experiment.h"
 #include "sched/latency_table.h"
+#include "sched/serving.h"
 #include "sim/accel.h"
 #include "traces/trace.h"
 
@@ -205,4 +211,117 @@ TEST_CASE("reliability: duplicate and huge trace ids are found by the streamed r
   CHECK(read_trace_csv(write_text("gaps.csv", h + "5,0,0,0\n3,1,0,0\n0,2,0,0\n9,3,0,0\n")).size() == 4);
   CHECK_THROWS_WITH(read_trace_csv(write_text("big.csv", h + "1e300,0,0,0\n")),
                     Contains("column id: expected an integer"));
+}
+
+TEST_CASE("reliability: order statistics of a spilled stream equal those of the values held in memory") {
+  Rng rng(7);
+  SpilledDoubles spilled;
+  std::vector<double> all;
+  const size_t n = 3 * SpilledDoubles::kInMemory + 123;  // spilled three times, then a tail in memory
+  for (size_t i = 0; i < n; ++i) {
+    const double v = i % 3 == 0 ? std::round(rng.normal(0, 5)) : rng.normal(10, 100);  // ties, negatives, 0
+    spilled.push(v);
+    all.push_back(v);
+  }
+  REQUIRE(spilled.size() == n);
+  std::sort(all.begin(), all.end());
+  std::vector<size_t> ranks = {0, 1, n / 2, n - 2, n - 1};
+  for (int k = 0; k < 40; ++k) ranks.push_back(size_t(rng.uniform_int(uint64_t(n))));
+  const std::vector<double> got = spilled.select(ranks);
+  REQUIRE(got.size() == ranks.size());
+  for (size_t k = 0; k < ranks.size(); ++k) CHECK(got[k] == all[ranks[k]]);
+  SpilledDoubles few;  // never spilled
+  for (double v : {3.0, -1.0, 2.0}) few.push(v);
+  CHECK(few.select({0, 2}) == std::vector<double>{-1.0, 3.0});
+}
+
+TEST_CASE("reliability: serve streams a trace file and gives what the same queries in memory give") {
+  const LatencyTable t =
+      LatencyTable::from_matrix({70, 72, 74, 76},
+                                {{2.0, 1.2, 1.5, 1.6, 1.7},
+                                 {4.0, 3.6, 2.8, 3.0, 3.2},
+                                 {6.0, 5.6, 5.0, 4.6, 4.8},
+                                 {8.0, 7.6, 7.0, 6.7, 6.0}},
+                                {{}, {0.5, 1000, 10}, {0.5, 2000, 20}, {0.5, 3000, 30}, {0.5, 4000, 40}});
+  TraceSpec spec;
+  spec.impl = "gamma";
+  spec.rate_qps = 100;
+  spec.cv2 = 4;
+  spec.count = int64_t(SpilledDoubles::kInMemory) + 5000;  // the latencies spill
+  spec.constraints.slo_lo_ms = 3;
+  spec.constraints.slo_hi_ms = 30;
+  spec.constraints.acc_lo = 70;
+  spec.constraints.acc_hi = 76;
+  make_directories("build/test_tmp/reliability_serve");
+  const std::string path = "build/test_tmp/reliability_serve/trace.csv";
+  write_trace_csv(path, generate_trace(spec), "");
+  const std::vector<Query> trace = read_trace_csv(path);
+  for (const std::string queue : {"fifo", "edf"}) {
+    INFO(queue);
+    ServingOptions o;
+    o.queue = queue;
+    const auto p1 = make_policy(YamlView::parse("{impl: sushi, window: 8}", "p")),
+               p2 = make_policy(YamlView::parse("{impl: sushi, window: 8}", "p"));
+    const ServingResult whole = serve(t, trace, *p1, o);
+    auto reader = std::make_shared<TraceReader>(path);
+    size_t k = 0, mismatches = 0;
+    const ServingResult streamed = serve_stream(
+        t, [&](Query& q) { return reader->next(q); }, *p2, o,
+        [&](const QueryRecord& r) {
+          const QueryRecord& w = whole.records.at(k++);
+          mismatches += r.id != w.id || r.finish_ms != w.finish_ms || r.subnet != w.subnet ? 1 : 0;
+        });
+    CHECK(k == trace.size());
+    CHECK(mismatches == 0);
+    CHECK(streamed.records.empty());
+    CHECK(streamed.summary.p99_latency_ms == whole.summary.p99_latency_ms);
+    CHECK(streamed.summary.mean_latency_ms == whole.summary.mean_latency_ms);
+    // The spilled percentiles are the nearest-rank ones of the values in memory.
+    std::vector<double> lat;
+    for (const QueryRecord& r : whole.records)
+      if (!r.dropped) lat.push_back(r.latency_ms);
+    REQUIRE(lat.size() > SpilledDoubles::kInMemory);
+    std::sort(lat.begin(), lat.end());
+    CHECK(whole.summary.p50_latency_ms == lat[size_t(std::ceil(0.5 * double(lat.size()))) - 1]);
+    CHECK(whole.summary.p99_latency_ms == lat[size_t(std::ceil(0.99 * double(lat.size()))) - 1]);
+  }
+}
+
+TEST_CASE("reliability: an experiment stream replays a trace file (trace_file:, serve --trace)") {
+  ExperimentSpec spec = ExperimentSpec::load("workloads/experiments/trace_replay.yaml");
+  spec.output_dir = "build/test_tmp/reliability_replay";
+  spec.cache_dir = "";
+  ExperimentOverrides ov;
+  ov.seeds = 3;  // a file is replayed once whatever the seeds
+  const ExperimentResult r = run_experiment(spec, ov);
+  write_experiment_outputs(spec, r);
+  REQUIRE(r.streams.size() == 1);
+  REQUIRE(r.streams[0].seeds.size() == 1);
+  CHECK(r.streams[0].seeds[0].summaries[0].queries == 300);
+  const std::string rows = read_file(spec.output_dir + "/zcu104_sushi/replay/queries.csv");
+  CHECK(std::count(rows.begin(), rows.end(), '\n') == 2 + 2 * 300);
+  ExperimentSpec first = ExperimentSpec::load("workloads/experiments/trace_replay.yaml");
+  first.output_dir = "build/test_tmp/reliability_replay_100";
+  first.cache_dir = "";
+  ov.count = 100;  // the first 100 queries
+  const ExperimentResult r100 = run_experiment(first, ov);
+  CHECK(r100.streams[0].seeds[0].summaries[1].queries == 100);
+  ExperimentSpec gen = ExperimentSpec::load("workloads/experiments/sushi_mbv3.yaml");
+  gen.cache_dir = "";
+  ov.count = 0;
+  ov.platform = "zcu104_sushi";
+  ov.trace_file = "traces/sample_gamma_cv4.csv";  // --trace: every stream replays it
+  const ExperimentResult g = run_experiment(gen, ov);
+  REQUIRE(g.streams.size() == 2);
+  CHECK(g.streams[1].seeds.size() == 1);
+  CHECK(g.streams[1].curve.empty());
+  CHECK(g.streams[1].seeds[0].summaries[0].queries == 200);
+  const std::string bad =
+      write_text("replay_load.yaml",
+                 "name: x\nsupernet: workloads/supernets/ofa_mbv3.yaml\naccuracy_table: "
+                 "../shared/data/ofa_mbv3_224_top1.jsonl\n"
+                 "accelerators: [workloads/accel/zcu104_sushi.yaml]\nstreams:\n  - name: s\n    trace_file: "
+                 "traces/sample_azure.csv\n    load: 0.5\npolicies: [{impl: no_sgs}]\n");
+  CHECK_THROWS_WITH(ExperimentSpec::load(bad),
+                    Contains("line 8") && Contains("load") && Contains("not with trace_file"));
 }

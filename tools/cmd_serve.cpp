@@ -17,6 +17,8 @@ int serve_cmd(const std::vector<std::string>& args) {
       "count", po::value(&ov.count)->default_value(0), "queries per stream (0 = as in the experiment)")(
       "platform", po::value(&ov.platform), "run only the platform (accelerator or profile) with this name")(
       "out", po::value(&ov.output_dir), "output folder (default: the experiment's `output:`)")(
+      "trace", po::value(&ov.trace_file),
+      "replay this trace CSV (sushi trace generate) in every stream, read as a stream (bounded memory)")(
       "seeds", po::value(&ov.seeds)->default_value(0),
       "runs per stream with trace seeds seed, seed+1, ... (0 = as in the experiment's seeds:)")(
       "cosim",
@@ -31,9 +33,8 @@ int serve_cmd(const std::vector<std::string>& args) {
   pos.add("experiment", 1);
   po::variables_map vm;
   if (!parse("serve",
-             "EXPERIMENT.yaml [--count N] [--platform NAME] [--seeds N] [--out DIR] [--cosim] [--fidelity M] "
-             "[--set "
-             "PATH=V]... [--json]",
+             "EXPERIMENT.yaml [--count N] [--platform NAME] [--seeds N] [--trace FILE] [--out DIR] [--cosim] "
+             "[--fidelity M] [--set PATH=V]... [--json]",
              o, args, vm, &pos))
     return 0;
   if (ov.seeds < 0 || ov.seeds > 1000)

@@ -81,7 +81,7 @@ void transform_kernel(const Checkpoint& w, const std::string& layer, const float
 
 // The value `share` of the way from the lowest to the highest of `values` (which are reordered).
 float quantile(std::vector<float>& values, double share) {
-  const size_t at = std::min(values.size() - 1, size_t(share * double(values.size() - 1) + 0.5));
+  const size_t at = std::min(values.size() - 1, size_t(std::floor(share * double(values.size() - 1) + 0.5)));
   std::nth_element(values.begin(), values.begin() + std::ptrdiff_t(at), values.end());
   return values[at];
 }

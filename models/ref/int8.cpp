@@ -100,7 +100,10 @@ bool QOp::conv_like() const {
 }
 
 int8_t QOp::activate(int32_t v) const {
-  if (!lut.empty()) return lut[size_t(int(saturate8(int64_t(v) + pre_zp)) + 128)];
+  if (!lut.empty()) {
+    const int index = int(saturate8(int64_t(v) + pre_zp)) + 128;
+    return lut[size_t(index)];
+  }
   int8_t q = saturate8(int64_t(v) + out_zp);
   if (layer.act == Activation::ReLU && q < out_zp) q = int8_t(out_zp);
   return q;
@@ -174,7 +177,8 @@ std::vector<int8_t> make_activation_lut(Activation act, QuantParams pre, QuantPa
     const double x = double(pre.scale) * (q - pre.zero_point);
     const double relu6 = std::min(std::max(x + 3.0, 0.0), 6.0);
     const double f = act == Activation::HSwish ? x * relu6 / 6.0 : relu6 / 6.0;
-    lut[size_t(q + 128)] = saturate8(round_half_away(f / out.scale) + out.zero_point);
+    const int index = q + 128;
+    lut[size_t(index)] = saturate8(round_half_away(f / out.scale) + out.zero_point);
   }
   return lut;
 }
