@@ -34,17 +34,28 @@ struct Times {
   double cpu = 0, wall = 0;
 };
 
-// Median CPU and wall seconds of `repeat` runs (CPU time: the machine may be shared; wall time: what a
-// multi-threaded model gains).
+// Median CPU and wall seconds per run over `repeat` samples (CPU time: the machine may be shared; wall
+// time: what a multi-threaded model gains). A sample repeats the job until it lasts at least
+// `kMinSampleSeconds`, so a job of a millisecond (the cycle model's timing runs) is not read off the
+// clock's noise; one untimed run first takes the one-off costs (elaboration, first allocations).
+constexpr double kMinSampleSeconds = 0.05;
+
 Times time_of(sim::AccelModel& m, const sim::AccelJob& job, int repeat, int64_t& cycles) {
+  const auto run_once = [&] {
+    sim::AccelJob j = job;
+    cycles = m.run(j).cycles;
+  };
+  const std::clock_t c0 = std::clock();
+  run_once();
+  const double first = std::max(1e-6, double(std::clock() - c0) / CLOCKS_PER_SEC);
+  const int per_sample = int(std::clamp(kMinSampleSeconds / first, 1.0, 10000.0));
   std::vector<double> cpu, wall;
   for (int i = 0; i < repeat; ++i) {
-    sim::AccelJob j = job;
     const std::clock_t t0 = std::clock();
     const auto w0 = std::chrono::steady_clock::now();
-    cycles = m.run(j).cycles;
-    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count());
-    cpu.push_back(double(std::clock() - t0) / CLOCKS_PER_SEC);
+    for (int k = 0; k < per_sample; ++k) run_once();
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count() / per_sample);
+    cpu.push_back(double(std::clock() - t0) / CLOCKS_PER_SEC / per_sample);
   }
   std::sort(cpu.begin(), cpu.end());
   std::sort(wall.begin(), wall.end());
@@ -113,7 +124,9 @@ int bench_rtl(const std::vector<std::string>& args) {
     JsonWriter j;
     j.begin_object().key("provenance");
     p.write_json(j);
-    j.field("subnet", subnet).field("time", "process CPU seconds (and wall seconds), median of repeats");
+    j.field("subnet", subnet)
+        .field("time",
+               "process CPU seconds (and wall seconds) per run, median of repeats, each sample >= 0.05 s");
     j.key("rows").begin_array();
     for (const RtlBenchRow& r : rows)
       j.begin_object()
@@ -136,7 +149,7 @@ int bench_rtl(const std::vector<std::string>& args) {
   }
   char buf[256];
   out() << "jobs: subnet " << subnet << ", median of " << repeat
-        << " runs, process CPU seconds (wall seconds in brackets)\n";
+        << " samples of >= 0.05 s, process CPU seconds per run (wall seconds in brackets)\n";
   for (const RtlBenchRow& r : rows) {
     std::snprintf(buf, sizeof buf,
                   "%-13s %-12s %-10s %dT %9lld cycles  rtl %7.2f s (%7.2f) = %8.0f cycles/s (%8.0f)   "
