@@ -17,6 +17,7 @@ root=$(pwd)
 san_env() {
   echo "export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0:check_initialization_order=1"
   echo "export LSAN_OPTIONS=suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
+  echo "export OMPI_MCA_mca_base_component_disable_dlclose=1"
   echo "export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$root/tests/sanitizers/ubsan.supp"
 }
 
