@@ -1,6 +1,7 @@
 // The training core: finite-difference gradient checks of every op a MobileNetV3 subnet uses, thread-count
 // independence, exact resume, the schedules, and a tiny end-to-end run whose int8 export runs bit-exact on
-// the SystemC cycle model.
+// the SystemC cycle model and the Verilated RTL.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <filesystem>
@@ -194,8 +195,9 @@ TEST_CASE("a training run interrupted after an epoch and resumed ends with the s
 namespace {
 
 // Trains the tiny config, evaluates `subnets` subnets, and runs `images` test images of each through the
-// SystemC cycle model in functional mode: the logits must equal the int8 reference's.
-void trained_bitexact(int subnets, int images) {
+// SystemC cycle model in functional mode, the first `rtl_images` of them also through the Verilated RTL of
+// the same config: the logits (and every layer's output) must equal the int8 reference's.
+void trained_bitexact(int subnets, int images, int rtl_images) {
   const SupernetSpace space = tiny_space();
   TrainConfig c = tiny_config("out/test_train_e2e");
   c.eval_subnets = subnets;
@@ -226,26 +228,31 @@ void trained_bitexact(int subnets, int images) {
       Tensor img(1, 28, 28);
       std::copy_n(data.test.image((si * images + i) % data.test.size()), 28 * 28, img.data.begin());
       const QTensor q = quantize(img, QuantParams{net.in_scale, net.in_zp});
-      std::vector<QTensor> outs;
-      sim::simulate_functional(accel, space, s, space.empty_subgraph(), "cycle", net, q, outs);
       const std::vector<QTensor> ref = run_qnetwork(net, q);
-      REQUIRE(outs.size() == ref.size());
-      CHECK(outs.back().data == ref.back().data);
-      ++compared;
+      for (const char* model : {"cycle", "rtl"}) {
+        if (model == std::string("rtl") && i >= rtl_images) continue;
+        std::vector<QTensor> outs;
+        sim::simulate_functional(accel, space, s, space.empty_subgraph(), model, net, q, outs);
+        REQUIRE(outs.size() == ref.size());
+        for (size_t l = 0; l < ref.size(); ++l) CHECK(outs[l].data == ref[l].data);
+        ++compared;
+      }
     }
   }
-  CHECK(compared == subnets * images);
+  CHECK(compared == subnets * (images + std::min(images, rtl_images)));
 }
 
 }  // namespace
 
-TEST_CASE("tiny end-to-end run: trained int8 subnets run bit-exact on the SystemC cycle model", "[train]") {
-  trained_bitexact(10, 2);
+TEST_CASE("tiny end-to-end run: trained int8 subnets run bit-exact on the cycle model and the RTL",
+          "[train]") {
+  trained_bitexact(10, 2, 1);
 }
 
-// >= 10 trained subnets x >= 100 test images (long: cmake -DSUSHI_LONG_TESTS=ON, ctest -L long).
-TEST_CASE("trained subnets are bit-exact on the cycle model for 10 subnets x 100 images", "[.][train_long]") {
-  trained_bitexact(10, 100);
+// >= 10 trained subnets x >= 100 test images on both (long: cmake -DSUSHI_LONG_TESTS=ON, ctest -L long).
+TEST_CASE("trained subnets are bit-exact on the cycle model and the RTL for 10 subnets x 100 images",
+          "[.][train_long]") {
+  trained_bitexact(10, 100, 100);
 }
 
 namespace {
