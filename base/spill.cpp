@@ -120,7 +120,7 @@ std::vector<double> SpilledDoubles::select(const std::vector<size_t>& ranks) con
   // Radix selection: per pass, the next 8 bits of each target's key, from a histogram of the values that
   // share the bits found so far (targets with one prefix share a histogram).
   std::vector<std::pair<uint64_t, size_t>> t;  // (key prefix found so far, rank within that prefix)
-  for (size_t r : ranks) t.push_back({0, r});
+  for (size_t r : ranks) t.emplace_back(0, r);
   for (int shift = 56; shift >= 0; shift -= 8) {
     std::unordered_map<uint64_t, std::array<uint64_t, 256>> hist;
     for (const auto& [prefix, rank] : t) hist.emplace(prefix, std::array<uint64_t, 256>{});

@@ -16,8 +16,8 @@ namespace sushi {
 // A YAML node together with where it came from, so errors can say "file.yaml: key a.b.c: expected ...".
 class YamlView {
  public:
-  YamlView(YAML::Node node, std::string file, std::string path = "")
-      : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)) {}
+  YamlView(const YAML::Node& node, std::string file, std::string path = "")
+      : node_(node), file_(std::move(file)), path_(std::move(path)) {}
   static YamlView load_file(const std::string& file);
   static YamlView parse(const std::string& text, const std::string& origin);
 

@@ -8,11 +8,12 @@
 
 namespace sushi {
 
-LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& t, int s,
-                   int g) {
-  if (t.subnets.empty())
+LtEntry cycle_cost(const sim::AccelConfig& accel, const SupernetSpace& space, const LatencyTable& table,
+                   int subnet, int subgraph) {
+  if (table.subnets.empty())
     throw InputError("the cycle model needs a latency table built from an accelerator, not a profile");
-  return entry_from(sim::simulate(accel, space, t.subnets[size_t(s)], t.subgraphs[size_t(g)], "cycle"));
+  return entry_from(
+      sim::simulate(accel, space, table.subnets[size_t(subnet)], table.subgraphs[size_t(subgraph)], "cycle"));
 }
 
 namespace {

@@ -30,7 +30,7 @@ namespace {
 // directory; ../shared/data/ = the data folder, $SUSHI_DATA).
 std::string resolve_item(const YamlView& item, const std::string& exp_file) {
   std::vector<std::string> tried;
-  const std::string p = resolve_yaml_path(item.as<std::string>(), exp_file, &tried);
+  std::string p = resolve_yaml_path(item.as<std::string>(), exp_file, &tried);
   if (p.empty()) {
     std::string list;
     for (const std::string& t : tried) list += (list.empty() ? "" : ", ") + t;
@@ -877,7 +877,7 @@ std::vector<FrontierStats> frontier_stats(const StreamResult& s) {
       std::vector<std::pair<double, double>> pts;
       for (size_t f = 0; f < s.policies.size(); ++f)
         if (s.policies[f].role == PolicyRole::Fixed)
-          pts.push_back({r.summaries[f].slo_attainment, r.summaries[f].mean_accuracy});
+          pts.emplace_back(r.summaries[f].slo_attainment, r.summaries[f].mean_accuracy);
       const FrontierGain g = frontier_gain(pts, r.summaries[i].slo_attainment, r.summaries[i].mean_accuracy);
       gain.push_back(g.accuracy_gain_pp);
       ratio.push_back(g.attainment_ratio);
@@ -968,7 +968,7 @@ std::vector<std::pair<std::string, MeanCi>> aggregate_stats(const StreamResult& 
   for (const SeedRun& r : s.seeds) {
     const StatSet st = summary_stats(r.summaries[policy]);
     if (out.empty())
-      for (const Stat& x : st.stats()) out.push_back({x.name, MeanCi{}});
+      for (const Stat& x : st.stats()) out.emplace_back(x.name, MeanCi{});
     values.resize(out.size());
     for (size_t i = 0; i < st.stats().size() && i < out.size(); ++i) values[i].push_back(st.stats()[i].value);
   }
@@ -1053,7 +1053,7 @@ std::string stream_json(const ExperimentSpec& spec, const StreamResult& s) {
 CsvTable summary_table(const StreamResult& s) {
   std::vector<std::string> cols = {"policy", "seeds"};
   for (const auto& [name, m] : aggregate_stats(s, 0)) cols.push_back(name), cols.push_back(name + "_ci95");
-  cols.push_back("feasibility_bound");
+  cols.emplace_back("feasibility_bound");
   CsvTable t(cols);
   const MeanCi bound = bound_over_seeds(s, false);
   for (size_t i = 0; i < s.policies.size(); ++i) {
@@ -1152,7 +1152,7 @@ std::string tradeoff_svg(const StreamResult& s, const std::string& provenance) {
                 {},
                 NAN,
                 NAN};
-  if (has_slo) spec.x_markers.push_back({100 * bound_over_seeds(s, false).mean, "feasibility bound"});
+  if (has_slo) spec.x_markers.emplace_back(100 * bound_over_seeds(s, false).mean, "feasibility bound");
   return render_svg(spec, tradeoff);
 }
 
@@ -1183,10 +1183,10 @@ std::string pb_cached_svg(const StreamResult& s, const std::vector<int64_t>& byt
     if (p.cache_events.empty()) continue;
     PlotSeries which{p.policy, {{0, 0}}, PlotSeries::Style::Step, {}, {}};
     for (const CacheEvent& c : p.cache_events)
-      which.points.push_back({c.time_ms / 1000, size_t(c.subgraph) < bytes.size()
-                                                    ? double(bytes[size_t(c.subgraph)]) / 1e6
-                                                    : 0});
-    which.points.push_back({p.summary.makespan_ms / 1000, which.points.back().second});
+      which.points.emplace_back(
+          c.time_ms / 1000, size_t(c.subgraph) < bytes.size() ? double(bytes[size_t(c.subgraph)]) / 1e6 : 0);
+    const double last_mb = which.points.back().second;  // a copy: emplace_back may reallocate
+    which.points.emplace_back(p.summary.makespan_ms / 1000, last_mb);
     pb.push_back(which);
   }
   const double cap = s.pb_bytes > 0 ? double(s.pb_bytes) / 1e6 * 1.05 : NAN;
@@ -1205,12 +1205,12 @@ std::string pb_cached_svg(const StreamResult& s, const std::vector<int64_t>& byt
 std::string load_curve_svg(const StreamResult& s, const std::string& provenance) {
   std::vector<PlotSeries> lines;
   PlotSeries bound{"feasibility bound", {}, PlotSeries::Style::Line, {}, {}};
-  for (const LoadPoint& lp : s.curve) bound.points.push_back({lp.load, 100 * lp.bound.mean});
+  for (const LoadPoint& lp : s.curve) bound.points.emplace_back(lp.load, 100 * lp.bound.mean);
   lines.push_back(bound);
   for (size_t i = 0; i < s.policies.size(); ++i) {
     PlotSeries ps{s.policies[i].policy, {}, PlotSeries::Style::Line, {}, {}};
     for (const LoadPoint& lp : s.curve) {
-      ps.points.push_back({lp.load, 100 * lp.attainment[i].mean});
+      ps.points.emplace_back(lp.load, 100 * lp.attainment[i].mean);
       ps.y_err.push_back(100 * lp.attainment[i].half_width);
     }
     lines.push_back(ps);
@@ -1246,13 +1246,13 @@ std::string summary_svg(const ExperimentResult& r, const std::string& provenance
                         h.weight_energy_saving};
     for (size_t i = 0; i < 5; ++i) {
       const double scale = i == 2 ? 1 : 100;
-      series[i].points.push_back({x + 0.06 * (double(i) - 2), scale * m[i].mean});
+      series[i].points.emplace_back(x + 0.06 * (double(i) - 2), scale * m[i].mean);
       series[i].y_err.push_back(scale * m[i].half_width);
     }
   }
   PlotSpec spec{"SUSHI (" + main + ") vs no SGS per platform, mean and 95% CI; paper: 25% / +0.98 pp / 78.7%",
                 "platform", "% (accuracy: pp)", provenance, true};
-  for (size_t i = 0; i < platforms.size(); ++i) spec.x_markers.push_back({double(i + 1), platforms[i]});
+  for (size_t i = 0; i < platforms.size(); ++i) spec.x_markers.emplace_back(double(i + 1), platforms[i]);
   spec.x_min = 0.5;
   spec.x_max = double(platforms.size()) + 0.5;
   return render_svg(spec, series);

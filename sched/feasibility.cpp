@@ -27,9 +27,9 @@ ServiceBound service_bound(const LatencyTable& t) {
 FeasibilityAccumulator::FeasibilityAccumulator(const ServiceBound& b, size_t max_segment)
     : b_(b), span_(std::max<size_t>(2, max_segment)), best_{0} {}
 
-void FeasibilityAccumulator::add(const Query& x) {
-  if (!x.has_slo()) return;
-  recent_.emplace_back(x.arrival_ms, x.deadline_ms());
+void FeasibilityAccumulator::add(const Query& q) {
+  if (!q.has_slo()) return;
+  recent_.emplace_back(q.arrival_ms, q.deadline_ms());
   if (recent_.size() > span_) recent_.pop_front();
   const size_t m = recent_.size();  // recent_[m - 1] is query i - 1 (i = with_slo after this one)
   auto group = [&](size_t len) {    // the last `len` queries

@@ -141,7 +141,7 @@ LatencyTable build_latency_table(const sim::AccelConfig& accel, const SupernetSp
   // 2. Candidate SubGraphs: none, each Pareto subnet's weights cut to the PB (layer-order prefixes), and the
   //    optimised ones (add_optimised_candidates).
   t.subgraphs.push_back(none);
-  t.subgraph_names.push_back("none");
+  t.subgraph_names.emplace_back("none");
   t.subgraph_source.push_back(-1);
   for (size_t i = 0; i < t.subnets.size(); ++i) {
     t.subgraphs.push_back(sim::fit_to_pb(accel, space, t.subnets[i]));

@@ -25,28 +25,29 @@ std::unique_ptr<Policy> make_policy(const YamlView& params) {
   return Registry<Policy>::get(impl.as<std::string>(), impl.where())(params);
 }
 
-std::string check_subnet_param(const std::string& v) {
-  if (v == "min" || v == "max" || v == "median") return "";
+std::string check_subnet_param(const std::string& text) {
+  if (text == "min" || text == "max" || text == "median") return "";
   size_t used = 0;
   try {
-    std::stoi(v, &used);
+    std::stoi(text, &used);
   } catch (const std::exception&) {
     used = 0;
   }
-  if (used == 0 || used != v.size()) return "expected min, median, max or a subnet index, got '" + v + "'";
+  if (used == 0 || used != text.size())
+    return "expected min, median, max or a subnet index, got '" + text + "'";
   return "";
 }
 
-int resolve_subnet_param(const YamlView& where, const std::string& key, const std::string& v, size_t n) {
+int resolve_subnet_param(const YamlView& where, const std::string& key, const std::string& text, size_t n) {
   int idx = 0;
-  if (v == "min")
+  if (text == "min")
     idx = 0;
-  else if (v == "max")
+  else if (text == "max")
     idx = int(n) - 1;
-  else if (v == "median")
+  else if (text == "median")
     idx = int(n) / 2;
   else
-    idx = std::stoi(v);  // the schema checked the form
+    idx = std::stoi(text);  // the schema checked the form
   if (idx < 0 || size_t(idx) >= n)
     where.at(key).fail("subnet index " + std::to_string(idx) + " out of range (table has " +
                        std::to_string(n) + " subnets)");

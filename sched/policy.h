@@ -112,7 +112,7 @@ std::string policy_doc(const std::string& doc) {
 // latency-constrained: the most accurate subnet whose latency fits the remaining budget (else the fastest);
 // accuracy-constrained: the fastest subnet meeting the target (else the most accurate);
 // both: the most accurate subnet meeting both, else the SLO wins.
-int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int subgraph);
+int choose_subnet(const LatencyTable& t, const Query& q, double now_ms, int g);  // g: the SubGraph in the PB
 
 // SushiSched's subnet-choice rule, shared by sushi and no_sgs (`rule:`): `paper` = choose_subnet; the
 // queue-aware rule takes the most accurate subnet that fits the head's budget AND is no slower than the queue

@@ -32,7 +32,7 @@ class EdfQueue {
   size_t size() const { return heap_.size(); }
   size_t head() const { return heap_.front().second; }
   void push(size_t i, const Query& q) {
-    heap_.push_back({q.deadline_ms(), i});
+    heap_.emplace_back(q.deadline_ms(), i);
     std::push_heap(heap_.begin(), heap_.end(), Later{});
   }
   void pop() {

@@ -107,7 +107,7 @@ std::vector<std::string> split(const std::string& line, char sep) {
     const size_t a = cell.find_first_not_of(" \t\r"), b = cell.find_last_not_of(" \t\r");
     out.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
   }
-  if (!line.empty() && line.back() == sep) out.push_back("");
+  if (!line.empty() && line.back() == sep) out.emplace_back("");
   return out;
 }
 
@@ -146,7 +146,7 @@ CsvColumns read_header(const std::vector<std::string>& cells, const std::string&
     c.at[cells[i]] = i;
   }
   std::vector<std::string> required = {"kind", "K", "C", "R", "S", "X", "Y", "stride", "pad"};
-  if (need_latency) required.push_back("latency_ms");
+  if (need_latency) required.emplace_back("latency_ms");
   for (const std::string& r : required)
     if (!c.at.count(r))
       throw InputError(where + ": missing column '" + r +

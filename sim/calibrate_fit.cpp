@@ -397,7 +397,7 @@ CalibrationResult calibrate(const AccelConfig& base, const std::vector<ShapedLay
   r.calibrated.name = base.name + "_calibrated";
   r.evaluations = fit.evaluations;
   r.folds = options.folds;
-  for (const FitParameter* p : params) r.values.push_back({p->path, value_text(*p, fit.config)});
+  for (const FitParameter* p : params) r.values.emplace_back(p->path, value_text(*p, fit.config));
   const std::vector<double> cv = cross_validate(base, m, params, options.folds, options.seed, r.evaluations);
   Predictor pred{m, {}, 0};
   std::vector<double> meas, before, after;

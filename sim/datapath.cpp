@@ -216,7 +216,7 @@ void ArrayDatapath::load_ktile(const LayerRegs& r, const LayerPlan& p, int kt, c
     walk_record(r, o, [&](bool in_pb, uint32_t idx) {
       const uint8_t byte = in_pb ? *pb_rec++ : *stream++;
       if (idx < per_out)
-        w[idx] = int8_t(byte);
+        w[idx] = int8_t(byte);  // the byte is a signed int8 weight
       else
         bias[idx - per_out] = byte;
     });

@@ -66,7 +66,7 @@ class ArrayDatapath {
 
 // The post-processing unit: pools, Add, SE scale and their activations on one K-tile's chunk
 // (kn planes of the first operand, then kn planes of the second (Add) or kn gate bytes (SEScale)).
-void vector_tile(const LayerRegs& r, const LayerPlan& p, const QOp& params, int kt, const uint8_t* chunk,
+void vector_tile(const LayerRegs& r, const LayerPlan& p, const QOp& q, int kt, const uint8_t* chunk,
                  uint8_t* out);
 
 }  // namespace sushi::sim

@@ -77,7 +77,7 @@ RunResult simulate_functional(const AccelConfig& accel, const SupernetSpace& spa
     throw InputError("quantized network has " + std::to_string(net.ops.size()) + " layers, the subnet has " +
                      std::to_string(layers.size()));
   AccelJob job = make_functional_job(accel, net.ops, cached, input);
-  const RunResult r = run_job(accel, model, job, options);
+  RunResult r = run_job(accel, model, job, options);
   outputs.clear();
   for (size_t i = 0; i < net.ops.size(); ++i) outputs.push_back(read_output(job, i, net.ops[i].out_scale));
   return r;
@@ -89,7 +89,7 @@ RunResult simulate_layers_functional(const AccelConfig& accel, const std::string
   if (inputs.size() != ops.size() || inputs2.size() != ops.size())
     throw InputError("simulate_layers_functional: one input and one second input per op expected");
   AccelJob job = make_layers_job(accel, ops, inputs, inputs2);
-  const RunResult r = run_job(accel, model, job, SimOptions{});
+  RunResult r = run_job(accel, model, job, SimOptions{});
   outputs.clear();
   for (size_t i = 0; i < ops.size(); ++i) outputs.push_back(read_output(job, i, ops[i].out_scale));
   return r;

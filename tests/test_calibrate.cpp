@@ -19,7 +19,7 @@ using sim::AccelConfig;
 namespace {
 
 std::string temp_csv(const std::string& tag, const std::string& text) {
-  const std::string path = "build/test_tmp/calibrate_" + tag + "_" + std::to_string(getpid()) + ".csv";
+  std::string path = "build/test_tmp/calibrate_" + tag + "_" + std::to_string(getpid()) + ".csv";
   std::filesystem::create_directories("build/test_tmp");
   write_file_atomic(path, text);
   return path;

@@ -1,6 +1,6 @@
 // Sweeps (explore/): spec parsing and axis validation, enumeration, skipped points by reason, the results
 // store, deterministic output at any thread count, resuming after SIGKILL, Pareto fronts.
-#include <signal.h>
+#include <signal.h>  // NOLINT(modernize-deprecated-headers): POSIX kill(), which <csignal> need not declare
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +27,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string test_dir(const std::string& name) {
-  const std::string d = "build/test_tmp/explore/" + name;
+  std::string d = "build/test_tmp/explore/" + name;
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

@@ -29,7 +29,7 @@ std::string error_of(const std::function<void()>& f) {
 
 // A fresh folder under build/test_tmp (tests run from the source root).
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::absolute("build/test_tmp/frontdoor") / name;
+  fs::path dir = fs::absolute("build/test_tmp/frontdoor") / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -122,7 +122,7 @@ TEST_CASE("paths in an experiment resolve from any working directory and the dat
   ExperimentSpec e;
   const std::string err = error_of([&] { e = ExperimentSpec::load(exp); });
   fs::current_path(root);
-  REQUIRE(err == "");
+  REQUIRE(err.empty());
   CHECK(fs::equivalent(e.supernet, root / "workloads/supernets/ofa_mbv3.yaml"));
   CHECK(fs::equivalent(e.accelerators.at(1), root / "workloads/accel/edge_small.yaml"));
   CHECK(fs::equivalent(e.accuracy_table, fs::path(data_dir()) / "ofa_mbv3_224_top1.jsonl"));

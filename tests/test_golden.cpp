@@ -19,7 +19,7 @@ std::string summary_body(const std::string& path) {
   std::istringstream in(read_file(path));
   std::string line, out;
   while (std::getline(in, line))
-    if (line.rfind("#", 0) != 0) out += line + "\n";
+    if (line.rfind('#', 0) != 0) out += line + "\n";
   return out;
 }
 

@@ -63,7 +63,8 @@ Count mbv3_count(int in_c, int classes, int res, int stem_out, int stem_stride,
       c.macs += int64_t(r) * r * ch * mid + int64_t(r_out) * r_out * mid * k * k;
       c.params += ch * mid + 2 * mid + mid * k * k + 2 * mid;
       if (stages[s].se) {
-        const int red = md8(mid / 4);
+        const int quarter = mid / 4;  // OFA: channel // 4
+        const int red = md8(quarter);
         c.macs += 2 * int64_t(mid) * red;
         c.params += 2 * mid * red + red + mid;
       }
@@ -95,7 +96,8 @@ const std::vector<MbStage> kTinyStages = {{24, 2, false}, {40, 2, true}, {48, 1,
 Count resnet_count(int res, double w_stem0, double w_stem1, bool stem_block,
                    const std::vector<double>& w_stage, const std::vector<int>& depth, double e) {
   Count c;
-  const int m = md8(md8(64 * w_stem0) / 2), sc = md8(64 * w_stem1);
+  const int half = md8(64 * w_stem0) / 2;  // OFA: channel // 2
+  const int m = md8(half), sc = md8(64 * w_stem1);
   int r = out_size(res, 3, 2);
   c.macs += int64_t(r) * r * m * 3 * 9;
   c.params += m * 27 + 2 * m;

@@ -273,7 +273,7 @@ TEST_CASE("a batch's fp32 and int8 forward equal its images run one by one, at 1
   std::vector<QTensor> singles;
   for (int i = 0; i < 3; ++i) {
     singles.push_back(make_random_qtensor(space.input_channels(), s.resolution, s.resolution,
-                                          uint64_t(20 + i), net.in_scale, net.in_zp));
+                                          20 + uint64_t(i), net.in_scale, net.in_zp));
     qbatch.data.insert(qbatch.data.end(), singles.back().data.begin(), singles.back().data.end());
   }
   qbatch.n = 3;

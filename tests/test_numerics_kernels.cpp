@@ -18,7 +18,7 @@ struct Shape {
 
 // Odd and tiny sizes, stride 1 and 2, groups (incl. depthwise), padding from 0 to k/2 + 1.
 Shape random_shape(Rng& rng) {
-  auto pick = [&](int lo, int hi) { return lo + int(rng.uniform_int(uint64_t(hi - lo + 1))); };
+  auto pick = [&](int lo, int hi) { return lo + int(rng.uniform_int(uint64_t(int64_t(hi) - lo + 1))); };
   Shape s{};
   const int kinds = pick(0, 3);  // 0 regular, 1 pointwise, 2 depthwise, 3 grouped
   s.k = kinds == 1 ? 1 : 2 * pick(0, 3) + 1;
@@ -194,7 +194,7 @@ TEST_CASE("int8 conv-like layers equal naive loops exactly on 600 random layer s
     Layer l = layer_of(s);
     l.act = acts[trial % 4];
     const QOp op = make_random_qop(l, uint64_t(trial));
-    const QTensor x = make_random_qtensor(s.in_c, s.h, s.w, uint64_t(1000 + trial), 0.05f, op.in_zp);
+    const QTensor x = make_random_qtensor(s.in_c, s.h, s.w, 1000 + uint64_t(trial), 0.05f, op.in_zp);
     const QTensor got = run_qop(op, x, nullptr);
     const QTensor want = naive_qconv(op, x);
     INFO("trial " << trial);

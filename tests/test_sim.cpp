@@ -731,7 +731,7 @@ std::vector<std::pair<std::string, std::vector<Override>>> behaviour_combination
       add(5, "array.weight_tile_overhead_cycles", "20", "0");
       if (bits & 16) ov.push_back(Override{"accel.array.pass_overhead_cycles", "3"});
       if (bits & 32) ov.push_back(Override{"accel.dram.transfer_overhead_cycles", "10"});
-      out.push_back({name, ov});
+      out.emplace_back(name, ov);
     }
   return out;
 }

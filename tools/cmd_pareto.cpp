@@ -34,8 +34,8 @@ std::string plot(const explore::CsvData& d, const std::vector<std::vector<double
   PlotSeries all{"all points", {}, PlotSeries::Style::Points};
   PlotSeries best{"Pareto front (" + std::to_string(front.size()) + ")", {}, PlotSeries::Style::Line};
   for (const auto& row : v)
-    if (std::isfinite(row[0]) && std::isfinite(row[1])) all.points.push_back({row[0], row[1]});
-  for (size_t i : front) best.points.push_back({v[i][0], v[i][1]});
+    if (std::isfinite(row[0]) && std::isfinite(row[1])) all.points.emplace_back(row[0], row[1]);
+  for (size_t i : front) best.points.emplace_back(v[i][0], v[i][1]);
   std::sort(best.points.begin(), best.points.end());
   PlotSpec spec;
   spec.title = "Pareto front of " + d.file;

@@ -34,7 +34,7 @@ sim::AccelConfig load_accel(const std::string& path, const std::vector<std::stri
 }
 
 std::string temp_dir(const std::string& what) {
-  const std::string d =
+  std::string d =
       (std::filesystem::temp_directory_path() / ("sushi_rtl_" + what + "_" + std::to_string(::getpid())))
           .string();
   std::filesystem::create_directories(d);

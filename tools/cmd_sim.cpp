@@ -163,7 +163,7 @@ std::string run_functional(const sim::AccelConfig& accel, const SupernetSpace& s
   const std::vector<QTensor> ref = run_qnetwork(net, input);
   size_t bad = 0;
   for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
-  const std::string status =
+  std::string status =
       bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
                : std::to_string(bad) + " layers differ from the int8 reference";
   if (bad) std::cerr << "sushi sim: " << status << "\n";
@@ -174,7 +174,7 @@ std::string run_functional(const sim::AccelConfig& accel, const SupernetSpace& s
 // (a model that cannot says so when it runs).
 std::string pick_fidelity(const po::variables_map& vm, const std::string& name, bool functional,
                           bool traced) {
-  const std::string fidelity = sim::parse_fidelity(name);
+  std::string fidelity = sim::parse_fidelity(name);
   if (!functional && !traced) return fidelity;
   if (vm["fidelity"].defaulted()) return "cycle";
   return fidelity;

@@ -1,5 +1,5 @@
 // `sushi sweep SPEC.yaml`: design-space sweeps over sim points (explore/sweep.h); `sushi bench sweep`.
-#include <time.h>
+#include <time.h>  // NOLINT(modernize-deprecated-headers): POSIX clock_gettime(), which <ctime> need not declare
 #include <unistd.h>
 
 #include <chrono>

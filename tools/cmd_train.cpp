@@ -66,10 +66,10 @@ std::string curves_svg(const std::vector<EpochRecord>& h, const Provenance& prov
   PlotSeries loss{"training loss", {}}, tacc{"train acc / 100", {}}, vacc{"val acc (max) / 100", {}},
       lr{"learning rate (last step)", {}};
   for (const EpochRecord& r : h) {
-    loss.points.push_back({r.epoch + 1.0, r.loss});
-    tacc.points.push_back({r.epoch + 1.0, r.train_acc / 100});
-    vacc.points.push_back({r.epoch + 1.0, r.val_acc / 100});
-    lr.points.push_back({r.epoch + 1.0, r.lr});
+    loss.points.emplace_back(r.epoch + 1.0, r.loss);
+    tacc.points.emplace_back(r.epoch + 1.0, r.train_acc / 100);
+    vacc.points.emplace_back(r.epoch + 1.0, r.val_acc / 100);
+    lr.points.emplace_back(r.epoch + 1.0, r.lr);
   }
   PlotSpec spec{name + ": training curves", "epoch", "loss, accuracy, learning rate", prov.line(), true};
   return render_svg(spec, {loss, tacc, vacc, lr});

@@ -32,9 +32,13 @@ for f in ${other[@]+"${other[@]}"}; do
   "$tidy" "${extra[@]}" "$f" -- -std=c++17 -I. -DSUSHI_GIT_COMMIT='"lint"' -DSUSHI_MODEL_VERSION='"lint"' \
     >>"$log" 2>&1 || true
 done
-n=$(grep -c ': \(warning\|error\): ' "$log" || true)
+# A finding in a header is reported once per source that includes it: count each place once.
+found=$(grep -h ': \(warning\|error\): ' "$log" | sed "s#^$root/##; s#^\./##" | sort -u || true)
+n=$(printf '%s' "$found" | grep -c . || true)
 grep -A3 ': \(warning\|error\): ' "$log" | head -200 || true
 if [ "$n" -gt 0 ]; then
+  echo "lint: findings per check:"
+  printf '%s\n' "$found" | grep -o '\[[a-z0-9.-]*' | tr -d '[' | sort | uniq -c | sort -rn
   echo "lint: $n finding(s) (full log: $log)"
   exit 1
 fi

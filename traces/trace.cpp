@@ -50,14 +50,14 @@ std::string count_error(const TraceSpec& t) {
 }
 
 std::string rate_error(const TraceSpec& t) {
-  const std::string e = rate_text("rate_qps", t.rate_qps);
+  std::string e = rate_text("rate_qps", t.rate_qps);
   if (!e.empty() || t.impl != "azure" || t.rate_qps >= kMinAzureRateQps) return e;
   return "rate_qps = " + num(t.rate_qps) + ": azure expects at least 1/60 queries/s (one per minute)";
 }
 
 std::string ramp_error(const TraceSpec& t) {
   if (t.impl != "ramp") return "";
-  const std::string e = rate_text("rate_end_qps", t.rate_end_qps);
+  std::string e = rate_text("rate_end_qps", t.rate_end_qps);
   if (!e.empty()) return e;
   const double hi = std::max(t.rate_qps, t.rate_end_qps), lo = std::min(t.rate_qps, t.rate_end_qps);
   if (hi <= lo * kMaxRampRatio) return "";
@@ -426,17 +426,17 @@ std::vector<Query> generate_trace(const TraceSpec& spec) {
   return out;
 }
 
-std::string describe(const TraceSpec& t) {
+std::string describe(const TraceSpec& spec) {
   std::ostringstream o;
   o.precision(10);
-  const ConstraintSpec& c = t.constraints;
-  o << "kind=" << t.impl << " rate_qps=" << t.rate_qps << " cv2=" << t.cv2
-    << " rate_end_qps=" << t.rate_end_qps << " accel_qps2=" << t.accel_qps2
-    << " diurnal_amplitude=" << t.diurnal_amplitude << " diurnal_period_s=" << t.diurnal_period_s
-    << " burst_probability=" << t.burst_probability << " burst_pareto_alpha=" << t.burst_pareto_alpha
-    << " burst_minutes=" << t.burst_minutes << " file=" << t.file << " function=" << t.function
-    << " start_minute=" << t.start_minute << " scale=" << t.scale << " count=" << t.count
-    << " seed=" << t.seed << " latency_fraction=" << c.latency_fraction
+  const ConstraintSpec& c = spec.constraints;
+  o << "kind=" << spec.impl << " rate_qps=" << spec.rate_qps << " cv2=" << spec.cv2
+    << " rate_end_qps=" << spec.rate_end_qps << " accel_qps2=" << spec.accel_qps2
+    << " diurnal_amplitude=" << spec.diurnal_amplitude << " diurnal_period_s=" << spec.diurnal_period_s
+    << " burst_probability=" << spec.burst_probability << " burst_pareto_alpha=" << spec.burst_pareto_alpha
+    << " burst_minutes=" << spec.burst_minutes << " file=" << spec.file << " function=" << spec.function
+    << " start_minute=" << spec.start_minute << " scale=" << spec.scale << " count=" << spec.count
+    << " seed=" << spec.seed << " latency_fraction=" << c.latency_fraction
     << " accuracy_fraction=" << c.accuracy_fraction << " both_fraction=" << c.both_fraction << " slo_ms=["
     << c.slo_lo_ms << "," << c.slo_hi_ms << "] acc_target=[" << c.acc_lo << "," << c.acc_hi
     << "] locality=" << c.locality << " step=" << c.step;
@@ -461,7 +461,7 @@ TraceReader::TraceReader(const std::string& path) : path_(path) {
     if (!std::getline(in_, line))
       throw InputError(path + ": empty trace (expected header id,arrival_ms,slo_ms,acc_target)");
     ++lineno_;
-  } while (line.rfind("#", 0) == 0);
+  } while (line.rfind('#', 0) == 0);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (line != "id,arrival_ms,slo_ms,acc_target")
     fail("expected header 'id,arrival_ms,slo_ms,acc_target', got '" + line + "'");
@@ -546,7 +546,7 @@ std::vector<double> read_azure_minute_counts(const std::string& path, const std:
     std::stringstream ss(l);
     std::string c;
     while (std::getline(ss, c, ',')) cols.push_back(c);
-    if (!l.empty() && l.back() == ',') cols.push_back("");
+    if (!l.empty() && l.back() == ',') cols.emplace_back("");
     return cols;
   };
   if (!std::getline(in, line)) throw InputError(path + ": empty file (expected the Azure Functions header)");

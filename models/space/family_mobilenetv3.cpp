@@ -222,7 +222,8 @@ class MobileNetV3Family : public SpaceFamily {
  private:
   void squeeze_excite(LayerBuilder& b, const std::string& name, int channels) const {
     const int features = b.last();
-    const int reduced = make_divisible(channels / se_reduction_);
+    const int squeezed = channels / se_reduction_;  // OFA: channel // reduction
+    const int reduced = make_divisible(squeezed);
     b.global_pool(name + ".se.pool");
     b.weighted(name + ".se.reduce", LayerKind::SEReduce, reduced, 1, 1, Activation::ReLU, false, true);
     b.weighted(name + ".se.expand", LayerKind::SEExpand, channels, 1, 1, Activation::HSigmoid, false, true);

@@ -14,6 +14,9 @@ namespace sushi {
 
 namespace {
 
+// A stage's base depth and its extra depth each take at most half of a stage's blocks.
+constexpr int kMaxHalfBlocks = kMaxBlocks / 2;
+
 struct ResStage {
   int out = 0, stride = 1, base_depth = 1;
 };
@@ -32,7 +35,7 @@ const ParamSchema<ResStage>& res_stage_schema() {
           .integer("out", &ResStage::out, required, kChannels, "channels", "output channels (width 1.0)")
           .integer("stride", &ResStage::stride, required, Range{1, 2}, "",
                    "stride of the stage's first block")
-          .integer("base_depth", &ResStage::base_depth, required, Range{1, kMaxBlocks / 2}, "blocks",
+          .integer("base_depth", &ResStage::base_depth, required, Range{1, kMaxHalfBlocks}, "blocks",
                    "blocks always present (elastic.extra_depth adds to it)");
   return s;
 }
@@ -49,7 +52,7 @@ const ParamSchema<ResNetConfig>& resnet_schema() {
           .integer("stem.channels", &ResNetConfig::stem_channels, required, kChannels, "channels",
                    "input stem output channels (width 1.0)")
           .list("stages", &ResNetConfig::stages, res_stage_schema(), 1, "bottleneck stages, in order")
-          .int_list("elastic.extra_depth", &ResNetConfig::extra, required, Range{0, kMaxBlocks / 2}, 1,
+          .int_list("elastic.extra_depth", &ResNetConfig::extra, required, Range{0, kMaxHalfBlocks}, 1,
                     "blocks",
                     "extra block choices per stage (the largest also keeps the stem's skippable block)")
           .real_list("elastic.expand", &ResNetConfig::expand, required, Range{0, 4, true}, 1, "",
@@ -111,7 +114,8 @@ class ResNetFamily : public SpaceFamily {
   std::vector<Layer> build(const Subnet& s, int resolution) const override {
     LayerBuilder b(in_channels_, resolution);
     const int stem_out = make_divisible(stem_channels_ * s.width[1]);
-    const int stem_mid = make_divisible(make_divisible(stem_channels_ * s.width[0]) / 2);
+    const int stem_half = make_divisible(stem_channels_ * s.width[0]) / 2;  // OFA: channel // 2
+    const int stem_mid = make_divisible(stem_half);
     b.weighted("stem.conv0", LayerKind::Conv, stem_mid, 3, 2, Activation::ReLU, true, false);
     if (spec_.blocks_for_depth(0, s.depth[0]) > 0) {
       const int in = b.last();

@@ -157,7 +157,7 @@ class SupernetSpace {
   Subnet parse_subnet(const std::string& spec) const;
   Subnet from_json(const YamlView& v) const;
   std::string to_json(const Subnet& s) const;  // canonical, one line
-  Subnet canonical(const Subnet& s,
+  Subnet canonical(const Subnet& in,
                    const std::string& origin = "subnet") const;  // zeroes unused slots; validates
   void validate(const Subnet& s, const std::string& origin = "subnet") const;
 

@@ -137,7 +137,7 @@ std::vector<float> make_batch(const ImageSet& set, const std::vector<int>& idx, 
   std::vector<float> img(size_t(h) * w);
   labels.resize(size_t(count));
   for (int b = 0; b < count; ++b) {
-    const int i = idx[size_t(first + b)];
+    const int i = idx[size_t(first) + size_t(b)];
     labels[size_t(b)] = set.labels[size_t(i)];
     const float* src = set.image(i);
     if (augment) {

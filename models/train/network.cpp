@@ -365,7 +365,7 @@ void depthwise_forward(const Act& x, const std::vector<float>& W, int k, int str
     std::vector<const float*> src(size_t(k) * k);
     for (int ky = 0; ky < k; ++ky)
       for (int kx = 0; kx < k; ++kx)
-        src[size_t(ky * k + kx)] = q.data() + g.phase(ky, kx) * g.plane + g.offset(ky, kx);
+        src[size_t(ky) * k + kx] = q.data() + g.phase(ky, kx) * g.plane + g.offset(ky, kx);
     for (int i = 0; i < x.n; ++i) {
       to_phases(g, x.ch(c) + size_t(i) * x.h * x.w, q.data());
       correlate(wc, src.data(), k * k, f.data(), g.flat);
@@ -402,7 +402,7 @@ void depthwise_backward(const Act& x, const std::vector<float>& W, int k, int st
       for (int oy = 0; oy < dy.h; ++oy) std::copy_n(gi + oy * dy.w, dy.w, gf + int64_t(oy) * g.wq);
       for (int ky = 0; ky < k; ++ky)
         for (int kx = 0; kx < k; ++kx)
-          dw[size_t(ky * k + kx)] +=
+          dw[size_t(ky) * k + kx] +=
               dot8(gf, q.data() + g.phase(ky, kx) * g.plane + g.offset(ky, kx), g.flat);
       if (!dx) continue;
       for (int ph = 0; ph < phases; ++ph)

@@ -803,7 +803,7 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
 }
 
 double Trainer::int8_accuracy(const Subnet& s, const std::string& key, const std::vector<Layer>& layers,
-                              const std::vector<int>& cidx, int n_images) {
+                              const std::vector<int>& calib_order, int n_images) {
   const ImageSet& test = data_.test;
   const int res = s.resolution;
   auto tensors = [&](const ImageSet& set, const std::vector<int>& ids, int first, int n) {
@@ -819,7 +819,7 @@ double Trainer::int8_accuracy(const Subnet& s, const std::string& key, const std
     return std::make_pair(t, lab);
   };
   const int ncal = std::min(calibration_image_count(res), data_.train.size());
-  const Tensor cal = tensors(data_.train, cidx, 0, ncal).first;
+  const Tensor cal = tensors(data_.train, calib_order, 0, ncal).first;
   std::vector<Tensor> cal_images;
   for (int i = 0; i < ncal; ++i) {
     Tensor t(1, res, res);

@@ -2,9 +2,9 @@
 // every target of tests/fuzz/targets.cpp; SUSHI_FUZZ_TARGET=NAME picks the one to run. YAML targets get the
 // structure-aware mutator (tests/fuzz/yaml_mutator.h) for half of the mutations and libFuzzer's byte
 // mutation for the other half.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "tests/fuzz/targets.h"
@@ -47,7 +47,7 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
   if (target->yaml && (seed & 1)) {
     const auto m = sushi::fuzz::mutate_yaml(std::string(reinterpret_cast<const char*>(data), size), seed);
     if (m && m->size() <= max_size) {
-      std::memcpy(data, m->data(), m->size());
+      std::copy(m->begin(), m->end(), data);  // libFuzzer's buffer is bytes with a size, no terminator
       return m->size();
     }
   }

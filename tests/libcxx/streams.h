@@ -28,9 +28,9 @@ inline std::string report() {
   out += stream_hash("uniform", 2, 20000, [](Rng& r, int) { return r.uniform(); });
   out += stream_hash("uniform_lo_hi", 3, 20000, [](Rng& r, int) { return r.uniform(-3.5, 1e6); });
   out += stream_hash("uniform_int", 4, 20000,
-                     [](Rng& r, int i) { return double(r.uniform_int(uint64_t(i + 1))); });
+                     [](Rng& r, int i) { return double(r.uniform_int(uint64_t(i) + 1)); });
   out += stream_hash("uniform_int_range", 5, 20000,
-                     [](Rng& r, int i) { return double(r.uniform_int(int64_t(-i), int64_t(3 * i + 7))); });
+                     [](Rng& r, int i) { return double(r.uniform_int(-int64_t(i), 3 * int64_t(i) + 7)); });
   out += stream_hash("normal", 6, 20000, [](Rng& r, int) { return r.normal(); });
   out += stream_hash("exponential", 7, 20000, [](Rng& r, int i) { return r.exponential(0.1 + i % 50); });
   out += stream_hash("gamma", 8, 20000, [](Rng& r, int i) { return r.gamma(0.05 + 0.37 * (i % 40), 2.5); });

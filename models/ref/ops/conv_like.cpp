@@ -58,9 +58,10 @@ void depthwise_accumulate(const QOp& op, ConstQImage x, std::vector<int32_t>& ac
   for (int c = 0; c < l.out_c; ++c) {
     int32_t* out = acc.data() + size_t(c) * oh * ow;
     std::fill(out, out + int64_t(oh) * ow, op.bias[c]);
+    const int8_t* wc = op.weights.data() + size_t(c) * k * k;
     for (int ky = 0; ky < k; ++ky)
       for (int kx = 0; kx < k; ++kx) {
-        const int32_t wv = op.weights[(size_t(c) * k + ky) * k + kx];
+        const int32_t wv = wc[ky * k + kx];
         for (int oy = 0; oy < oh; ++oy) {
           const int iy = oy * s + ky - p;
           if (iy < 0 || iy >= x.h) continue;
