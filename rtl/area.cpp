@@ -94,7 +94,7 @@ std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, co
       for (const char* l : {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"}) a.luts += stat_count(x, l);
       for (const char* f : {"FDRE", "FDSE", "FDCE", "FDPE"}) a.flip_flops += stat_count(x, f);
       a.dsps = stat_count(x, "DSP48E2");
-      a.carry = stat_count(x, "CARRY8");
+      a.carry = stat_count(x, "CARRY8") + stat_count(x, "CARRY4");  // Yosys 0.23 emits CARRY4 for xcup too
       a.bram36 = double(stat_count(x, "RAMB36E2")) + 0.5 * double(stat_count(x, "RAMB18E2"));
       a.uram = stat_count(x, "URAM288");
       for (const char* m : {"RAM32M16", "RAM64M8", "RAM32M", "RAM64M", "RAM128X1D", "RAM256X1D", "RAM64X1D",

@@ -17,7 +17,8 @@ struct AreaFigures {
   // Generic (word-level) pass.
   int64_t cells = 0, multipliers = 0, memories = 0, memory_bits = 0;
   // synth_xilinx -family xcup.
-  int64_t xilinx_cells = 0, luts = 0, flip_flops = 0, dsps = 0, carry = 0;
+  int64_t xilinx_cells = 0, luts = 0, flip_flops = 0, dsps = 0;
+  int64_t carry = 0;  // CARRY8 + CARRY4 cells
   double bram36 = 0;  // RAMB36E2 + RAMB18E2 / 2
   int64_t uram = 0, lutram = 0;
   double seconds = 0;

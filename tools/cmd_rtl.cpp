@@ -172,7 +172,7 @@ int area(const std::vector<std::string>& args) {
           .field("luts", f.luts)
           .field("flip_flops", f.flip_flops)
           .field("dsp48e2", f.dsps)
-          .field("carry8", f.carry)
+          .field("carry_cells", f.carry)
           .field("bram36", f.bram36)
           .field("uram288", f.uram)
           .field("lutram", f.lutram)
