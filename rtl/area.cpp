@@ -48,6 +48,20 @@ bool yosys_available() {
   return std::system("command -v yosys > /dev/null 2>&1") == 0;
 }
 
+void read_xcup_stat(const std::string& x, AreaFigures& a) {
+  a.xilinx_cells = stat_number(x, "cells");
+  a.luts = a.flip_flops = a.lutram = 0;
+  for (const char* l : {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"}) a.luts += stat_count(x, l);
+  for (const char* f : {"FDRE", "FDSE", "FDCE", "FDPE"}) a.flip_flops += stat_count(x, f);
+  a.dsps = stat_count(x, "DSP48E2");
+  a.carry = stat_count(x, "CARRY8") + stat_count(x, "CARRY4");  // Yosys 0.23 emits CARRY4 for xcup too
+  a.bram36 = double(stat_count(x, "RAMB36E2")) + 0.5 * double(stat_count(x, "RAMB18E2"));
+  a.uram = stat_count(x, "URAM288");
+  for (const char* m : {"RAM32M16", "RAM64M8", "RAM32M", "RAM64M", "RAM128X1D", "RAM256X1D", "RAM64X1D",
+                        "RAM32X1D", "RAM512X1S", "RAM256X1S", "RAM128X1S", "RAM64X1S", "RAM32X1S"})
+    a.lutram += stat_count(x, m);
+}
+
 std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, const std::string& work_dir) {
   if (!yosys_available())
     throw InputError(
@@ -86,20 +100,13 @@ std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, co
     a.memory_bits = stat_number(gstat, "memory bits");
     a.multipliers = stat_count(gstat, "$mul") + stat_count(gstat, "$macc");
     if (xilinx) {
+      // Hierarchical (no -flatten): each distinct module (one DPE, not 144) is mapped once and `stat -top`
+      // counts it per instance (~2.5 CPU-minutes for zcu104_sushi's datapath); the boundaries only cost
+      // cross-module optimisation. Out of context: no I/O or clock buffers (these are blocks, not a chip).
       run_yosys(work_dir, top + "_xcup",
-                read + "\nsynth_xilinx -family xcup -flatten -top " + top + "\ntee -o " + top +
-                    "_xcup.stat stat\n");
-      const std::string x = read_file(work_dir + "/" + top + "_xcup.stat");
-      a.xilinx_cells = stat_number(x, "cells");
-      for (const char* l : {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"}) a.luts += stat_count(x, l);
-      for (const char* f : {"FDRE", "FDSE", "FDCE", "FDPE"}) a.flip_flops += stat_count(x, f);
-      a.dsps = stat_count(x, "DSP48E2");
-      a.carry = stat_count(x, "CARRY8") + stat_count(x, "CARRY4");  // Yosys 0.23 emits CARRY4 for xcup too
-      a.bram36 = double(stat_count(x, "RAMB36E2")) + 0.5 * double(stat_count(x, "RAMB18E2"));
-      a.uram = stat_count(x, "URAM288");
-      for (const char* m : {"RAM32M16", "RAM64M8", "RAM32M", "RAM64M", "RAM128X1D", "RAM256X1D", "RAM64X1D",
-                            "RAM32X1D", "RAM512X1S", "RAM256X1S", "RAM128X1S", "RAM64X1S", "RAM32X1S"})
-        a.lutram += stat_count(x, m);
+                read + "\nsynth_xilinx -family xcup -uram -noiopad -noclkbuf -top " + top + "\ntee -o " +
+                    top + "_xcup.stat stat -top " + top + "\n");
+      read_xcup_stat(read_file(work_dir + "/" + top + "_xcup.stat"), a);
     }
     a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     out.push_back(a);

@@ -1,7 +1,8 @@
 #pragma once
 // `sushi rtl area`: Yosys on the generated RTL. A coarse generic pass (hierarchy, proc, flatten, opt,
 // alumacc: word-level cells, multipliers and multiply-accumulate trees, memory bits) and `synth_xilinx
-// -family xcup` (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM), each for the controller (sushi_accel,
+// -family xcup -uram` (UltraScale+: LUTs, flip-flops, DSP48E2, BRAM, URAM; hierarchical, so each distinct
+// module is mapped once and counted per instance), each for the controller (sushi_accel,
 // with the simulated datapath sushi_core as a black box: its multi-port byte memories are a behavioural
 // reference, not a mapping) and the datapath with its buffers as SRAM macros (sushi_datapath).
 #include <cstdint>
@@ -24,6 +25,9 @@ struct AreaFigures {
   double seconds = 0;
 };
 
+// Fills the synth_xilinx figures of `a` from the text of `stat -top T`: the last section (the design
+// hierarchy's totals, every module counted per instance) wins over the per-module ones before it.
+void read_xcup_stat(const std::string& stat, AreaFigures& a);
 // Whether `yosys` is on PATH.
 bool yosys_available();
 // Runs Yosys on `accel`'s generated RTL (in a temporary folder); throws InputError when Yosys is absent or

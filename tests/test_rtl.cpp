@@ -10,6 +10,7 @@
 #include "base/provenance.h"
 #include "base/yaml.h"
 #include "models/space/supernet.h"
+#include "rtl/area.h"
 #include "rtl/generator.h"
 #include "rtl/harness/lockstep.h"
 #include "rtl/harness/rtl_model.h"
@@ -99,6 +100,54 @@ TEST_CASE("rtl generate: one module per file, config hash in every header, the Y
   const AccelConfig z = AccelConfig::load("workloads/accel/zcu104_sushi.yaml",
                                           {parse_override("accel.controller.layer_setup_cycles=0")});
   CHECK_THROWS_WITH(rtl::generate_rtl(z), Catch::Contains("controller.layer_setup_cycles"));
+}
+
+TEST_CASE("rtl area: the synth_xilinx figures are the design hierarchy's totals, not a module's", "[rtl]") {
+  // The shape of Yosys 0.23's `stat -top`: per-module sections, then the hierarchy with every module counted
+  // per instance (here 4 DPEs of 2 DSPs and 10 LUT6 each).
+  const std::string stat = R"(
+=== $paramod\sushi_dpe\WP=s32'00000000000000000000000000000010 ===
+
+   Number of cells:                 12
+     DSP48E2                         2
+     LUT6                           10
+
+=== sushi_datapath ===
+
+   Number of cells:                 22
+     FDRE                           16
+     RAMB36E2                        3
+     RAMB18E2                        1
+     URAM288                         2
+
+=== design hierarchy ===
+
+   sushi_datapath                    1
+     $paramod\sushi_dpe\WP=s32'00000000000000000000000000000010      4
+
+   Number of wires:                 99
+   Number of cells:                 70
+     CARRY4                          5
+     DSP48E2                         8
+     FDRE                           16
+     FDSE                            2
+     LUT2                            3
+     LUT6                           40
+     RAM64M8                         1
+     RAMB36E2                        3
+     RAMB18E2                        1
+     URAM288                         2
+)";
+  rtl::AreaFigures a;
+  rtl::read_xcup_stat(stat, a);
+  CHECK(a.xilinx_cells == 70);
+  CHECK(a.luts == 43);
+  CHECK(a.flip_flops == 18);
+  CHECK(a.dsps == 8);
+  CHECK(a.carry == 5);
+  CHECK(a.bram36 == 3.5);
+  CHECK(a.uram == 2);
+  CHECK(a.lutram == 1);
 }
 
 TEST_CASE("rtl lint: verilator --lint-only -Wall is clean on every shipped and test config", "[rtl]") {
