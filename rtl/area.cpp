@@ -48,18 +48,18 @@ bool yosys_available() {
   return std::system("command -v yosys > /dev/null 2>&1") == 0;
 }
 
-void read_xcup_stat(const std::string& x, AreaFigures& a) {
-  a.xilinx_cells = stat_number(x, "cells");
+void read_xcup_stat(const std::string& stat, AreaFigures& a) {
+  a.xilinx_cells = stat_number(stat, "cells");
   a.luts = a.flip_flops = a.lutram = 0;
-  for (const char* l : {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"}) a.luts += stat_count(x, l);
-  for (const char* f : {"FDRE", "FDSE", "FDCE", "FDPE"}) a.flip_flops += stat_count(x, f);
-  a.dsps = stat_count(x, "DSP48E2");
-  a.carry = stat_count(x, "CARRY8") + stat_count(x, "CARRY4");  // Yosys 0.23 emits CARRY4 for xcup too
-  a.bram36 = double(stat_count(x, "RAMB36E2")) + 0.5 * double(stat_count(x, "RAMB18E2"));
-  a.uram = stat_count(x, "URAM288");
+  for (const char* l : {"LUT1", "LUT2", "LUT3", "LUT4", "LUT5", "LUT6"}) a.luts += stat_count(stat, l);
+  for (const char* f : {"FDRE", "FDSE", "FDCE", "FDPE"}) a.flip_flops += stat_count(stat, f);
+  a.dsps = stat_count(stat, "DSP48E2");
+  a.carry = stat_count(stat, "CARRY8") + stat_count(stat, "CARRY4");  // Yosys 0.23 emits CARRY4 for xcup too
+  a.bram36 = double(stat_count(stat, "RAMB36E2")) + 0.5 * double(stat_count(stat, "RAMB18E2"));
+  a.uram = stat_count(stat, "URAM288");
   for (const char* m : {"RAM32M16", "RAM64M8", "RAM32M", "RAM64M", "RAM128X1D", "RAM256X1D", "RAM64X1D",
                         "RAM32X1D", "RAM512X1S", "RAM256X1S", "RAM128X1S", "RAM64X1S", "RAM32X1S"})
-    a.lutram += stat_count(x, m);
+    a.lutram += stat_count(stat, m);
 }
 
 std::vector<AreaFigures> rtl_area(const sim::AccelConfig& accel, bool xilinx, const std::string& work_dir) {
