@@ -413,3 +413,20 @@ TEST_CASE("resolution elasticity: a space with resolutions 20, 24, 28 trains and
   }
   CHECK(resolutions == std::set<int>{20, 24, 28});  // min at 20, max_r24, max at 28
 }
+
+TEST_CASE("every shipped training config loads, names its own output folder and a supernet that exists",
+          "[train]") {
+  int n = 0;
+  std::set<std::string> outputs;
+  for (const auto& e : std::filesystem::directory_iterator("workloads/train")) {
+    if (e.path().extension() != ".yaml") continue;
+    INFO(e.path().string());
+    const TrainConfig c = load_train_config(e.path().string());
+    CHECK(c.name == e.path().stem().string());
+    CHECK(std::filesystem::exists(c.supernet));
+    CHECK(outputs.insert(c.output).second);
+    CHECK(c.epochs >= 1);
+    ++n;
+  }
+  CHECK(n >= 12);
+}
