@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <set>
 
@@ -194,11 +195,61 @@ TEST_CASE("a training run interrupted after an epoch and resumed ends with the s
 
 namespace {
 
-// Trains the tiny config, evaluates `subnets` subnets, and runs `images` test images of each through the
-// SystemC cycle model in functional mode, the first `rtl_images` of them also through the Verilated RTL of
-// the same config: the logits (and every layer's output) must equal the int8 reference's.
+// Runs `images` test images of each of `subnets` (at most `count`) through the SystemC cycle model in
+// functional mode, the first `rtl_images` of them also through the Verilated RTL of edge_small: the logits
+// (and every layer's output) must equal the int8 reference's. Returns the comparisons made.
+int compare_on_accelerator(const SupernetSpace& space, const Checkpoint& weights,
+                           const std::vector<Subnet>& subnets, int images, int rtl_images) {
+  const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/edge_small.yaml");
+  const FashionMnist data = load_fashion_mnist(5000, 1, 0, 0);
+  std::vector<Tensor> calib;
+  for (int i = 0; i < 64; ++i) {
+    Tensor img(1, 28, 28);
+    std::copy_n(data.train.image(i), 28 * 28, img.data.begin());
+    calib.push_back(img);
+  }
+  int compared = 0;
+  for (size_t si = 0; si < subnets.size(); ++si) {
+    const Subnet& s = subnets[si];
+    const QNetwork net = quantize_subnet(weights, space.layers(s), calib, subnet_key(space, s));
+    for (int i = 0; i < images; ++i) {
+      Tensor img(1, 28, 28);
+      std::copy_n(data.test.image((int(si) * images + i) % data.test.size()), 28 * 28, img.data.begin());
+      const QTensor q = quantize(img, QuantParams{net.in_scale, net.in_zp});
+      const std::vector<QTensor> ref = run_qnetwork(net, q);
+      for (const char* model : {"cycle", "rtl"}) {
+        if (model == std::string("rtl") && i >= rtl_images) continue;
+        std::vector<QTensor> outs;
+        sim::simulate_functional(accel, space, s, space.empty_subgraph(), model, net, q, outs);
+        REQUIRE(outs.size() == ref.size());
+        for (size_t l = 0; l < ref.size(); ++l) CHECK(outs[l].data == ref[l].data);
+        ++compared;
+      }
+    }
+  }
+  return compared;
+}
+
+// Trains the tiny config and compares its evaluated subnets; with SUSHI_TRAINED_CKPT set, uses that
+// supernet.ckpt of fmnist_tiny instead (e.g. out/train/fmnist_deps_full/supernet.ckpt) and the subnets whose
+// recalibrated batch norm it holds.
 void trained_bitexact(int subnets, int images, int rtl_images) {
   const SupernetSpace space = tiny_space();
+  std::vector<Subnet> picked;
+  if (const char* ckpt = std::getenv("SUSHI_TRAINED_CKPT")) {
+    const Checkpoint weights = Checkpoint::load(ckpt);
+    const std::string prefix = "subnet_norm/";
+    std::set<std::string> keys;
+    for (const std::string& n : weights.names())
+      if (n.rfind(prefix, 0) == 0) keys.insert(n.substr(prefix.size(), n.find("}/") + 1 - prefix.size()));
+    for (const std::string& k : keys)
+      if (int(picked.size()) < subnets) picked.push_back(space.parse_subnet(k));
+    REQUIRE(int(picked.size()) == subnets);
+    WARN("trained supernet " << ckpt << ": " << picked.size() << " of its " << keys.size() << " subnets");
+    CHECK(compare_on_accelerator(space, weights, picked, images, rtl_images) ==
+          subnets * (images + std::min(images, rtl_images)));
+    return;
+  }
   TrainConfig c = tiny_config("out/test_train_e2e");
   c.eval_subnets = subnets;
   c.int8_images = 20;
@@ -212,34 +263,9 @@ void trained_bitexact(int subnets, int images, int rtl_images) {
     CHECK(r.top1_fp32 >= 0);
     CHECK(r.top1_int8 >= 0);
   }
-  const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/edge_small.yaml");
-  const FashionMnist data = load_fashion_mnist(c.validation, c.seed, 0, 0);
-  std::vector<Tensor> calib;
-  for (int i = 0; i < 64; ++i) {
-    Tensor img(1, 28, 28);
-    std::copy_n(data.train.image(i), 28 * 28, img.data.begin());
-    calib.push_back(img);
-  }
-  int compared = 0;
-  for (int si = 0; si < subnets; ++si) {
-    const Subnet& s = rs[size_t(si)].subnet;
-    const QNetwork net = quantize_subnet(t.weights(), space.layers(s), calib, subnet_key(space, s));
-    for (int i = 0; i < images; ++i) {
-      Tensor img(1, 28, 28);
-      std::copy_n(data.test.image((si * images + i) % data.test.size()), 28 * 28, img.data.begin());
-      const QTensor q = quantize(img, QuantParams{net.in_scale, net.in_zp});
-      const std::vector<QTensor> ref = run_qnetwork(net, q);
-      for (const char* model : {"cycle", "rtl"}) {
-        if (model == std::string("rtl") && i >= rtl_images) continue;
-        std::vector<QTensor> outs;
-        sim::simulate_functional(accel, space, s, space.empty_subgraph(), model, net, q, outs);
-        REQUIRE(outs.size() == ref.size());
-        for (size_t l = 0; l < ref.size(); ++l) CHECK(outs[l].data == ref[l].data);
-        ++compared;
-      }
-    }
-  }
-  CHECK(compared == subnets * (images + std::min(images, rtl_images)));
+  for (int si = 0; si < subnets; ++si) picked.push_back(rs[size_t(si)].subnet);
+  CHECK(compare_on_accelerator(space, t.weights(), picked, images, rtl_images) ==
+        subnets * (images + std::min(images, rtl_images)));
 }
 
 }  // namespace
