@@ -195,26 +195,20 @@ TEST_CASE("a training run interrupted after an epoch and resumed ends with the s
 
 namespace {
 
-// Runs `images` test images of each of `subnets` through the SystemC cycle model in
-// functional mode, the first `rtl_images` of them also through the Verilated RTL of edge_small: the logits
-// (and every layer's output) must equal the int8 reference's, on every one of those runs.
-void compare_on_accelerator(const SupernetSpace& space, const Checkpoint& weights,
-                            const std::vector<Subnet>& subnets, int images, int rtl_images) {
+// Runs `images` test images of each of `subnets`, exported to int8 as `sushi train` evaluates them, through
+// the SystemC cycle model in functional mode, the first `rtl_images` of them also through the Verilated RTL
+// of edge_small: the logits (and every layer's output) must equal the int8 reference's, on every one of
+// those runs.
+void compare_on_accelerator(const SupernetSpace& space, const Checkpoint& weights, const FashionMnist& data,
+                            const Int8Calibration& calibration, const std::vector<Subnet>& subnets,
+                            int images, int rtl_images) {
   const sim::AccelConfig accel = sim::AccelConfig::load("workloads/accel/edge_small.yaml");
-  const FashionMnist data = load_fashion_mnist(5000, 1, 0, 0);
-  std::vector<Tensor> calib;
-  for (int i = 0; i < 64; ++i) {
-    Tensor img(1, 28, 28);
-    std::copy_n(data.train.image(i), 28 * 28, img.data.begin());
-    calib.push_back(img);
-  }
   int compared = 0;
   for (size_t si = 0; si < subnets.size(); ++si) {
     const Subnet& s = subnets[si];
-    const QNetwork net = quantize_subnet(weights, space.layers(s), calib, subnet_key(space, s));
+    const QNetwork net = export_int8(weights, space, s, data.train, calibration);
     for (int i = 0; i < images; ++i) {
-      Tensor img(1, 28, 28);
-      std::copy_n(data.test.image((int(si) * images + i) % data.test.size()), 28 * 28, img.data.begin());
+      const Tensor img = image_tensor(data.test, (int(si) * images + i) % data.test.size(), s.resolution);
       const QTensor q = quantize(img, QuantParams{net.in_scale, net.in_zp});
       const std::vector<QTensor> ref = run_qnetwork(net, q);
       for (const char* model : {"cycle", "rtl"}) {
@@ -246,7 +240,10 @@ void trained_bitexact(int subnets, int images, int rtl_images) {
       if (int(picked.size()) < subnets) picked.push_back(space.parse_subnet(k));
     REQUIRE(int(picked.size()) == subnets);
     WARN("trained supernet " << ckpt << ": " << picked.size() << " of its " << keys.size() << " subnets");
-    compare_on_accelerator(space, weights, picked, images, rtl_images);
+    const Int8Calibration calibration = int8_calibration_of(weights, ckpt);
+    compare_on_accelerator(
+        space, weights, load_fashion_mnist(calibration.validation, calibration.seed, calibration.limit_train),
+        calibration, picked, images, rtl_images);
     return;
   }
   TrainConfig c = tiny_config("out/test_train_e2e");
@@ -263,7 +260,7 @@ void trained_bitexact(int subnets, int images, int rtl_images) {
     CHECK(r.top1_int8 >= 0);
   }
   for (int si = 0; si < subnets; ++si) picked.push_back(rs[size_t(si)].subnet);
-  compare_on_accelerator(space, t.weights(), picked, images, rtl_images);
+  compare_on_accelerator(space, t.weights(), tiny_data(c), int8_calibration(c), picked, images, rtl_images);
 }
 
 }  // namespace

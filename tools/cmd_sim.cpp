@@ -8,8 +8,11 @@
 #include "base/json.h"
 #include "base/provenance.h"
 #include "base/registry.h"
+#include "models/ref/checkpoint.h"
+#include "models/ref/forward.h"
 #include "models/ref/int8.h"
 #include "models/space/supernet.h"
+#include "models/train/trainer.h"
 #include "sim/calibrate.h"
 #include "sim/evaluate.h"
 #include "sim/model.h"
@@ -151,22 +154,71 @@ void write_table(const sim::AccelConfig& accel, const SupernetSpace& space, cons
   write_rows(accel, r);
 }
 
+// What a --functional run computes: a quantized network and one input image.
+struct FunctionalCase {
+  QNetwork net;
+  QTensor input;
+  std::string about;  // appended to the status: the image and its label (trained weights)
+  int label = -1;
+};
+
+// Seeded random int8 weights and input.
+FunctionalCase random_case(const SupernetSpace& space, const Subnet& s, uint64_t seed) {
+  FunctionalCase c;
+  c.net = make_random_qnetwork(space, s, seed);
+  c.input = make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed, c.net.in_scale,
+                                c.net.in_zp);
+  return c;
+}
+
+// --weights: the subnet's int8 export from a trained supernet.ckpt, as sushi train evaluated it, on
+// Fashion-MNIST test image `image`.
+FunctionalCase trained_case(const SupernetSpace& space, const Subnet& s, const std::string& file, int image,
+                            Provenance& provenance) {
+  const Checkpoint weights = Checkpoint::load(file);
+  provenance.add_input("weights", file, content_hash(read_file(file)));
+  const train::Int8Calibration calibration = train::int8_calibration_of(weights, file);
+  const YamlView meta = YamlView::parse(weights.metadata, file);
+  if (meta.get<std::string>("space", "") != space.name())
+    throw InputError(file + ": trained on supernet space '" + meta.get<std::string>("space", "") +
+                     "', not --supernet's '" + space.name() + "'");
+  const std::string key = subnet_key(space, s);
+  bool recalibrated = false;
+  for (const std::string& n : weights.names()) recalibrated |= n.rfind("subnet_norm/" + key + "/", 0) == 0;
+  if (!recalibrated)
+    std::cerr << "sushi sim: " << file << " has no recalibrated batch norm for this subnet (sushi train "
+              << "recalibrates the ones it evaluates); using the supernet's shared statistics\n";
+  const train::FashionMnist data =
+      train::load_fashion_mnist(calibration.validation, calibration.seed, calibration.limit_train);
+  if (image < 0 || image >= data.test.size())
+    throw InputError("--image " + std::to_string(image) + ": expected a test image index in [0, " +
+                     std::to_string(data.test.size() - 1) + "]");
+  FunctionalCase c;
+  c.net = train::export_int8(weights, space, s, data.train, calibration);
+  c.input =
+      quantize(train::image_tensor(data.test, image, s.resolution), QuantParams{c.net.in_scale, c.net.in_zp});
+  c.label = data.test.labels[size_t(image)];
+  c.about = "; Fashion-MNIST test image " + std::to_string(image) + ": class ";
+  provenance.set("image", std::to_string(image));
+  return c;
+}
+
 // --functional: the model computes every layer from data in its DRAM image; checked against the reference.
 std::string run_functional(const sim::AccelConfig& accel, const SupernetSpace& space, const Subnet& s,
-                           const SubGraph& cached, const std::string& fidelity, uint64_t seed,
+                           const SubGraph& cached, const std::string& fidelity, const FunctionalCase& c,
                            const sim::SimOptions& options, sim::RunResult& r) {
-  const QNetwork net = make_random_qnetwork(space, s, seed);
-  const QTensor input =
-      make_random_qtensor(space.input_channels(), s.resolution, s.resolution, seed, net.in_scale, net.in_zp);
   std::vector<QTensor> outputs;
-  r = sim::simulate_functional(accel, space, s, cached, fidelity, net, input, outputs, options);
-  const std::vector<QTensor> ref = run_qnetwork(net, input);
+  r = sim::simulate_functional(accel, space, s, cached, fidelity, c.net, c.input, outputs, options);
+  const std::vector<QTensor> ref = run_qnetwork(c.net, c.input);
   size_t bad = 0;
   for (size_t i = 0; i < ref.size(); ++i) bad += ref[i].data != outputs[i].data;
   std::string status =
       bad == 0 ? "bit-exact with the int8 reference on all " + std::to_string(ref.size()) + " layers"
                : std::to_string(bad) + " layers differ from the int8 reference";
   if (bad) std::cerr << "sushi sim: " << status << "\n";
+  if (c.label >= 0)
+    status += c.about + std::to_string(predicted_class(outputs.back(), 0)) + " (label " +
+              std::to_string(c.label) + ")";
   return status;
 }
 
@@ -181,9 +233,10 @@ std::string pick_fidelity(const po::variables_map& vm, const std::string& name, 
 }
 
 // The subnet seed of a `random:SEED` spec, for the provenance.
-void record_seeds(Provenance& provenance, const std::string& subnet_spec, bool functional, uint64_t seed) {
+void record_seeds(Provenance& provenance, const std::string& subnet_spec, bool random_weights,
+                  uint64_t seed) {
   if (subnet_spec.rfind("random:", 0) == 0) provenance.set("subnet", subnet_spec);
-  if (functional) provenance.set_seed("weights_and_input", seed);
+  if (random_weights) provenance.set_seed("weights_and_input", seed);
 }
 
 std::vector<Override> accel_overrides(const std::vector<std::string>& sets) {
@@ -244,8 +297,9 @@ int sim_command(const std::vector<std::string>& args) {
   sim::SimRequest req;
   std::string trace;
   std::vector<std::string> sets, layer_specs;
-  std::string layers_file;
+  std::string layers_file, weights_file;
   uint64_t seed = 1;
+  int image = 0;
   const std::string models = "accelerator model: " + Registry<sim::AccelModel>::joined_names();
   o.add_options()("accel", po::value(&req.accel_file)->required(),
                   "accelerator YAML (workloads/accel/*.yaml)")("supernet", po::value(&req.supernet_file),
@@ -263,15 +317,23 @@ int sim_command(const std::vector<std::string>& args) {
       "functional",
       "the model also computes int8 outputs from its DRAM image; checked against the reference")(
       "seed", po::value(&seed)->default_value(1), "seed of the random int8 weights and input (--functional)")(
+      "weights", po::value(&weights_file),
+      "--functional on a trained supernet.ckpt (sushi train): the subnet's int8 export as sushi train "
+      "evaluated it, on a Fashion-MNIST test image")("image", po::value(&image)->default_value(0),
+                                                     "the test image of --weights")(
       "trace", po::value(&trace), "write a VCD of the cycle model (an FST of the rtl model) to this file")(
       "json", "print one JSON object");
   po::variables_map vm;
   if (!parse("sim",
              "--accel A.yaml (--supernet S.yaml [--subnet SPEC] [--cache SPEC] | --layer SPEC... | --layers "
-             "L.csv) [--fidelity MODEL] [--set accel.PATH=V]... [--functional] [--trace out.vcd] [--json]",
+             "L.csv) [--fidelity MODEL] [--set accel.PATH=V]... [--functional [--weights CKPT [--image N]]] "
+             "[--trace "
+             "out.vcd] [--json]",
              o, args, vm))
     return 0;
   const bool functional = vm.count("functional") > 0;
+  if ((vm.count("weights") || !vm["image"].defaulted()) && !functional)
+    throw InputError("sim: --weights and --image are for --functional runs");
   req.model = pick_fidelity(vm, req.model, functional, !trace.empty());
   if (!trace.empty())  // SystemC writes NAME.vcd itself: a bad path is the user's, caught before the run
     check_writable(trace.size() > 4 && (trace.compare(trace.size() - 4, 4, ".vcd") == 0 ||
@@ -284,7 +346,7 @@ int sim_command(const std::vector<std::string>& args) {
     throw InputError("sim: expected --supernet S.yaml, --layer SPEC or --layers L.csv");
   req.overrides = accel_overrides(sets);
   Provenance provenance("sushi sim");
-  record_seeds(provenance, req.subnet, functional, seed);
+  record_seeds(provenance, req.subnet, functional && weights_file.empty(), seed);
   // The point: every input resolved and hashed before anything runs.
   const Point point = sim::make_sim_point(req, provenance);
   sim::RunResult r;
@@ -298,10 +360,13 @@ int sim_command(const std::vector<std::string>& args) {
     fresh->cached = parse_cache(fresh->accel, *fresh->space, req.cache);
     sim::SimOptions options;
     options.trace_vcd = trace;
-    if (functional)
+    if (functional) {
+      const FunctionalCase c =
+          weights_file.empty() ? random_case(*fresh->space, fresh->subnet, seed)
+                               : trained_case(*fresh->space, fresh->subnet, weights_file, image, provenance);
       functional_status = run_functional(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model,
-                                         seed, options, fresh->run);
-    else
+                                         c, options, fresh->run);
+    } else
       fresh->run =
           sim::simulate(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model, options);
     e = fresh;

@@ -240,9 +240,10 @@ QNetwork quantize_network(const Checkpoint& weights, const std::vector<Layer>& l
 }
 
 QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& layers,
-                         const std::vector<Tensor>& images, const std::string& key) {
+                         const std::vector<Tensor>& images, const std::string& key, double range_clip) {
   ForwardOptions opt;
   opt.subnet_key = key;
+  opt.range_clip = range_clip;
   const ForwardResult r = forward_fp32(weights, layers, images, opt);
   float lo = 0, hi = 0;
   for (const Tensor& t : images)
@@ -251,6 +252,13 @@ QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& la
       hi = std::max(hi, v);
     }
   return quantize_network(weights, layers, r.ranges, choose_quant_params(lo, hi), key);
+}
+
+int predicted_class(const QTensor& logits, int i) {
+  int best = 0;
+  for (int k = 1; k < logits.c; ++k)
+    if (logits.at(i, k, 0, 0) > logits.at(i, best, 0, 0)) best = k;
+  return best;
 }
 
 int calibration_image_count(int resolution) {

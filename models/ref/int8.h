@@ -111,6 +111,8 @@ struct QNetwork {
 QTensor run_qop(const QOp& op, const QTensor& a, const QTensor* b);
 // Every layer's output of a quantized network (a batch in, a batch per layer out); the last is the logits.
 std::vector<QTensor> run_qnetwork(const QNetwork& net, const QTensor& input);
+// The class image i of a logits batch (N x classes x 1 x 1) predicts: the first largest logit.
+int predicted_class(const QTensor& logits, int i);
 // A conv-like layer with random int8 weights, bias and requantization, for property tests.
 QOp make_random_qop(const Layer& layer, uint64_t seed);
 QTensor make_random_qtensor(int c, int h, int w, uint64_t seed, float scale = 0.05f, int32_t zero_point = 3);
@@ -139,8 +141,10 @@ QNetwork quantize_network(const Checkpoint& weights, const std::vector<Layer>& l
 // How many calibration images make_random_qnetwork uses at a resolution: at least 16, and enough that about
 // 50k pixels per channel are seen (small inputs need more images, or unseen images clip against the ranges).
 int calibration_image_count(int resolution);
-// Calibrates on `images` (min/max of every layer's pre-activation and output) and quantizes.
+// Calibrates on `images` (the range of every layer's pre-activation and output: min/max, or with
+// range_clip > 0 that share of the values clipped at each end) and quantizes.
 QNetwork quantize_subnet(const Checkpoint& weights, const std::vector<Layer>& layers,
-                         const std::vector<Tensor>& images, const std::string& subnet_key);
+                         const std::vector<Tensor>& images, const std::string& subnet_key,
+                         double range_clip = 0);
 
 }  // namespace sushi

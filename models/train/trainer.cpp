@@ -79,6 +79,10 @@ void add_algorithm_keys(ParamSchema<TrainConfig>& p) {
                "BN recalibration sample")
       .integer("eval.int8_images", &TrainConfig::int8_images, 2000, Range{0, 10000}, "images",
                "test images of the int8 evaluation")
+      .integer("eval.int8_calib_images", &TrainConfig::int8_calib_images, 512, Range{0, 60000}, "images",
+               "int8 calibration sample, seeded training images (0 = calibration_image_count's)")
+      .real("eval.int8_range_clip", &TrainConfig::int8_range_clip, 1e-4, Range{0, 0.01}, "",
+            "int8 calibration: share of each layer's values clipped at each end of its range")
       .integer("eval.random_test_images", &TrainConfig::random_test_images, 0, Range{0, 10000}, "images",
                "random subnets: fp32 on the first N test images only (0 = all); the named ones see all")
       .integer("eval.robust_images", &TrainConfig::robust_images, 500, Range{0, 10000}, "images",
@@ -222,8 +226,51 @@ std::string trained_metadata(const SupernetSpace& space, const TrainConfig& c) {
       .field("algorithm", to_string(c.algorithm))
       .field("seed", c.seed)
       .field("epochs", c.epochs)
+      .field("validation", c.validation)
+      .field("limit_train", c.limit_train)
+      .field("int8_calib_images", c.int8_calib_images)
+      .field("int8_range_clip", c.int8_range_clip)
       .end_object();
   return w.str();
+}
+
+Int8Calibration int8_calibration(const TrainConfig& c) {
+  return {c.int8_calib_images, c.int8_range_clip, c.seed, c.validation, c.limit_train};
+}
+
+Int8Calibration int8_calibration_of(const Checkpoint& trained, const std::string& path) {
+  const YamlView meta = YamlView::parse(trained.metadata.empty() ? "{}" : trained.metadata, path);
+  if (meta.get<std::string>("format", "") != "sushi supernet" || !meta.has("trained"))
+    throw InputError(path +
+                     ": not a trained supernet (its metadata has no \"trained\" run; expected the "
+                     "supernet.ckpt that sushi train writes)");
+  Int8Calibration c;
+  c.seed = meta.get<uint64_t>("seed");
+  c.validation = meta.get<int>("validation", c.validation);  // files from before it was recorded: 5000
+  c.limit_train = meta.get<int>("limit_train", 0);
+  c.images = meta.get<int>("int8_calib_images", 0);
+  c.range_clip = meta.get<double>("int8_range_clip", 0.0);
+  return c;
+}
+
+Tensor image_tensor(const ImageSet& set, int index, int res) {
+  Tensor t(1, res, res);
+  if (res == set.h && res == set.w)
+    std::copy_n(set.image(index), t.data.size(), t.data.begin());
+  else
+    resize_bilinear(set.image(index), set.h, set.w, t.data.data(), res);
+  return t;
+}
+
+QNetwork export_int8(const Checkpoint& weights, const SupernetSpace& space, const Subnet& s,
+                     const ImageSet& train, const Int8Calibration& c) {
+  Rng pick(mix(c.seed, 12));
+  std::vector<int> order = all_indices(train.size());
+  pick.shuffle(order);
+  const int n = std::min(c.images > 0 ? c.images : calibration_image_count(s.resolution), train.size());
+  std::vector<Tensor> images;
+  for (int i = 0; i < n; ++i) images.push_back(image_tensor(train, order[size_t(i)], s.resolution));
+  return quantize_subnet(weights, space.layers(s), images, subnet_key(space, s), c.range_clip);
 }
 
 Checkpoint initial_supernet(const SupernetSpace& space, uint64_t seed) {
@@ -733,17 +780,6 @@ std::vector<Subnet> Trainer::evaluated_subnets(std::vector<std::string>& labels)
   return out;
 }
 
-namespace {
-
-int argmax_q(const QTensor& logits, int i) {
-  int best = 0;
-  for (int k = 1; k < logits.c; ++k)
-    if (logits.at(i, k, 0, 0) > logits.at(i, best, 0, 0)) best = k;
-  return best;
-}
-
-}  // namespace
-
 std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::string&)>& note) {
   Checkpoint shared;
   recalibrate(space_.max_subnet(), "", shared);
@@ -753,10 +789,6 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
   const ImageSet& test = data_.test;
   const std::vector<int> idx = all_indices(test.size());
   Rng unused(0);
-  // int8 calibration: seeded training images, as many as calibration_image_count asks for.
-  Rng pick(mix(cfg_.seed, 12));
-  std::vector<int> cidx = all_indices(data_.train.size());
-  pick.shuffle(cidx);
   std::vector<SubnetResult> results;
   for (size_t si = 0; si < subnets.size(); ++si) {
     const Subnet& s = subnets[si];
@@ -792,7 +824,7 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
     r.top1_fp32 = 100.0 * correct / n_test;
     r.test_images = n_test;
     r.top1_fp32_subset = n_int8 ? 100.0 * correct_subset / n_int8 : 0;
-    if (n_int8 > 0) r.top1_int8 = int8_accuracy(s, key, layers, cidx, n_int8);
+    if (n_int8 > 0) r.top1_int8 = int8_accuracy(s, n_int8);
     if (cfg_.adv_eps > 0 && cfg_.robust_images > 0) r.robust = robust_accuracy(s, key);
     if (note)
       note(r.label + " " + key + ": fp32 " + fmt(r.top1_fp32, "%.2f") + "%, int8 " +
@@ -802,39 +834,21 @@ std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::
   return results;
 }
 
-double Trainer::int8_accuracy(const Subnet& s, const std::string& key, const std::vector<Layer>& layers,
-                              const std::vector<int>& calib_order, int n_images) {
+double Trainer::int8_accuracy(const Subnet& s, int n_images) {
   const ImageSet& test = data_.test;
-  const int res = s.resolution;
-  auto tensors = [&](const ImageSet& set, const std::vector<int>& ids, int first, int n) {
-    Rng unused(0);
-    std::vector<int> lab;
-    const std::vector<float> x = make_batch(set, ids, first, n, set.h, false, 0, unused, lab);
-    Tensor t = Tensor::batch(n, 1, res, res);
-    if (res == set.h)
-      std::copy(x.begin(), x.end(), t.data.begin());
-    else
-      for (int i = 0; i < n; ++i)
-        resize_bilinear(x.data() + size_t(i) * set.h * set.w, set.h, set.w, t.image(i).data, res);
-    return std::make_pair(t, lab);
-  };
-  const int ncal = std::min(calibration_image_count(res), data_.train.size());
-  const Tensor cal = tensors(data_.train, calib_order, 0, ncal).first;
-  std::vector<Tensor> cal_images;
-  for (int i = 0; i < ncal; ++i) {
-    Tensor t(1, res, res);
-    std::copy_n(cal.image(i).data, t.data.size(), t.data.begin());
-    cal_images.push_back(std::move(t));
-  }
-  const QNetwork net = quantize_subnet(params_, layers, cal_images, key);
-  const std::vector<int> idx = all_indices(test.size());
+  const QNetwork net = export_int8(params_, space_, s, data_.train, int8_calibration(cfg_));
   int correct = 0;
   for (int first = 0; first < n_images; first += 100) {
     const int n = std::min(100, n_images - first);
-    auto [t, lab] = tensors(test, idx, first, n);
+    Tensor t = Tensor::batch(n, 1, s.resolution, s.resolution);
+    for (int i = 0; i < n; ++i) {
+      const Tensor one = image_tensor(test, first + i, s.resolution);
+      std::copy(one.data.begin(), one.data.end(), t.image(i).data);
+    }
     const QTensor q = quantize(t, QuantParams{net.in_scale, net.in_zp});
     const std::vector<QTensor> outs = run_qnetwork(net, q);
-    for (int i = 0; i < n; ++i) correct += argmax_q(outs.back(), i) == lab[size_t(i)];
+    for (int i = 0; i < n; ++i)
+      correct += predicted_class(outs.back(), i) == test.labels[size_t(first) + size_t(i)];
   }
   return 100.0 * correct / n_images;
 }
