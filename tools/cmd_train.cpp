@@ -157,18 +157,29 @@ void print_table(const SupernetSpace& space, const std::vector<SubnetResult>& rs
 int train_command(const std::vector<std::string>& args) {
   po::options_description o("train options");
   std::string config;
+  std::vector<std::string> sets;
   int threads = 1;
   o.add_options()("config", po::value(&config)->required(), "training config YAML (workloads/train/*.yaml)")(
       "resume", "continue from the output folder's state.ckpt (exactly: same final weights)")(
       "threads", po::value(&threads)->default_value(1), "worker threads (results identical at any count)")(
+      "set", po::value(&sets)->composing(),
+      "train.KEY=VALUE: override a config key (train.seed=2 train.output=out/train/run_s2)")(
       "json", "print the summary as one JSON object");
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
-  if (!parse("train", "CONFIG.yaml [--resume] [--threads N] [--json]", o, args, vm, &pos)) return 0;
+  if (!parse("train", "CONFIG.yaml [--resume] [--threads N] [--set train.KEY=V]... [--json]", o, args, vm,
+             &pos))
+    return 0;
   if (threads < 1 || threads > 256) throw InputError("--threads: expected 1 .. 256");
   Provenance prov("sushi train");
-  const TrainConfig cfg = load_train_config(config, &prov);
+  std::vector<Override> overrides;
+  for (const std::string& s : sets) {
+    overrides.push_back(parse_override(s));
+    if (overrides.back().path.rfind("train.", 0) != 0)
+      throw InputError("--set " + s + ": train overrides the training config's keys (train.KEY=VALUE)");
+  }
+  const TrainConfig cfg = load_train_config(config, &prov, overrides);
   const SupernetSpace space =
       SupernetSpace::from_yaml(YamlView::parse(prov.read_input("supernet", cfg.supernet), cfg.supernet));
   make_directories(cfg.output);

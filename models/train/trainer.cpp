@@ -195,9 +195,12 @@ const char* to_string(Algorithm a) {
   return "?";
 }
 
-TrainConfig load_train_config(const std::string& path, Provenance* provenance) {
+TrainConfig load_train_config(const std::string& path, Provenance* provenance,
+                              const std::vector<Override>& overrides) {
   const std::string text = provenance ? provenance->read_input("train_config", path) : read_file(path);
-  const YamlView root = YamlView::parse(text, path);
+  Point point = Point::parse(text, path);
+  point.apply(overrides, "train", train_schema());
+  const YamlView root = point.view();
   TrainConfig c = train_schema().parse(root);
   std::vector<std::string> tried;
   const std::string sp = resolve_yaml_path(c.supernet, path, &tried);
@@ -528,6 +531,7 @@ void Trainer::save_state(int epochs_done) const {
   w.begin_object()
       .field("format", "sushi train state")
       .field("name", cfg_.name)
+      .field("seed", cfg_.seed)
       .field("epochs_done", epochs_done)
       .key("auto")
       .begin_object()
@@ -571,6 +575,9 @@ int Trainer::load_state() {
   if (meta.get<std::string>("format", "") != "sushi train state" ||
       meta.get<std::string>("name", "") != cfg_.name)
     throw InputError(state_path() + ": not a training state of run '" + cfg_.name + "'");
+  if (meta.has("seed") && meta.get<uint64_t>("seed") != cfg_.seed)
+    throw InputError(state_path() + ": a state of seed " + meta.get<std::string>("seed") + ", not of seed " +
+                     std::to_string(cfg_.seed) + " (give each seed its own train.output)");
   params_ = Checkpoint();
   momentum_ = Checkpoint();
   snapshot_ = Checkpoint();

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/point.h"
 #include "base/provenance.h"
 #include "models/ref/checkpoint.h"
 #include "models/ref/int8.h"
@@ -73,7 +74,10 @@ struct TrainConfig {
   double int8_range_clip = 1e-4;
 };
 
-TrainConfig load_train_config(const std::string& path, Provenance* provenance = nullptr);
+// `overrides` (`--set train.seed=2`) are applied to the file's tree, checked against the schema, before it
+// is read; the provenance records the resulting config.
+TrainConfig load_train_config(const std::string& path, Provenance* provenance = nullptr,
+                              const std::vector<Override>& overrides = {});
 const char* to_string(Algorithm a);
 
 struct EpochRecord {
