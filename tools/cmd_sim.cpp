@@ -292,6 +292,30 @@ int run_layers(const po::variables_map& vm, const sim::SimRequest& req, const st
   return 0;
 }
 
+// A run with side effects (a trace file, computed outputs), which the evaluation cache must not answer:
+// --functional on random or trained (`weights`) int8 weights, or a traced timing run.
+std::shared_ptr<const sim::SimEvaluation> run_uncached(const sim::SimRequest& req, const std::string& trace,
+                                                       bool functional, const std::string* weights, int image,
+                                                       uint64_t seed, Provenance& provenance,
+                                                       std::string& functional_status) {
+  auto fresh = std::make_shared<sim::SimEvaluation>();
+  fresh->accel = sim::AccelConfig::load(req.accel_file, req.overrides);
+  fresh->space = std::make_shared<const SupernetSpace>(SupernetSpace::load(req.supernet_file));
+  fresh->subnet = subnet_option(*fresh->space, req.subnet, req.resolution);
+  fresh->cached = parse_cache(fresh->accel, *fresh->space, req.cache);
+  sim::SimOptions options;
+  options.trace_vcd = trace;
+  if (functional) {
+    const FunctionalCase c = weights ? trained_case(*fresh->space, fresh->subnet, *weights, image, provenance)
+                                     : random_case(*fresh->space, fresh->subnet, seed);
+    functional_status = run_functional(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model,
+                                       c, options, fresh->run);
+  } else {
+    fresh->run = sim::simulate(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model, options);
+  }
+  return fresh;
+}
+
 int sim_command(const std::vector<std::string>& args) {
   po::options_description o("sim options");
   sim::SimRequest req;
@@ -349,27 +373,11 @@ int sim_command(const std::vector<std::string>& args) {
   record_seeds(provenance, req.subnet, functional && weights_file.empty(), seed);
   // The point: every input resolved and hashed before anything runs.
   const Point point = sim::make_sim_point(req, provenance);
-  sim::RunResult r;
   std::string functional_status;
   std::shared_ptr<const sim::SimEvaluation> e;
   if (functional || !trace.empty()) {  // runs with side effects (a trace file, outputs) are not cached
-    auto fresh = std::make_shared<sim::SimEvaluation>();
-    fresh->accel = sim::AccelConfig::load(req.accel_file, req.overrides);
-    fresh->space = std::make_shared<const SupernetSpace>(SupernetSpace::load(req.supernet_file));
-    fresh->subnet = subnet_option(*fresh->space, req.subnet, req.resolution);
-    fresh->cached = parse_cache(fresh->accel, *fresh->space, req.cache);
-    sim::SimOptions options;
-    options.trace_vcd = trace;
-    if (functional) {
-      const FunctionalCase c =
-          weights_file.empty() ? random_case(*fresh->space, fresh->subnet, seed)
-                               : trained_case(*fresh->space, fresh->subnet, weights_file, image, provenance);
-      functional_status = run_functional(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model,
-                                         c, options, fresh->run);
-    } else
-      fresh->run =
-          sim::simulate(fresh->accel, *fresh->space, fresh->subnet, fresh->cached, req.model, options);
-    e = fresh;
+    e = run_uncached(req, trace, functional, weights_file.empty() ? nullptr : &weights_file, image, seed,
+                     provenance, functional_status);
   } else {
     e = sim::evaluate(point);
   }
