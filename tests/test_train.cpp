@@ -193,6 +193,60 @@ TEST_CASE("a training run interrupted after an epoch and resumed ends with the s
   CHECK(full.weights().serialize() == resumed.weights().serialize());
 }
 
+TEST_CASE("an evaluation interrupted part-way resumes from its saved progress with the same results",
+          "[train]") {
+  const SupernetSpace space = tiny_space();
+  TrainConfig c = tiny_config("out/test_train_eval_resume");
+  c.eval_extremes = false;  // max, min and 3 random
+  c.eval_subnets = 3;
+  c.int8_images = 10;
+  std::filesystem::remove_all(c.output);
+  Trainer whole(c, space, tiny_data(c), 1);
+  whole.run(false);
+  const std::vector<SubnetResult> expected = whole.evaluate();
+  REQUIRE(expected.size() > 3);
+  std::filesystem::remove(whole.eval_progress_path());
+  struct Stop {};
+  int notes = 0;
+  {
+    Trainer first(c, space, tiny_data(c), 1);
+    first.run(true);  // nothing left to train
+    CHECK_THROWS_AS(first.evaluate([&](const std::string&) {
+      if (++notes == 2) throw Stop{};
+    }),
+                    Stop);
+  }
+  std::vector<std::string> said;
+  auto collect = [&](const std::string& s) { said.push_back(s); };
+  Trainer resumed(c, space, tiny_data(c), 1);
+  resumed.run(true);
+  const std::vector<SubnetResult> rs = resumed.evaluate(collect);
+  REQUIRE(rs.size() == expected.size());
+  CHECK(said.size() == expected.size() - 2 + 1);  // the rest, then "reused 2 ..."
+  CHECK(said.back().rfind("reused 2 ", 0) == 0);
+  for (size_t i = 0; i < rs.size(); ++i) {
+    CHECK(rs[i].subnet == expected[i].subnet);
+    CHECK(rs[i].label == expected[i].label);
+    CHECK(rs[i].top1_fp32 == expected[i].top1_fp32);
+    CHECK(rs[i].top1_fp32_subset == expected[i].top1_fp32_subset);
+    CHECK(rs[i].top1_int8 == expected[i].top1_int8);
+  }
+  CHECK(resumed.weights().serialize() == whole.weights().serialize());
+  // Progress under other evaluation keys, or a damaged file, is not reused.
+  c.int8_images = 5;
+  said.clear();
+  Trainer other(c, space, tiny_data(c), 1);
+  other.run(true);
+  other.evaluate(collect);
+  CHECK(said.size() == expected.size());
+  write_file_atomic(other.eval_progress_path(), "{\"fingerprint\": [1, 2");
+  said.clear();
+  Trainer damaged(c, space, tiny_data(c), 1);
+  damaged.run(true);
+  damaged.evaluate(collect);
+  CHECK(said.size() == expected.size());
+}
+
 namespace {
 
 // Runs `images` test images of each of `subnets`, exported to int8 as `sushi train` evaluates them, through

@@ -196,6 +196,7 @@ int train_command(const std::vector<std::string>& args) {
   const double eval_cpu_s = process_cpu_seconds() - e0;
   if (!vm.count("json")) print_table(space, rs);
   write_outputs(t, space, rs, prov, wall_now_s() - t0, eval_cpu_s, vm.count("json") > 0);
+  std::remove(t.eval_progress_path().c_str());  // only an interrupted evaluation needs it
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <iterator>
 #include <numeric>
 #include <set>
 
@@ -14,6 +15,8 @@
 #include "base/json.h"
 #include "base/params.h"
 #include "base/paths.h"
+#include "base/provenance.h"
+#include "base/yaml.h"
 #include "models/ref/forward.h"
 #include "models/ref/int8.h"
 #include "models/train/network.h"
@@ -787,57 +790,138 @@ std::vector<Subnet> Trainer::evaluated_subnets(std::vector<std::string>& labels)
   return out;
 }
 
+SubnetResult Trainer::evaluate_one(const Subnet& s, const std::string& label, const std::string& key) {
+  const ImageSet& test = data_.test;
+  const std::vector<int> idx = all_indices(test.size());
+  Rng unused(0);
+  SubnetResult r;
+  r.subnet = s;
+  r.label = label;
+  const std::vector<Layer> layers = space_.layers(s);
+  r.macs = totals(layers).macs;
+  const int n_test = r.label == "random" && cfg_.random_test_images > 0
+                         ? std::min(cfg_.random_test_images, test.size())
+                         : test.size();
+  const int n_int8 = std::min(cfg_.int8_images, n_test);
+  int correct = 0, correct_subset = 0;
+  for (int first = 0; first < n_test; first += 200) {
+    const int n = std::min(200, n_test - first);
+    std::vector<int> lab;
+    const std::vector<float> x = make_batch(test, idx, first, n, test.h, false, 0, unused, lab);
+    PassOptions o;
+    o.bn = BnMode::Stats;
+    o.subnet_key = key;
+    o.threads = threads_;
+    SubnetPass pass(params_, layers, o);
+    const std::vector<int> pred = argmax_rows(pass.forward(batch_input(x, n, test.h, s.resolution)));
+    for (int i = 0; i < n; ++i) {
+      correct += pred[size_t(i)] == lab[size_t(i)];
+      if (first + i < n_int8) correct_subset += pred[size_t(i)] == lab[size_t(i)];
+    }
+  }
+  r.top1_fp32 = 100.0 * correct / n_test;
+  r.test_images = n_test;
+  r.top1_fp32_subset = n_int8 ? 100.0 * correct_subset / n_int8 : 0;
+  if (n_int8 > 0) r.top1_int8 = int8_accuracy(s, n_int8);
+  if (cfg_.adv_eps > 0 && cfg_.robust_images > 0) r.robust = robust_accuracy(s, key);
+  return r;
+}
+
+std::string Trainer::eval_progress_path() const {
+  return cfg_.output + "/eval_progress.json";
+}
+
+std::string Trainer::eval_fingerprint() const {
+  const TrainConfig& c = cfg_;
+  std::string s = content_hash(params_.serialize());
+  for (double v :
+       {double(c.seed), double(c.validation), double(c.limit_train), double(c.limit_test),
+        double(c.eval_subnets), double(c.eval_extremes), double(c.calib_images), double(c.int8_images),
+        double(c.int8_calib_images), c.int8_range_clip, double(c.random_test_images), double(c.robust_images),
+        c.adv_eps, c.adv_alpha, double(c.adv_steps)})
+    s += " " + fmt(v);
+  return content_hash(s);
+}
+
+void Trainer::save_eval_progress(const std::string& fingerprint,
+                                 const std::vector<SubnetResult>& done) const {
+  JsonWriter w;
+  w.begin_object().field("fingerprint", fingerprint).key("done").begin_array();
+  for (const SubnetResult& r : done)
+    w.begin_object()
+        .field("key", subnet_key(space_, r.subnet))
+        .field("label", r.label)
+        .field("macs", r.macs)
+        .field("test_images", r.test_images)
+        .key("top1_fp32")
+        .raw(fmt(r.top1_fp32))
+        .key("top1_fp32_subset")
+        .raw(fmt(r.top1_fp32_subset))
+        .key("top1_int8")
+        .raw(fmt(r.top1_int8))
+        .key("robust")
+        .raw(fmt(r.robust))
+        .end_object();
+  w.end_array().end_object();
+  write_file_atomic(eval_progress_path(), w.str() + "\n");
+}
+
+std::vector<SubnetResult> Trainer::load_eval_progress(const std::string& fingerprint,
+                                                      const std::vector<Subnet>& subnets) const {
+  std::ifstream f(eval_progress_path());
+  if (!f) return {};
+  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::vector<SubnetResult> out;
+  try {
+    const YamlView v = YamlView::parse(text, eval_progress_path());
+    if (v.get<std::string>("fingerprint") != fingerprint) return {};  // other weights or evaluation keys
+    for (const YamlView& d : v.at("done").items()) {
+      if (out.size() >= subnets.size() ||
+          d.get<std::string>("key") != subnet_key(space_, subnets[out.size()]))
+        return {};
+      SubnetResult r;
+      r.subnet = subnets[out.size()];
+      r.label = d.get<std::string>("label");
+      r.macs = d.get<int64_t>("macs");
+      r.test_images = d.get<int>("test_images");
+      r.top1_fp32 = d.get<double>("top1_fp32");
+      r.top1_fp32_subset = d.get<double>("top1_fp32_subset");
+      r.top1_int8 = d.get<double>("top1_int8");
+      r.robust = d.get<double>("robust");
+      out.push_back(r);
+    }
+  } catch (const InputError&) {
+    return {};  // a damaged progress file only costs the evaluation again
+  }
+  return out;
+}
+
 std::vector<SubnetResult> Trainer::evaluate(const std::function<void(const std::string&)>& note) {
+  const std::string fingerprint = eval_fingerprint();
   Checkpoint shared;
   recalibrate(space_.max_subnet(), "", shared);
   for (const std::string& n : shared.names()) *params_.find_mutable(n) = shared.at(n);
   std::vector<std::string> labels;
   const std::vector<Subnet> subnets = evaluated_subnets(labels);
-  const ImageSet& test = data_.test;
-  const std::vector<int> idx = all_indices(test.size());
-  Rng unused(0);
-  std::vector<SubnetResult> results;
+  std::vector<SubnetResult> results = load_eval_progress(fingerprint, subnets);
+  const size_t saved = results.size();
   for (size_t si = 0; si < subnets.size(); ++si) {
     const Subnet& s = subnets[si];
     const std::string key = subnet_key(space_, s);
+    // The statistics go into the exported weights, so saved subnets are recalibrated too (cheap).
     Checkpoint stats;
     recalibrate(s, key, stats);
     for (const std::string& n : stats.names()) params_.add(n, stats.at(n));
-    SubnetResult r;
-    r.subnet = s;
-    r.label = labels[si];
-    const std::vector<Layer> layers = space_.layers(s);
-    r.macs = totals(layers).macs;
-    const int n_test = r.label == "random" && cfg_.random_test_images > 0
-                           ? std::min(cfg_.random_test_images, test.size())
-                           : test.size();
-    const int n_int8 = std::min(cfg_.int8_images, n_test);
-    int correct = 0, correct_subset = 0;
-    for (int first = 0; first < n_test; first += 200) {
-      const int n = std::min(200, n_test - first);
-      std::vector<int> lab;
-      const std::vector<float> x = make_batch(test, idx, first, n, test.h, false, 0, unused, lab);
-      PassOptions o;
-      o.bn = BnMode::Stats;
-      o.subnet_key = key;
-      o.threads = threads_;
-      SubnetPass pass(params_, layers, o);
-      const std::vector<int> pred = argmax_rows(pass.forward(batch_input(x, n, test.h, s.resolution)));
-      for (int i = 0; i < n; ++i) {
-        correct += pred[size_t(i)] == lab[size_t(i)];
-        if (first + i < n_int8) correct_subset += pred[size_t(i)] == lab[size_t(i)];
-      }
-    }
-    r.top1_fp32 = 100.0 * correct / n_test;
-    r.test_images = n_test;
-    r.top1_fp32_subset = n_int8 ? 100.0 * correct_subset / n_int8 : 0;
-    if (n_int8 > 0) r.top1_int8 = int8_accuracy(s, n_int8);
-    if (cfg_.adv_eps > 0 && cfg_.robust_images > 0) r.robust = robust_accuracy(s, key);
+    if (si < saved) continue;
+    results.push_back(evaluate_one(s, labels[si], key));
+    save_eval_progress(fingerprint, results);
+    const SubnetResult& r = results.back();
     if (note)
       note(r.label + " " + key + ": fp32 " + fmt(r.top1_fp32, "%.2f") + "%, int8 " +
            fmt(r.top1_int8, "%.2f") + "%");
-    results.push_back(r);
   }
+  if (note && saved)
+    note("reused " + std::to_string(saved) + " subnets' results from " + eval_progress_path());
   return results;
 }
 

@@ -122,6 +122,7 @@ class Trainer {
   const std::vector<EpochRecord>& history() const { return history_; }
   const TrainConfig& config() const { return cfg_; }
   std::string state_path() const { return cfg_.output + "/state.ckpt"; }
+  std::string eval_progress_path() const;
   std::vector<Subnet> evaluated_subnets(std::vector<std::string>& labels) const;
 
   // One step's loss and accuracy (exposed for tests).
@@ -148,6 +149,14 @@ class Trainer {
   double validate(const Subnet& s);
   double int8_accuracy(const Subnet& s, int n_images);
   double robust_accuracy(const Subnet& s, const std::string& key);
+  SubnetResult evaluate_one(const Subnet& s, const std::string& label, const std::string& key);
+  // Evaluation progress, rewritten after every subnet so that a killed evaluation (about an hour of one core
+  // for a full run's 55 subnets) resumes where it stopped; it holds only results of the same weights and
+  // evaluation keys (the fingerprint).
+  std::string eval_fingerprint() const;
+  void save_eval_progress(const std::string& fingerprint, const std::vector<SubnetResult>& done) const;
+  std::vector<SubnetResult> load_eval_progress(const std::string& fingerprint,
+                                               const std::vector<Subnet>& subnets) const;
 
   TrainConfig cfg_;
   const SupernetSpace& space_;
