@@ -70,6 +70,10 @@ class ParamSchemaBase {
   ParamSchemaBase(std::string component, std::string doc)
       : component_(std::move(component)), doc_(std::move(doc)) {}
   virtual ~ParamSchemaBase() = default;
+  // Parses `value` as the declared parameter at `path` alone, throwing its InputError (which names value's
+  // file, the "--set ..." flag of an override); a path that is not one declared parameter is left to the
+  // full parse.
+  virtual void check_value(const std::string& path, const YamlView& value) const = 0;
   const std::string& component() const { return component_; }
   const std::string& doc() const { return doc_; }
   const std::vector<ParamInfo>& params() const { return infos_; }
@@ -265,6 +269,9 @@ class ParamSchema : public ParamSchemaBase {
       return [copy = bindings_[i].copy, from](T& t) { copy(t, *from); };
     }
     return nullptr;
+  }
+  void check_value(const std::string& path, const YamlView& value) const override {
+    (void)patch(path, value);
   }
   // The first cross-parameter check that `t` fails: its key (`path` receives it) and message; "" if none.
   std::string failed_check(const T& t, std::string* path = nullptr) const {

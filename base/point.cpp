@@ -122,6 +122,9 @@ void Point::apply(const std::vector<Override>& overrides, const std::string& pre
     local.path = o.path.substr(prefix.size() + 1);
     const std::string error = schema.check_path(local.path);
     if (!error.empty()) throw InputError(o.origin + " " + o.path + "=" + o.value + ": " + error);
+    // Checked here, where the error can name the flag; once set, the value carries the file's line.
+    schema.check_value(local.path,
+                       YamlView(YAML::Node(o.value), o.origin + " " + o.path + "=" + o.value, local.path));
     set(local);
   }
 }

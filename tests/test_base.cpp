@@ -204,6 +204,11 @@ TEST_CASE("point: overrides by dotted path, canonical form and hash") {
   using Catch::Matchers::Contains;
   CHECK_THROWS_WITH(a.apply({sushi::parse_override("conf.array.lane=3")}, "conf", conf_schema()),
                     Contains("conf.array.lane=3") && Contains("not a parameter of conf"));
+  // A bad value names the flag that gave it, not the file line of the key it replaces.
+  CHECK_THROWS_WITH(
+      a.apply({sushi::parse_override("conf.array.lanes=many")}, "conf", conf_schema()),
+      Contains("--set conf.array.lanes=many: key 'array.lanes'") && Contains("expected an integer"));
+  CHECK(conf_schema().parse(a.view()).lanes == 32);  // the bad value was not set
   CHECK_THROWS_WITH(a.set("items.5.size", "1"), Contains("not an index"));
   CHECK_THROWS_WITH(a.set("array", "1"), Contains("is a section"));
   CHECK_THROWS_WITH(sushi::parse_override("array.lanes"), Contains("PATH=VALUE"));

@@ -286,10 +286,7 @@ void trained_bitexact(int subnets, int images, int rtl_images) {
   std::vector<Subnet> picked;
   if (const char* ckpt = std::getenv("SUSHI_TRAINED_CKPT")) {
     const Checkpoint weights = Checkpoint::load(ckpt);
-    const std::string prefix = "subnet_norm/";
-    std::set<std::string> keys;
-    for (const std::string& n : weights.names())
-      if (n.rfind(prefix, 0) == 0) keys.insert(n.substr(prefix.size(), n.find("}/") + 1 - prefix.size()));
+    const std::set<std::string> keys = subnet_norm_keys(weights);
     for (const std::string& k : keys)
       if (int(picked.size()) < subnets) picked.push_back(space.parse_subnet(k));
     REQUIRE(int(picked.size()) == subnets);

@@ -32,6 +32,18 @@ std::vector<std::string> command_names() {
   return Registry<Command>::names();
 }
 
+std::vector<Override> set_overrides(const std::vector<std::string>& sets, const std::string& command,
+                                    const std::string& prefix, const std::string& what) {
+  std::vector<Override> out;
+  for (const std::string& s : sets) {
+    out.push_back(parse_override(s));
+    if (!prefix.empty() && out.back().path.rfind(prefix + ".", 0) != 0)
+      throw InputError("--set " + s + ": " + command + " overrides " + what + " only (" + prefix +
+                       ".PATH=VALUE)");
+  }
+  return out;
+}
+
 std::ostream& out() {
   return std::cout;
 }

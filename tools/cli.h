@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/point.h"
 #include "models/space/supernet.h"
 
 namespace sushi::cli {
@@ -36,6 +37,12 @@ bool parse(const std::string& command, const std::string& usage, const po::optio
 
 // A subnet given on the command line (max | min | random:SEED | JSON) at --resolution R (0 = its own).
 Subnet subnet_option(const SupernetSpace& space, const std::string& spec, int resolution);
+
+// The --set PATH=VALUE flags as overrides. With a `prefix`, every path must start with "prefix." (the tree
+// the command reads: "accel" for sim and rtl, "train" for train); otherwise an InputError names the flag and
+// says that `command` overrides `what` only.
+std::vector<Override> set_overrides(const std::vector<std::string>& sets, const std::string& command = "",
+                                    const std::string& prefix = "", const std::string& what = "");
 
 // The --json object or the human table goes to stdout; notes go to stderr.
 std::ostream& out();

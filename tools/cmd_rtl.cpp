@@ -24,13 +24,7 @@ namespace sushi::cli {
 namespace {
 
 sim::AccelConfig load_accel(const std::string& path, const std::vector<std::string>& sets) {
-  std::vector<Override> overrides;
-  for (const std::string& s : sets) {
-    overrides.push_back(parse_override(s));
-    if (overrides.back().path.rfind("accel.", 0) != 0)
-      throw InputError("--set " + s + ": rtl overrides accelerator parameters only (accel.PATH=VALUE)");
-  }
-  return sim::AccelConfig::load(path, overrides);
+  return sim::AccelConfig::load(path, set_overrides(sets, "rtl", "accel", "accelerator parameters"));
 }
 
 std::string temp_dir(const std::string& what) {

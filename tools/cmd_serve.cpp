@@ -42,9 +42,7 @@ int serve_cmd(const std::vector<std::string>& args) {
   if (ov.count < 0)
     throw InputError("--count " + std::to_string(ov.count) + ": expected a non-negative number");
   ov.cosim = vm.count("cosim") > 0;
-  std::vector<Override> overrides;
-  for (const std::string& s : sets) overrides.push_back(parse_override(s));
-  ExperimentSpec spec = ExperimentSpec::load(experiment, overrides);
+  ExperimentSpec spec = ExperimentSpec::load(experiment, set_overrides(sets));
   const ExperimentResult result = run_experiment(spec, ov);
   const std::string json = write_experiment_outputs(spec, result);
   if (vm.count("json")) {

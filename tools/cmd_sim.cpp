@@ -183,9 +183,7 @@ FunctionalCase trained_case(const SupernetSpace& space, const Subnet& s, const s
     throw InputError(file + ": trained on supernet space '" + meta.get<std::string>("space", "") +
                      "', not --supernet's '" + space.name() + "'");
   const std::string key = subnet_key(space, s);
-  bool recalibrated = false;
-  for (const std::string& n : weights.names()) recalibrated |= n.rfind("subnet_norm/" + key + "/", 0) == 0;
-  if (!recalibrated)
+  if (!subnet_norm_keys(weights).count(key))
     std::cerr << "sushi sim: " << file << " has no recalibrated batch norm for this subnet (sushi train "
               << "recalibrates the ones it evaluates); using the supernet's shared statistics\n";
   const train::FashionMnist data =
@@ -240,13 +238,7 @@ void record_seeds(Provenance& provenance, const std::string& subnet_spec, bool r
 }
 
 std::vector<Override> accel_overrides(const std::vector<std::string>& sets) {
-  std::vector<Override> out;
-  for (const std::string& s : sets) {
-    out.push_back(parse_override(s));
-    if (out.back().path.rfind("accel.", 0) != 0)
-      throw InputError("--set " + s + ": sim overrides accelerator parameters only (accel.PATH=VALUE)");
-  }
-  return out;
+  return set_overrides(sets, "sim", "accel", "accelerator parameters");
 }
 
 // --layer / --layers: stand-alone layers, no supernet; the same per-layer breakdown.

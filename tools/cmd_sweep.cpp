@@ -151,8 +151,7 @@ int sweep_command(const std::vector<std::string>& args) {
              args, vm, &pos))
     return 0;
   if (jobs < 0 || jobs > 1024) throw InputError("-j " + std::to_string(jobs) + ": expected 0..1024");
-  std::vector<Override> overrides;
-  for (const std::string& s : sets) overrides.push_back(parse_override(s));
+  std::vector<Override> overrides = set_overrides(sets);
   if (!out_dir.empty()) overrides.push_back(Override{"output", out_dir, "--out"});
   explore::SweepSpec spec = explore::SweepSpec::load(spec_file, overrides);
   const bool json = vm.count("json") > 0;

@@ -173,13 +173,8 @@ int train_command(const std::vector<std::string>& args) {
     return 0;
   if (threads < 1 || threads > 256) throw InputError("--threads: expected 1 .. 256");
   Provenance prov("sushi train");
-  std::vector<Override> overrides;
-  for (const std::string& s : sets) {
-    overrides.push_back(parse_override(s));
-    if (overrides.back().path.rfind("train.", 0) != 0)
-      throw InputError("--set " + s + ": train overrides the training config's keys (train.KEY=VALUE)");
-  }
-  const TrainConfig cfg = load_train_config(config, &prov, overrides);
+  const TrainConfig cfg =
+      load_train_config(config, &prov, set_overrides(sets, "train", "train", "the training config's keys"));
   const SupernetSpace space =
       SupernetSpace::from_yaml(YamlView::parse(prov.read_input("supernet", cfg.supernet), cfg.supernet));
   make_directories(cfg.output);

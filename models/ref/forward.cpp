@@ -369,6 +369,17 @@ void add_subnet_norm(Checkpoint& supernet, const SupernetSpace& space, const Sub
   for (const std::string& name : r.bn_stats.names()) supernet.add(prefix + name, r.bn_stats.at(name));
 }
 
+std::set<std::string> subnet_norm_keys(const Checkpoint& supernet) {
+  const std::string prefix = "subnet_norm/";
+  std::set<std::string> keys;
+  for (const std::string& n : supernet.names()) {
+    const size_t end = n.find("}/", prefix.size());  // a key is the subnet's JSON object
+    if (n.rfind(prefix, 0) == 0 && end != std::string::npos)
+      keys.insert(n.substr(prefix.size(), end + 1 - prefix.size()));
+  }
+  return keys;
+}
+
 Checkpoint extract_subnet(const Checkpoint& supernet, const SupernetSpace& space, const Subnet& s) {
   const std::string key = subnet_key(space, s);
   Checkpoint out;

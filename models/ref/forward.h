@@ -18,6 +18,7 @@
 // layer shapes and its own statistics in the shared names, so the same forward pass runs it.
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -90,6 +91,8 @@ Tensor forward_fp32(const Checkpoint& weights, const std::vector<Layer>& layers,
 // Recalibrates batch norm for subnet s on `images` and stores the result as s's SubnetNorm entries.
 void add_subnet_norm(Checkpoint& supernet, const SupernetSpace& space, const Subnet& s,
                      const std::vector<Tensor>& images);
+// The keys (subnet_key) of the subnets whose SubnetNorm statistics `supernet` holds.
+std::set<std::string> subnet_norm_keys(const Checkpoint& supernet);
 // Subnet s as standalone tensors: each layer's slice (kernel transforms applied) under the supernet's
 // names, with s's SubnetNorm statistics (or the shared ones) as its batch-norm statistics.
 Checkpoint extract_subnet(const Checkpoint& supernet, const SupernetSpace& space, const Subnet& s);
