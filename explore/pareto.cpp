@@ -4,41 +4,12 @@
 #include <cmath>
 #include <fstream>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/manifest.h"
 #include "base/provenance.h"
 
 namespace sushi::explore {
-namespace {
-
-std::vector<std::string> split_csv_line(const std::string& line, const std::string& where) {
-  std::vector<std::string> cells(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cells.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cells.back() += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      cells.emplace_back();
-    } else if (c != '\r') {
-      cells.back() += c;
-    }
-  }
-  if (quoted) throw InputError(where + ": unterminated quoted cell");
-  return cells;
-}
-
-}  // namespace
-
 size_t CsvData::column(const std::string& name) const {
   for (size_t i = 0; i < columns.size(); ++i)
     if (columns[i] == name) return i;

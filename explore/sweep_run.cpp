@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/manifest.h"
@@ -183,13 +184,6 @@ std::vector<std::string> result_columns() {
 }
 
 namespace {
-
-std::string csv_cell(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
-}
 
 constexpr uint64_t kPow10[] = {1,
                                10,

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <set>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/params.h"
 #include "base/random.h"
@@ -24,13 +25,7 @@ bool integral_path(const std::string& path) {
 
 std::optional<double> number(const std::string& text) {
   if (const std::optional<int64_t> b = parse_bytes(text)) return double(*b);
-  try {
-    size_t used = 0;
-    const double x = std::stod(text, &used);
-    if (used == text.size() && std::isfinite(x)) return x;
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  return parse_number(text);
 }
 
 // Checks one value of an `accel.PATH` axis against the parameter's declared type and range.

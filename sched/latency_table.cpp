@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/checked.h"
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/provenance.h"
 
@@ -109,15 +110,9 @@ class TableReader {
     return size_t(v);
   }
   double number(const std::string& text, const std::string& what) const {
-    size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || !std::isfinite(v)) fail("expected a number for " + what + ", got '" + text + "'");
-    return v;
+    const std::optional<double> v = parse_number(text);
+    if (!v) fail("expected a number for " + what + ", got '" + text + "'");
+    return *v;
   }
 
  private:

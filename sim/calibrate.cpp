@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/checked.h"
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/provenance.h"
@@ -99,15 +100,13 @@ const std::set<std::string>& shape_keys() {
   return k;
 }
 
-std::vector<std::string> split(const std::string& line, char sep) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream in(line);
-  while (std::getline(in, cell, sep)) {
-    const size_t a = cell.find_first_not_of(" \t\r"), b = cell.find_last_not_of(" \t\r");
-    out.push_back(a == std::string::npos ? "" : cell.substr(a, b - a + 1));
+// The line's cells with surrounding blanks removed (hand-written layer lists align their columns).
+std::vector<std::string> trimmed_cells(const std::string& line, const std::string& where) {
+  std::vector<std::string> out = split_csv_line(line, where);
+  for (std::string& cell : out) {
+    const size_t a = cell.find_first_not_of(" \t"), b = cell.find_last_not_of(" \t");
+    cell = a == std::string::npos ? "" : cell.substr(a, b - a + 1);
   }
-  if (!line.empty() && line.back() == sep) out.emplace_back("");
   return out;
 }
 
@@ -156,16 +155,10 @@ CsvColumns read_header(const std::vector<std::string>& cells, const std::string&
 }
 
 double parse_latency(const std::string& text, const std::string& where) {
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || !std::isfinite(v) || v <= 0)
+  const std::optional<double> v = parse_number(text);
+  if (!v || *v <= 0)
     throw InputError(where + ": latency_ms = '" + text + "': expected a positive number of milliseconds");
-  return v;
+  return *v;
 }
 
 ShapedLayer read_row(const CsvColumns& c, const std::vector<std::string>& cells, const std::string& where,
@@ -200,7 +193,7 @@ std::vector<ShapedLayer> read_layers_csv(const std::string& path, bool need_late
     const std::string where = path + ":" + std::to_string(number);
     if (line.find_first_not_of(" \t\r") == std::string::npos || line[line.find_first_not_of(" \t")] == '#')
       continue;
-    const std::vector<std::string> cells = split(line, ',');
+    const std::vector<std::string> cells = trimmed_cells(line, where);
     if (!header) {
       columns = read_header(cells, where, need_latency);
       header = true;

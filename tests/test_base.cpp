@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/content_cache.h"
+#include "base/csv.h"
 #include "base/params.h"
 #include "base/point.h"
 #include "base/registry.h"
@@ -236,4 +237,23 @@ TEST_CASE("content cache: one computation per key across threads, failures not c
   CHECK(cache.hits() == 195);
   CHECK_THROWS(cache.get("bad", []() -> int { throw std::runtime_error("no"); }));
   CHECK(*cache.get("bad", [] { return 7; }) == 7);
+}
+
+TEST_CASE("csv: cells quoted only when needed, split back exactly; numbers only when the whole cell is one") {
+  using sushi::csv_cell;
+  using sushi::split_csv_line;
+  const std::vector<std::string> cells = {"plain", "a,b", "say \"hi\"", "", "{\"ks\":[3,5]}"};
+  std::string line;
+  for (const std::string& c : cells) line += (line.empty() ? "" : ",") + csv_cell(c);
+  CHECK(csv_cell("plain") == "plain");
+  CHECK(csv_cell("a,b") == "\"a,b\"");
+  CHECK(split_csv_line(line, "t.csv: line 1") == cells);
+  CHECK(split_csv_line(line + "\r", "t.csv: line 1") == cells);
+  CHECK(split_csv_line("1,2,", "x").size() == 3);  // a trailing comma is an empty last cell
+  CHECK_THROWS_WITH(split_csv_line("1,\"open", "t.csv: line 7"),
+                    Catch::Matchers::Contains("t.csv: line 7: unterminated quoted cell"));
+  CHECK(sushi::parse_number("12") == 12.0);
+  CHECK(sushi::parse_number("-0.5e-3") == -0.5e-3);
+  for (const char* bad : {"", "1.5ms", "nan", "inf", "1e999", "0x", "one"})
+    CHECK_FALSE(sushi::parse_number(bad).has_value());
 }

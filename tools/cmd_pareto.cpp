@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/provenance.h"
@@ -16,10 +17,7 @@ namespace sushi::cli {
 namespace {
 
 double cell_number(const std::string& s) {
-  if (s.empty()) return NAN;
-  char* end = nullptr;
-  const double x = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' ? x : NAN;
+  return parse_number(s).value_or(NAN);
 }
 
 std::string row_label(const explore::CsvData& d, size_t row) {

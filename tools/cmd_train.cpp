@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/json.h"
 #include "base/manifest.h"
@@ -40,13 +41,6 @@ void print_progress(const Progress& p, bool tty) {
                  p.epochs, p.phase.c_str(), p.step, p.steps, p.loss, p.acc, p.images_per_s, p.eta_s);
   }
   std::fflush(stderr);
-}
-
-// A CSV cell holding text with quotes or commas (RFC 4180: quoted, inner quotes doubled).
-std::string csv_quoted(const std::string& text) {
-  std::string out = "\"";
-  for (char ch : text) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
 }
 
 std::string jsonl(const SupernetSpace& space, const std::vector<SubnetResult>& rs, bool int8) {
@@ -85,7 +79,7 @@ void write_outputs(const Trainer& t, const SupernetSpace& space, const std::vect
   CsvTable acc({"label", "subnet", "macs", "test_images", "top1_fp32", "top1_fp32_int8_subset", "top1_int8",
                 "robust"});
   for (const SubnetResult& r : rs)
-    acc.add_row({r.label, csv_quoted(space.to_json(r.subnet)), std::to_string(r.macs),
+    acc.add_row({r.label, csv_cell(space.to_json(r.subnet)), std::to_string(r.macs),
                  std::to_string(r.test_images), csv_number(r.top1_fp32), csv_number(r.top1_fp32_subset),
                  csv_number(r.top1_int8), csv_number(r.robust)});
   m.write_file(c.output + "/accuracy.csv", acc.str(prov));

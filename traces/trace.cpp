@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/csv.h"
 #include "base/errors.h"
 #include "base/manifest.h"
 #include "base/paths.h"
@@ -493,23 +494,15 @@ bool TraceReader::next(Query& q) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty() && line[0] != '#') break;
   }
-  std::vector<std::string> cols;
-  std::stringstream ss(line);
-  std::string col;
-  while (std::getline(ss, col, ',')) cols.push_back(col);
+  const std::vector<std::string> cols = split_csv_line(line, path_ + ": line " + std::to_string(lineno_));
   if (cols.size() != 4)
     fail("expected 4 columns (id,arrival_ms,slo_ms,acc_target), got " + std::to_string(cols.size()));
   const char* names[] = {"id", "arrival_ms", "slo_ms", "acc_target"};
   double v[4];
   for (int i = 0; i < 4; ++i) {
-    size_t used = 0;
-    try {
-      v[i] = std::stod(cols[i], &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != cols[i].size() || !std::isfinite(v[i]))
-      fail(std::string("column ") + names[i] + ": expected a number, got '" + cols[i] + "'");
+    const std::optional<double> x = parse_number(cols[i]);
+    if (!x) fail(std::string("column ") + names[i] + ": expected a number, got '" + cols[i] + "'");
+    v[i] = *x;
     if (v[i] < 0) fail(std::string("column ") + names[i] + ": expected a non-negative value, got " + cols[i]);
   }
   if (v[0] > 9007199254740992.0 || double(int64_t(v[0])) != v[0])  // 2^53: exact in a double
@@ -541,13 +534,8 @@ std::vector<double> read_azure_minute_counts(const std::string& path, const std:
   auto fail = [&](const std::string& what) {
     throw InputError(path + ": line " + std::to_string(lineno) + ": " + what);
   };
-  auto split = [](const std::string& l) {
-    std::vector<std::string> cols;
-    std::stringstream ss(l);
-    std::string c;
-    while (std::getline(ss, c, ',')) cols.push_back(c);
-    if (!l.empty() && l.back() == ',') cols.emplace_back("");
-    return cols;
+  auto split = [&](const std::string& l) {
+    return split_csv_line(l, path + ": line " + std::to_string(lineno));
   };
   if (!std::getline(in, line)) throw InputError(path + ": empty file (expected the Azure Functions header)");
   ++lineno;
