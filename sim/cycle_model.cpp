@@ -265,6 +265,17 @@ class Top : public sc_core::sc_module {
 }  // namespace
 }  // namespace cycle
 
+SystemcKernelScope::SystemcKernelScope(sc_core::sc_simcontext* kernel)
+    : prev_(sc_core::sc_curr_simcontext), prev_default_(sc_core::sc_default_global_context) {
+  sc_core::sc_curr_simcontext = kernel;
+  sc_core::sc_default_global_context = kernel;
+}
+
+SystemcKernelScope::~SystemcKernelScope() {
+  sc_core::sc_curr_simcontext = prev_;
+  sc_core::sc_default_global_context = prev_default_;
+}
+
 namespace {
 
 std::mutex& kernel_lock() {
@@ -280,34 +291,16 @@ CycleModel* current_host_task() {
   return std::this_thread::get_id() == host_thread.load() ? host_model.load() : nullptr;
 }
 
-// Makes `k` SystemC's current context for the scope's lifetime.
-class KernelScope {
- public:
-  explicit KernelScope(sc_core::sc_simcontext* k)
-      : prev_(sc_core::sc_curr_simcontext), prev_default_(sc_core::sc_default_global_context) {
-    sc_core::sc_curr_simcontext = k;
-    sc_core::sc_default_global_context = k;
-  }
-  ~KernelScope() {
-    sc_core::sc_curr_simcontext = prev_;
-    sc_core::sc_default_global_context = prev_default_;
-  }
-
- private:
-  sc_core::sc_simcontext* prev_;
-  sc_core::sc_simcontext* prev_default_;
-};
-
 class CycleModel : public AccelModel {
  public:
   explicit CycleModel(const AccelConfig& accel) : accel_(accel), kernel_(new sc_core::sc_simcontext) {
     const std::lock_guard<std::mutex> hold(kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     top_ = std::make_unique<cycle::Top>("sushi", accel_);
   }
   ~CycleModel() override {
     const std::lock_guard<std::mutex> hold(kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     close_trace();
     top_.reset();
     kernel_.reset();
@@ -337,7 +330,7 @@ class CycleModel : public AccelModel {
 void CycleModel::trace_to(const std::string& path) {
   if (started_) throw InputError("--trace: a cycle model's VCD must be opened before its first run");
   const std::lock_guard<std::mutex> hold(kernel_lock());
-  const KernelScope scope(kernel_.get());
+  const SystemcKernelScope scope(kernel_.get());
   std::string base = path;
   if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
   // SystemC prints its info messages (e.g. the trace's timescale) on stdout, which carries --json output.
@@ -388,7 +381,7 @@ RunResult CycleModel::run(AccelJob& job) {
   if (task_model)  // would switch kernels in the middle of a simulation
     throw std::logic_error("a co-simulation task can only run jobs on its own cycle model");
   const std::lock_guard<std::mutex> hold(kernel_lock());  // the whole run: the model's state is shared
-  const KernelScope scope(kernel_.get());
+  const SystemcKernelScope scope(kernel_.get());
   return run_job(job, plans, layers, true);
 }
 
@@ -422,7 +415,7 @@ RunResult CycleModel::run_job(AccelJob& job, const std::vector<LayerPlan>& plans
 void CycleModel::run_in_kernel(const std::function<void()>& task) {
   if (current_host_task()) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
   const std::lock_guard<std::mutex> hold(kernel_lock());
-  const KernelScope scope(kernel_.get());
+  const SystemcKernelScope scope(kernel_.get());
   struct Active {
     explicit Active(CycleModel* m) {
       host_thread = std::this_thread::get_id();

@@ -26,10 +26,27 @@
 
 #include "sim/model.h"
 
+namespace sc_core {
+class sc_simcontext;
+}
+
 namespace sushi::sim {
 
 std::unique_ptr<AccelModel> make_cycle_model(const AccelConfig& accel);
 // The process-wide lock every SystemC kernel here runs under (the cycle model's and the RTL harness's).
 std::mutex& systemc_kernel_lock();
+// Makes `kernel` SystemC's current context (sc_curr_simcontext, sc_default_global_context) for the scope's
+// lifetime, restoring the previous one after; taken under systemc_kernel_lock().
+class SystemcKernelScope {
+ public:
+  explicit SystemcKernelScope(sc_core::sc_simcontext* kernel);
+  ~SystemcKernelScope();
+  SystemcKernelScope(const SystemcKernelScope&) = delete;
+  SystemcKernelScope& operator=(const SystemcKernelScope&) = delete;
+
+ private:
+  sc_core::sc_simcontext* prev_;
+  sc_core::sc_simcontext* prev_default_;
+};
 
 }  // namespace sushi::sim

@@ -239,7 +239,8 @@ TEST_CASE("content cache: one computation per key across threads, failures not c
   CHECK(*cache.get("bad", [] { return 7; }) == 7);
 }
 
-TEST_CASE("csv: cells quoted only when needed, split back exactly; numbers only when the whole cell is one") {
+TEST_CASE(
+    "csv: cells are quoted only when needed and split back exactly, numbers read only from whole cells") {
   using sushi::csv_cell;
   using sushi::split_csv_line;
   const std::vector<std::string> cells = {"plain", "a,b", "say \"hi\"", "", "{\"ks\":[3,5]}"};

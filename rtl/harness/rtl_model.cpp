@@ -416,34 +416,17 @@ class Harness : public sc_core::sc_module {
   }
 };
 
-class KernelScope {
- public:
-  explicit KernelScope(sc_core::sc_simcontext* k)
-      : prev_(sc_core::sc_curr_simcontext), prev_default_(sc_core::sc_default_global_context) {
-    sc_core::sc_curr_simcontext = k;
-    sc_core::sc_default_global_context = k;
-  }
-  ~KernelScope() {
-    sc_core::sc_curr_simcontext = prev_;
-    sc_core::sc_default_global_context = prev_default_;
-  }
-
- private:
-  sc_core::sc_simcontext* prev_;
-  sc_core::sc_simcontext* prev_default_;
-};
-
 class RtlModel : public AccelModel {
  public:
   RtlModel(const AccelConfig& accel, const RtlBuild& build)
       : accel_(accel), kernel_(new sc_core::sc_simcontext) {
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     harness_ = std::make_unique<Harness>("sushi_rtl", accel_, build.make());
   }
   ~RtlModel() override {
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     harness_->accel.top->close_trace();
     close_sc_trace();
     harness_.reset();
@@ -459,7 +442,7 @@ class RtlModel : public AccelModel {
     if (started_)
       throw InputError("--trace: an rtl model's SystemC trace must be opened before its first run");
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     close_sc_trace();
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
     sc_trace_ = sc_core::sc_create_vcd_trace_file(
@@ -520,7 +503,7 @@ RunResult RtlModel::run(AccelJob& job) {
     execute(j, job);  // in simulated time, beside the co-simulation's host task
   } else {
     const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
-    const KernelScope scope(kernel_.get());
+    const SystemcKernelScope scope(kernel_.get());
     execute(j, job);
   }
   return results_of(j, layers, plans);
@@ -557,7 +540,7 @@ void RtlModel::execute(Job& j, AccelJob& job) {
 void RtlModel::run_in_kernel(const std::function<void()>& task) {
   if (in_task()) throw std::logic_error("run_in_kernel: co-simulation tasks do not nest");
   const std::lock_guard<std::mutex> hold(systemc_kernel_lock());
-  const KernelScope scope(kernel_.get());
+  const SystemcKernelScope scope(kernel_.get());
   RtlHost& h = harness_->host;
   h.task = &task;
   h.error = nullptr;
