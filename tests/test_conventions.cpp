@@ -1,8 +1,10 @@
 // Project conventions enforced as tests (Verilator style): no function of the project's own code is longer
-// than 80 lines, so every function can be read on one screen.
+// than 80 lines, so every function can be read on one screen; every clang-tidy suppression names its check
+// and says why.
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -98,8 +100,9 @@ void scan(const std::string& file, const std::string& text, int limit, std::vect
   }
 }
 
-std::vector<LongFunction> long_functions(const std::string& root, int limit) {
-  std::vector<LongFunction> found;
+// Every C++ source and header of the project's own code, as (path relative to root, text).
+std::vector<std::pair<std::string, std::string>> project_sources(const std::string& root) {
+  std::vector<std::pair<std::string, std::string>> sources;
   for (const char* folder :
        {"base", "models", "sim", "rtl", "sched", "traces", "explore", "tools", "tests"}) {
     const std::filesystem::path dir = std::filesystem::path(root) / folder;
@@ -110,9 +113,28 @@ std::vector<LongFunction> long_functions(const std::string& root, int limit) {
       std::ifstream in(entry.path());
       std::stringstream s;
       s << in.rdbuf();
-      scan(std::filesystem::relative(entry.path(), root).string(), strip(s.str()), limit, found);
+      sources.emplace_back(std::filesystem::relative(entry.path(), root).string(), s.str());
     }
   }
+  return sources;
+}
+
+std::vector<LongFunction> long_functions(const std::string& root, int limit) {
+  std::vector<LongFunction> found;
+  for (const auto& [file, text] : project_sources(root)) scan(file, strip(text), limit, found);
+  return found;
+}
+
+// A suppression that names no check silences every check on its line, and one without a reason cannot be
+// reviewed: each NOLINT must read `NOLINT(check): reason` (or NOLINTNEXTLINE(check): reason).
+std::vector<std::string> bare_suppressions(const std::string& file, const std::string& text) {
+  const std::regex named(R"(NOLINT(NEXTLINE)?\([a-z0-9.,*-]+\): \S)");
+  std::vector<std::string> found;
+  std::istringstream lines(text);
+  std::string line;
+  for (int n = 1; std::getline(lines, line); ++n)
+    if (line.find("// NOLINT") != std::string::npos && !std::regex_search(line, named))
+      found.push_back(file + ":" + std::to_string(n) + ": " + line);
   return found;
 }
 
@@ -134,5 +156,27 @@ TEST_CASE("conventions: no function of the project's own code is over 80 lines")
   const std::vector<LongFunction> found = long_functions(".", 80);
   for (const LongFunction& f : found)
     UNSCOPED_INFO(f.file << ":" << f.line << ": " << f.lines << " lines: " << f.head.substr(0, 100));
+  CHECK(found.empty());
+}
+
+TEST_CASE("conventions: the suppression scanner takes a named check with a reason, nothing less") {
+  const std::string src =
+      "int a;  // NOLINT\nint b;  // NOLINT: implicit\n"
+      "int c;  // NOLINT(bugprone-foo): why\n// NOLINTNEXTLINE(performance-bar): why\n"
+      "int d;  // NOLINT(bugprone-foo)\n";
+  const std::vector<std::string> found = bare_suppressions("t.cpp", src);
+  REQUIRE(found.size() == 3);
+  CHECK(found[0].rfind("t.cpp:1:", 0) == 0);
+  CHECK(found[1].rfind("t.cpp:2:", 0) == 0);
+  CHECK(found[2].rfind("t.cpp:5:", 0) == 0);
+}
+
+TEST_CASE("conventions: every clang-tidy suppression names its check and a reason") {
+  std::vector<std::string> found;
+  for (const auto& [file, text] : project_sources(".")) {
+    if (file == "tests/test_conventions.cpp") continue;  // its own test strings
+    for (std::string& f : bare_suppressions(file, text)) found.push_back(std::move(f));
+  }
+  for (const std::string& f : found) UNSCOPED_INFO(f);
   CHECK(found.empty());
 }

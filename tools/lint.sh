@@ -4,8 +4,9 @@
 # Verilator's generated code and third-party headers excluded), from the build's compile_commands.json
 # (tools/lint.sh [BUILD], default build/). A source the build does not compile (the libFuzzer driver, the
 # libc++ check) is checked with the project's flags (-std=c++17 -I.). Prints the findings; exits 1 on any.
-# Set LINT_FILES to a list of sources to check only those. Findings are fixed, or kept with
-# `// NOLINT(check): reason` on the line.
+# Set LINT_FILES to a list of .cpp sources to check only those (a header is refused: it is checked through
+# the sources that include it). Findings are fixed, or kept with `// NOLINT(check): reason` on the line (the
+# conventions test refuses a NOLINT without both).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${1:-build}
@@ -17,6 +18,13 @@ db=$build/compile_commands.json
 files=${LINT_FILES:-$(git ls-files 'base/*.cpp' 'models/*.cpp' 'sim/*.cpp' 'rtl/*.cpp' 'sched/*.cpp' \
   'traces/*.cpp' 'explore/*.cpp' 'tools/*.cpp' 'tests/*.cpp' | grep -v '^rtl/obj_' || true)}
 root=$(pwd)
+for f in $files; do
+  case $f in
+    *.cpp) ;;
+    *) echo "lint: LINT_FILES names '$f': list .cpp sources; a header is checked through the sources that" \
+         "include it (.clang-tidy HeaderFilterRegex)" >&2; exit 2 ;;
+  esac
+done
 in_db=() other=()
 for f in $files; do
   if grep -q "\"file\": \"$root/$f\"" "$db"; then in_db+=("$f"); else other+=("$f"); fi

@@ -19,9 +19,9 @@ struct ImageView {
 
   ImageView() = default;
   ImageView(T* d, int channels, int height, int width) : data(d), c(channels), h(height), w(width) {}
-  // A mutable view converts to a read-only one.
+  // A mutable view converts to a read-only one, implicitly, as T* converts to const T*.
   template <typename U, std::enable_if_t<std::is_same_v<const U, T> && !std::is_same_v<U, T>, int> = 0>
-  ImageView(const ImageView<U>& o) : data(o.data), c(o.c), h(o.h), w(o.w) {}  // NOLINT: implicit
+  ImageView(const ImageView<U>& o) : data(o.data), c(o.c), h(o.h), w(o.w) {}
 
   T& at(int ci, int y, int x) const { return data[(size_t(ci) * h + y) * w + x]; }
   T* channel(int ci) const { return data + size_t(ci) * h * w; }
@@ -58,9 +58,9 @@ struct Tensor {
   float& at(int i, int ci, int y, int x) { return data[((size_t(i) * c + ci) * h + y) * w + x]; }
   FImage image(int i) { return {data.data() + size_t(i) * image_size(), c, h, w}; }
   ConstFImage image(int i) const { return {data.data() + size_t(i) * image_size(), c, h, w}; }
-  // A tensor is passed to a kernel as a view of its (first) image.
-  operator ConstFImage() const { return image(0); }  // NOLINT: implicit, keeps kernel calls unchanged
-  operator FImage() { return image(0); }             // NOLINT
+  // A tensor is passed to a kernel as a view of its (first) image: implicit, so kernel calls take either.
+  operator ConstFImage() const { return image(0); }
+  operator FImage() { return image(0); }
 };
 
 // An n-dimensional fp32 array of a checkpoint (row-major, last index fastest).
