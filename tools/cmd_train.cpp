@@ -1,7 +1,7 @@
 // `sushi train CONFIG.yaml [--resume] [--threads N] [--json]`: weight-shared training (models/train), then
 // BN recalibration and fp32 / int8 evaluation of the evaluated subnets; writes the trained supernet, the
 // accuracy tables the serving experiments read, the training curves and a summary into the config's
-// output folder.
+// output folder. `sushi train compare SUMMARY.json...` compares finished runs (models/train/compare.h).
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include "base/provenance.h"
 #include "base/record.h"
 #include "models/ref/forward.h"
+#include "models/train/compare.h"
 #include "models/train/trainer.h"
 #include "sched/svg_plot.h"
 #include "tools/cli.h"
@@ -148,7 +149,28 @@ void print_table(const SupernetSpace& space, const std::vector<SubnetResult>& rs
   }
 }
 
+// `sushi train compare SUMMARY.json...`: runs side by side, seeds pooled per config, paired differences.
+int compare_command(const std::vector<std::string>& args) {
+  po::options_description o("train compare options");
+  std::vector<std::string> files;
+  o.add_options()("summary", po::value(&files)->composing(),
+                  "a run's summary.json (two or more; the first "
+                  "run's config is the baseline)")("json", "print the comparison as one JSON object");
+  po::positional_options_description pos;
+  pos.add("summary", -1);
+  po::variables_map vm;
+  if (!parse("train compare", "SUMMARY.json SUMMARY.json... [--json]", o, args, vm, &pos)) return 0;
+  if (files.size() < 2)
+    throw InputError("compare: expected two or more summary.json files, got " + std::to_string(files.size()));
+  std::vector<RunScores> runs;
+  for (const std::string& f : files) runs.push_back(load_run_scores(f));
+  const RunComparison c = compare_runs(std::move(runs));
+  out() << (vm.count("json") ? comparison_json(c) + "\n" : comparison_text(c));
+  return 0;
+}
+
 int train_command(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "compare") return compare_command({args.begin() + 1, args.end()});
   po::options_description o("train options");
   std::string config;
   std::vector<std::string> sets;
@@ -162,8 +184,10 @@ int train_command(const std::vector<std::string>& args) {
   po::positional_options_description pos;
   pos.add("config", 1);
   po::variables_map vm;
-  if (!parse("train", "CONFIG.yaml [--resume] [--threads N] [--set train.KEY=V]... [--json]", o, args, vm,
-             &pos))
+  if (!parse("train",
+             "CONFIG.yaml [--resume] [--threads N] [--set train.KEY=V]... [--json]\n"
+             "       sushi train compare SUMMARY.json SUMMARY.json... [--json]",
+             o, args, vm, &pos))
     return 0;
   if (threads < 1 || threads > 256) throw InputError("--threads: expected 1 .. 256");
   Provenance prov("sushi train");
