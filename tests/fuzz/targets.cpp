@@ -18,6 +18,7 @@
 #include "models/ref/checkpoint.h"
 #include "models/space/accuracy.h"
 #include "models/space/supernet.h"
+#include "models/train/compare.h"
 #include "models/train/data.h"
 #include "models/train/trainer.h"
 #include "sched/experiment.h"
@@ -156,6 +157,10 @@ void train_config(const std::string& b) {
   (void)train::load_train_config(as_file(b, "train.yaml"));
 }
 
+void train_summary_json(const std::string& b) {
+  (void)train::load_run_scores(as_file(b, "summary.json"));
+}
+
 // An IDX image file and its label file in one input: the first byte says where the label file starts.
 // zlib's gzread passes bytes that are not gzip through unchanged, so the seeds are plain IDX.
 void fmnist_idx(const std::string& b) {
@@ -187,6 +192,8 @@ const std::vector<Target>& targets() {
       {"calibrate_csv", "measured per-layer latency CSV (sushi calibrate --measured, sim --layers)", false,
        calibrate_csv},
       {"train_config", "training config YAML (workloads/train)", true, train_config},
+      {"train_summary_json", "sushi train summary.json (read by sushi train compare)", true,
+       train_summary_json},
       {"fmnist_idx", "Fashion-MNIST IDX image and label files (gzip or plain)", false, fmnist_idx},
   };
   return t;
